@@ -1,0 +1,58 @@
+// buildApp(services) → a Fastify instance. It never listens and never reads the
+// environment; its register list below is the table of contents of the HTTP surface.
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Services } from './compose.ts';
+import problemPlugin from './http/problem.plugin.ts';
+import securityPlugin from './http/security.plugin.ts';
+import openapiPlugin from './http/openapi.plugin.ts';
+import { healthRoutes } from './site/health.routes.ts';
+import { requireAdminToken } from './http/auth.ts';
+import { authAdminRoutes } from './auth/auth.routes.ts';
+
+export interface BuildOptions {
+  /** a pino logger shared with the workers; none → silent */
+  loggerInstance?: FastifyServerOptions['loggerInstance'];
+  /** tests: add routes before the app is sealed */
+  beforeReady?: (app: FastifyInstance) => void | Promise<void>;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+export async function buildApp(services: Services, opts: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(opts.loggerInstance ? { loggerInstance: opts.loggerInstance } : { logger: false }),
+    bodyLimit: 1024 * 1024,
+    trustProxy: false,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  await app.register(problemPlugin);
+  await app.register(securityPlugin);
+  await app.register(openapiPlugin);
+
+  const { database } = services;
+  await app.register(healthRoutes, { db: database.db, kind: database.kind });
+
+  // everything under /v1/admin needs a token
+  await app.register(
+    async (admin) => {
+      requireAdminToken(admin, database.db);
+      await admin.register(authAdminRoutes);
+    },
+    { prefix: '/v1/admin' },
+  );
+
+  await opts.beforeReady?.(app);
+
+  return app;
+}

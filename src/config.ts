@@ -1,0 +1,197 @@
+// The only reader of process.env. Every setting of SPEC §2 is declared once here,
+// with its default and its validation side by side; a bad value stops the process
+// with a message that names the variable and says what it accepts.
+
+export type ModerationPolicy = 'manual' | 'first-time' | 'open';
+
+export interface RateLimit {
+  max: number;
+  /** window in milliseconds */
+  windowMs: number;
+  /** as written, for messages */
+  text: string;
+}
+
+export interface TwitterCredentials {
+  appKey: string;
+  appSecret: string;
+  accessToken: string;
+  accessSecret: string;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  /** unset → PGlite in dataDir; `memory://` → throwaway PGlite; `postgres://…` → PostgreSQL */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  apiUrl: string;
+  siteUrl: string;
+  permalink: string;
+  siteTitle: string;
+  siteDescription: string;
+  siteTwitter: string | undefined;
+  twitter: TwitterCredentials | undefined;
+  twitterApiUrl: string | undefined;
+  announceTemplate: string;
+  announceMaxAgeHours: number;
+  commentModeration: ModerationPolicy;
+  commentMinIntervalSeconds: number;
+  rateLimitWrites: RateLimit;
+  outboundAllowPrivate: boolean;
+  frontend: boolean;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const PERMALINK_TOKENS = ['{slug}', '{id}', '{yyyy}', '{mm}', '{dd}'];
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const UNITS: Record<string, number> = { second: 1000, minute: 60_000, hour: 3_600_000 };
+
+/** Reads and validates the whole configuration, collecting every problem before failing. */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const get = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+
+  const int = (name: string, def: number, min: number, max: number): number => {
+    const raw = get(name);
+    if (raw === undefined) return def;
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw) || n < min || n > max) {
+      problems.push(`${name}="${raw}" must be an integer from ${min} to ${max}`);
+      return def;
+    }
+    return n;
+  };
+
+  const oneOf = <T extends string>(name: string, def: T, allowed: readonly T[]): T => {
+    const raw = get(name);
+    if (raw === undefined) return def;
+    if (!(allowed as readonly string[]).includes(raw)) {
+      problems.push(`${name}="${raw}" must be one of: ${allowed.join(', ')}`);
+      return def;
+    }
+    return raw as T;
+  };
+
+  const bool = (name: string, def: boolean): boolean => {
+    const raw = get(name)?.toLowerCase();
+    if (raw === undefined) return def;
+    if (['true', '1', 'on', 'yes'].includes(raw)) return true;
+    if (['false', '0', 'off', 'no'].includes(raw)) return false;
+    problems.push(`${name}="${env[name]}" must be true/false (also on/off, 1/0, yes/no)`);
+    return def;
+  };
+
+  const httpUrl = (name: string, raw: string | undefined): string | undefined => {
+    if (raw === undefined) return undefined;
+    try {
+      const u = new URL(raw);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+      if (u.search || u.hash) throw new Error('query');
+      return u.href.replace(/\/+$/, '');
+    } catch {
+      problems.push(`${name}="${raw}" must be an absolute http(s) URL without query or fragment, e.g. https://blog.example.com`);
+      return undefined;
+    }
+  };
+
+  const port = int('PORT', 3000, 0, 65535);
+  const host = get('HOST') ?? '127.0.0.1';
+
+  const databaseUrl = get('DATABASE_URL');
+  if (databaseUrl !== undefined && !/^(postgres|postgresql):\/\/.+/.test(databaseUrl) && databaseUrl !== 'memory://') {
+    problems.push(`DATABASE_URL must be postgres://user:pass@host:port/db or memory:// (leave it unset for the embedded database in DATA_DIR)`);
+  }
+
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const apiUrl = httpUrl('API_URL', get('API_URL')) ?? `http://${urlHost}:${port}`;
+  const siteUrl = httpUrl('SITE_URL', get('SITE_URL')) ?? apiUrl;
+
+  const permalink = get('PERMALINK') ?? '/{slug}/';
+  if (!permalink.startsWith('/')) problems.push(`PERMALINK="${permalink}" must start with "/"`);
+  if (!permalink.includes('{slug}') && !permalink.includes('{id}')) {
+    problems.push(`PERMALINK="${permalink}" must contain {slug} or {id} (available: ${PERMALINK_TOKENS.join(' ')})`);
+  }
+  const unknownTokens = (permalink.match(/\{[^}]*\}/g) ?? []).filter((t) => !PERMALINK_TOKENS.includes(t));
+  if (unknownTokens.length) problems.push(`PERMALINK has unknown placeholders ${unknownTokens.join(' ')} (available: ${PERMALINK_TOKENS.join(' ')})`);
+
+  const siteTwitterRaw = get('SITE_TWITTER');
+  let siteTwitter: string | undefined;
+  if (siteTwitterRaw !== undefined) {
+    const handle = siteTwitterRaw.replace(/^@/, '');
+    if (/^[A-Za-z0-9_]{1,15}$/.test(handle)) siteTwitter = handle;
+    else problems.push(`SITE_TWITTER="${siteTwitterRaw}" must be an X handle such as @inkwell (letters, digits, _; at most 15)`);
+  }
+
+  const twitterVars = ['TWITTER_APP_KEY', 'TWITTER_APP_SECRET', 'TWITTER_ACCESS_TOKEN', 'TWITTER_ACCESS_SECRET'] as const;
+  const twitterSet = twitterVars.filter((n) => get(n) !== undefined);
+  let twitter: TwitterCredentials | undefined;
+  if (twitterSet.length === twitterVars.length) {
+    twitter = {
+      appKey: get('TWITTER_APP_KEY')!,
+      appSecret: get('TWITTER_APP_SECRET')!,
+      accessToken: get('TWITTER_ACCESS_TOKEN')!,
+      accessSecret: get('TWITTER_ACCESS_SECRET')!,
+    };
+  } else if (twitterSet.length > 0) {
+    const missing = twitterVars.filter((n) => !twitterSet.includes(n));
+    problems.push(`Twitter/X credentials are incomplete: set all four of ${twitterVars.join(', ')} or none (missing ${missing.join(', ')})`);
+  }
+
+  const announceTemplate = get('ANNOUNCE_TEMPLATE') ?? '{title} {url}';
+  if (!announceTemplate.includes('{url}')) problems.push(`ANNOUNCE_TEMPLATE="${announceTemplate}" must contain {url}`);
+  const unknownAnnounce = (announceTemplate.match(/\{[^}]*\}/g) ?? []).filter(
+    (t) => !['{title}', '{url}', '{excerpt}', '{tags}', '{author}'].includes(t),
+  );
+  if (unknownAnnounce.length) {
+    problems.push(`ANNOUNCE_TEMPLATE has unknown placeholders ${unknownAnnounce.join(' ')} (available: {title} {url} {excerpt} {tags} {author})`);
+  }
+
+  const rateRaw = get('RATE_LIMIT_WRITES') ?? '20/minute';
+  let rateLimitWrites: RateLimit = { max: 20, windowMs: 60_000, text: '20/minute' };
+  const rm = /^(\d+)\s*\/\s*(second|minute|hour)$/.exec(rateRaw);
+  if (rm && Number(rm[1]) > 0) rateLimitWrites = { max: Number(rm[1]), windowMs: UNITS[rm[2]], text: rateRaw };
+  else problems.push(`RATE_LIMIT_WRITES="${rateRaw}" must look like 20/minute (a positive count per second, minute or hour)`);
+
+  const config: Config = {
+    port,
+    host,
+    databaseUrl,
+    dataDir: get('DATA_DIR') ?? './data',
+    apiUrl,
+    siteUrl,
+    permalink,
+    siteTitle: get('SITE_TITLE') ?? 'Inkwell',
+    siteDescription: get('SITE_DESCRIPTION') ?? 'A blog on Inkwell',
+    siteTwitter,
+    twitter,
+    twitterApiUrl: httpUrl('TWITTER_API_URL', get('TWITTER_API_URL')),
+    announceTemplate,
+    announceMaxAgeHours: int('ANNOUNCE_MAX_AGE_HOURS', 48, 1, 24 * 365),
+    commentModeration: oneOf<ModerationPolicy>('COMMENT_MODERATION', 'first-time', ['manual', 'first-time', 'open']),
+    commentMinIntervalSeconds: int('COMMENT_MIN_INTERVAL', 15, 0, 86_400),
+    rateLimitWrites,
+    outboundAllowPrivate: bool('OUTBOUND_ALLOW_PRIVATE', false),
+    frontend: bool('FRONTEND', true),
+    logLevel: oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
+  };
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}
+
+/** A valid configuration for tests and tools, overriding only what is given. */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig({ DATABASE_URL: 'memory://', LOG_LEVEL: 'silent' }), ...overrides };
+}

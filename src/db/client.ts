@@ -1,0 +1,100 @@
+// One Drizzle database type over PGlite (embedded, in-process PostgreSQL) or a real
+// PostgreSQL server through postgres.js. Everything above this file sees only `Db`.
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { sql, type SQL } from 'drizzle-orm';
+import postgres from 'postgres';
+import * as schema from './schema.ts';
+
+export type Schema = typeof schema;
+/** The database or a transaction: repositories accept either. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+
+export type DatabaseKind = 'pglite' | 'postgres';
+
+export interface Database {
+  db: Db;
+  kind: DatabaseKind;
+  /** where it lives, for logs: a directory, `memory` or the server without password */
+  location: string;
+  /** true when the embedded database was created by this open (nothing was there before) */
+  fresh: boolean;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** unset → PGlite in dataDir; memory:// → in-memory PGlite; postgres://… → server */
+  url: string | undefined;
+  dataDir: string;
+  /** postgres.js pool size */
+  poolSize?: number;
+  /** PGlite: start from a dumped data dir (tests use a migrated template) */
+  loadDataDir?: Blob;
+}
+
+export async function openDatabase(opts: OpenOptions): Promise<Database> {
+  if (opts.url && /^postgres(ql)?:\/\//.test(opts.url)) {
+    const client = postgres(opts.url, {
+      max: opts.poolSize ?? 10,
+      onnotice: () => {},
+      connect_timeout: 5,
+      idle_timeout: 30,
+      // a statement that runs longer than this is a bug or an outage: fail instead of hanging
+      connection: { statement_timeout: 15_000, application_name: 'inkwell' },
+    });
+    const db = drizzlePostgres({ client, schema }) as unknown as Db;
+    const u = new URL(opts.url);
+    u.password = '';
+    return { db, kind: 'postgres', location: u.href, fresh: false, close: () => client.end({ timeout: 5 }) };
+  }
+  const memory = opts.url === 'memory://';
+  let fresh = true;
+  if (!memory) {
+    mkdirSync(opts.dataDir, { recursive: true });
+    const { existsSync } = await import('node:fs');
+    fresh = !existsSync(`${opts.dataDir}/PG_VERSION`);
+  }
+  const client = await PGlite.create(memory ? undefined : opts.dataDir, {
+    extensions: { unaccent },
+    loadDataDir: opts.loadDataDir,
+  });
+  const db = drizzlePglite({ client, schema }) as unknown as Db;
+  return {
+    db,
+    kind: 'pglite',
+    location: memory ? 'memory' : opts.dataDir,
+    fresh,
+    close: () => client.close(),
+  };
+}
+
+/**
+ * Runs raw SQL and returns its rows on either driver (PGlite answers `{ rows }`,
+ * postgres.js an array).
+ */
+export async function queryRows<T = Record<string, unknown>>(db: Db, query: SQL): Promise<T[]> {
+  const res = (await db.execute(query)) as unknown;
+  if (Array.isArray(res)) return res as T[];
+  return ((res as { rows?: T[] }).rows ?? []) as T[];
+}
+
+/** Is the database answering? Bounded by `timeoutMs` so /readyz never hangs. */
+export async function ping(db: Db, timeoutMs = 2000): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      queryRows(db, sql`select 1 as ok`).then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      }),
+    ]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,5 @@
+// Every table of Inkwell, re-exported for Drizzle and drizzle-kit. Tables live beside their domain.
+export * from '../taxonomy/taxonomy.table.ts';
+export * from '../articles/articles.table.ts';
+export * from '../auth/tokens.table.ts';
+export * from '../jobs/jobs.table.ts';

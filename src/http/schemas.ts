@@ -1,0 +1,48 @@
+// Schemas shared by every route: the problem body and the error responses built on it.
+import { Type, type TSchema } from 'typebox';
+
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String({ description: 'URI reference identifying the problem type (`/problems/{code}`)', examples: ['/problems/not-found'] }),
+    title: Type.String({ description: 'Short, human-readable summary of the problem type' }),
+    status: Type.Integer({ description: 'The HTTP status code' }),
+    detail: Type.String({ description: 'What went wrong with this request, for a human' }),
+    instance: Type.Optional(Type.String({ description: 'The request path' })),
+    requestId: Type.Optional(Type.String({ description: 'Identifies the request in the server logs (also the `X-Request-Id` header)' })),
+    errors: Type.Optional(
+      Type.Array(
+        Type.Object({
+          pointer: Type.String({ description: 'Where the invalid value is: `/body/title`, `/query/limit`…' }),
+          message: Type.String(),
+        }),
+        { description: 'Field errors, on validation problems' },
+      ),
+    ),
+  },
+  { $id: 'Problem', title: 'Problem', description: 'RFC 9457 problem details; every error answer has this shape (`application/problem+json`).', additionalProperties: true },
+);
+
+const problemRef = Type.Ref('Problem');
+
+const DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid request: the `errors` array names each bad field',
+  401: 'Missing, unknown or revoked admin token',
+  403: 'Not allowed (for example comments are closed)',
+  404: 'No such resource (or not public)',
+  409: 'Conflict with the current state (duplicate slug, duplicate comment…)',
+  412: 'The `If-Match` ETag is stale: someone else changed the resource',
+  413: 'The request body is too large',
+  415: 'Unsupported content type',
+  428: 'This write needs `If-Match`',
+  429: 'Too many requests; `Retry-After` says when to come back',
+  503: 'The database is unreachable; retry shortly',
+};
+
+/** Problem responses for the given statuses, for a route's `response` schema. */
+export function problems(...statuses: number[]): Record<number, TSchema> {
+  const out: Record<number, TSchema> = {};
+  for (const s of statuses) out[s] = Type.Ref('Problem', { description: DESCRIPTIONS[s] ?? 'Error' }) as unknown as TSchema;
+  return out;
+}
+
+export { problemRef };

@@ -1,0 +1,304 @@
+// The job kernel: every background task runs on it. It knows no domain.
+//
+// - Work is a row in `jobs`, inserted by whoever wants it done (often inside the
+//   transaction that made it necessary: the outbox pattern).
+// - A runner claims due rows with FOR UPDATE SKIP LOCKED and stamps a lease on them,
+//   so any number of processes can share one database without handling a row twice.
+// - A lease that expires (its process died) makes the row claimable again; handlers
+//   must therefore be idempotent. Leases are renewed while a handler runs.
+// - Failures retry with exponential backoff and full jitter up to maxAttempts.
+// - stop() stops claiming, waits for running handlers, and releases what is left.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import { queryRows } from '../db/client.ts';
+
+export interface Job {
+  id: number;
+  kind: string;
+  key: string | null;
+  payload: Record<string, unknown>;
+  attempts: number;
+  maxAttempts: number;
+  runAt: Date;
+}
+
+export interface JobContext {
+  /** aborted when the runner is stopping and the drain time is over */
+  signal: AbortSignal;
+  log: Logger;
+}
+
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface JobKind {
+  kind: string;
+  handler: (job: Job, ctx: JobContext) => Promise<void>;
+  /** handlers of this kind running at once in one process */
+  concurrency?: number;
+  /** how long a claim lasts before another process may take the job over */
+  leaseMs?: number;
+}
+
+/** Throw to end a job as failed at once, without retries. */
+export class PermanentJobError extends Error {
+  override name = 'PermanentJobError';
+}
+
+/** Throw to run the job again at `at` (e.g. a rate-limit reset). `countsAsAttempt: false` keeps the attempt budget. */
+export class RescheduleJob extends Error {
+  override name = 'RescheduleJob';
+  constructor(
+    readonly at: Date,
+    reason: string,
+    readonly countsAsAttempt = false,
+  ) {
+    super(reason);
+  }
+}
+
+export interface EnqueueOptions {
+  kind: string;
+  payload?: Record<string, unknown>;
+  /** idempotency: while a job of this kind and key is queued or running, enqueuing again does nothing */
+  key?: string;
+  runAt?: Date;
+  maxAttempts?: number;
+}
+
+/** Queues a job. Pass a transaction to make the job part of it. Returns the id, or null when the key was taken. */
+export async function enqueue(db: Db, opts: EnqueueOptions): Promise<number | null> {
+  const rows = await queryRows<{ id: number }>(
+    db,
+    sql`insert into jobs (kind, key, payload, run_at, max_attempts)
+        values (${opts.kind}, ${opts.key ?? null}, ${JSON.stringify(opts.payload ?? {})}::jsonb,
+                ${opts.runAt ? opts.runAt.toISOString() : sql`now()`}::timestamptz, ${opts.maxAttempts ?? 10})
+        on conflict (kind, key) where key is not null and status in ('queued','running') do nothing
+        returning id`,
+  );
+  return rows[0]?.id ?? null;
+}
+
+/** Delay before attempt n+1: exponential from baseMs, capped, with full jitter in [50%, 100%]. */
+export function backoffMs(attempts: number, baseMs = 2000, capMs = 3_600_000, random = Math.random): number {
+  const exp = Math.min(capMs, baseMs * 2 ** Math.max(0, attempts - 1));
+  return Math.round(exp / 2 + (random() * exp) / 2);
+}
+
+export interface RunnerOptions {
+  db: Db;
+  log: Logger;
+  /** how often to look for due work when nothing nudged us */
+  pollMs?: number;
+  /** default lease; at most 60 s */
+  leaseMs?: number;
+  /** identifies this process in `lease_owner` */
+  owner?: string;
+  backoffBaseMs?: number;
+}
+
+interface JobRow {
+  id: number;
+  kind: string;
+  key: string | null;
+  payload: Record<string, unknown> | string;
+  attempts: number;
+  max_attempts: number;
+  run_at: string | Date;
+}
+
+export class JobRunner {
+  readonly owner: string;
+  private readonly kinds = new Map<string, Required<Pick<JobKind, 'concurrency' | 'leaseMs'>> & JobKind>();
+  private readonly running = new Map<number, Promise<void>>();
+  private readonly perKind = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private started = false;
+  private ticking: Promise<void> | undefined;
+  private again = false;
+  private readonly abort = new AbortController();
+
+  constructor(private readonly opts: RunnerOptions) {
+    this.owner = opts.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  }
+
+  register(kind: JobKind): this {
+    this.kinds.set(kind.kind, {
+      concurrency: 2,
+      ...kind,
+      leaseMs: Math.min(kind.leaseMs ?? this.opts.leaseMs ?? 30_000, 60_000),
+    });
+    return this;
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    const loop = () => {
+      if (this.stopping) return;
+      this.nudge();
+      this.timer = setTimeout(loop, this.opts.pollMs ?? 1000);
+      this.timer.unref();
+    };
+    loop();
+  }
+
+  /** Look for due work now (called after enqueuing in this process). */
+  nudge(): void {
+    if (this.stopping) return;
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    this.ticking = this.tick()
+      .then(() => undefined)
+      .catch((err) => this.opts.log.error({ err }, 'job runner: claim failed'))
+      .finally(() => {
+        this.ticking = undefined;
+        if (this.again) {
+          this.again = false;
+          this.nudge();
+        }
+      });
+  }
+
+  /** Claims and runs due jobs until none is left; for tests and the CLI. */
+  async drainDue(): Promise<void> {
+    for (;;) {
+      const claimed = await this.tick();
+      await Promise.allSettled([...this.running.values()]);
+      if (claimed === 0) return;
+    }
+  }
+
+  /** Stops claiming, waits up to timeoutMs for running handlers, then releases leftover leases. */
+  async stop(timeoutMs = 8000): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.timer);
+    await this.ticking;
+    const all = Promise.allSettled([...this.running.values()]);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      all.then(() => false),
+      new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(true), timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      // give the unfinished jobs back first, then tell their handlers to quit:
+      // whatever those handlers do next is not recorded (the lease is no longer ours)
+      await this.release([...this.running.keys()]);
+      this.abort.abort();
+    }
+  }
+
+  private async tick(): Promise<number> {
+    let claimed = 0;
+    for (const k of this.kinds.values()) {
+      if (this.stopping) break;
+      const free = k.concurrency - (this.perKind.get(k.kind) ?? 0);
+      if (free <= 0) continue;
+      const rows = await queryRows<JobRow>(
+        this.opts.db,
+        sql`update jobs set status = 'running', lease_owner = ${this.owner},
+              lease_until = now() + (${k.leaseMs} * interval '1 millisecond'),
+              attempts = attempts + 1, updated_at = now()
+            where id in (
+              select id from jobs
+              where kind = ${k.kind}
+                and ((status = 'queued' and run_at <= now()) or (status = 'running' and lease_until < now()))
+              order by run_at, id
+              limit ${free}
+              for update skip locked)
+            returning id, kind, key, payload, attempts, max_attempts, run_at`,
+      );
+      claimed += rows.length;
+      for (const row of rows) this.launch(k, row);
+    }
+    return claimed;
+  }
+
+  private launch(k: JobKind & { leaseMs: number }, row: JobRow): void {
+    const job: Job = {
+      id: row.id,
+      kind: row.kind,
+      key: row.key,
+      payload: typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload,
+      attempts: row.attempts,
+      maxAttempts: row.max_attempts,
+      runAt: new Date(row.run_at),
+    };
+    this.perKind.set(k.kind, (this.perKind.get(k.kind) ?? 0) + 1);
+    const renew = setInterval(() => {
+      void this.opts.db
+        .execute(sql`update jobs set lease_until = now() + (${k.leaseMs} * interval '1 millisecond')
+                     where id = ${job.id} and lease_owner = ${this.owner} and status = 'running'`)
+        .catch(() => {});
+    }, Math.max(1000, Math.floor(k.leaseMs / 3)));
+    renew.unref();
+    const run = (async () => {
+      try {
+        await k.handler(job, { signal: this.abort.signal, log: this.opts.log });
+        if (!this.abort.signal.aborted) await this.finish(job, sql`status = 'done', last_error = null`);
+      } catch (err) {
+        if (!this.abort.signal.aborted) await this.fail(job, err);
+      } finally {
+        clearInterval(renew);
+        this.running.delete(job.id);
+        this.perKind.set(k.kind, (this.perKind.get(k.kind) ?? 1) - 1);
+        if (!this.stopping) this.nudge();
+      }
+    })();
+    this.running.set(job.id, run);
+  }
+
+  private async fail(job: Job, err: unknown): Promise<void> {
+    const message = err instanceof Error ? err.message : String(err);
+    try {
+      if (err instanceof RescheduleJob) {
+        await this.finish(
+          job,
+          sql`status = 'queued', run_at = ${err.at.toISOString()}::timestamptz, last_error = ${message},
+              attempts = attempts - ${err.countsAsAttempt ? 0 : 1}`,
+        );
+      } else if (err instanceof PermanentJobError || job.attempts >= job.maxAttempts) {
+        this.opts.log.warn({ jobId: job.id, kind: job.kind, err: message }, 'job failed for good');
+        await this.finish(job, sql`status = 'failed', last_error = ${message}`);
+      } else {
+        const delay = backoffMs(job.attempts, this.opts.backoffBaseMs);
+        this.opts.log.warn({ jobId: job.id, kind: job.kind, attempt: job.attempts, retryInMs: delay, err: message }, 'job failed; will retry');
+        await this.finish(
+          job,
+          sql`status = 'queued', run_at = now() + (${delay} * interval '1 millisecond'), last_error = ${message}`,
+        );
+      }
+    } catch (e) {
+      // the database is away: the lease will expire and the job will be claimed again
+      this.opts.log.error({ err: e, jobId: job.id }, 'job runner: could not record the outcome');
+    }
+  }
+
+  private async finish(job: Job, set: ReturnType<typeof sql>): Promise<void> {
+    await this.opts.db.execute(
+      sql`update jobs set ${set}, lease_owner = null, lease_until = null, updated_at = now()
+          where id = ${job.id} and lease_owner = ${this.owner}`,
+    );
+  }
+
+  private async release(ids: number[]): Promise<void> {
+    if (!ids.length) return;
+    await this.opts.db
+      .execute(
+        sql`update jobs set status = 'queued', lease_owner = null, lease_until = null, attempts = greatest(attempts - 1, 0), updated_at = now()
+            where lease_owner = ${this.owner} and status = 'running'`,
+      )
+      .catch((err) => this.opts.log.error({ err }, 'job runner: could not release leases'));
+  }
+}

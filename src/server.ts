@@ -1,0 +1,84 @@
+// The process: config → database → migrate → services → app → listen → workers.
+// SIGTERM/SIGINT: stop taking requests, finish in-flight ones, release job leases,
+// close the database, exit 0.
+import { pino } from 'pino';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { DatabaseInUseError } from './db/lock.ts';
+import { openAndMigrate } from './runtime.ts';
+import type { Database } from './db/client.ts';
+import { compose } from './compose.ts';
+import { buildApp } from './app.ts';
+import { firstStart } from './site/first-start.ts';
+
+let config: Config;
+try {
+  config = loadConfig();
+} catch (e) {
+  if (e instanceof ConfigError) {
+    console.error(e.message);
+    process.exit(1);
+  }
+  throw e;
+}
+
+let database: Database;
+try {
+  database = await openAndMigrate(config);
+} catch (e) {
+  if (e instanceof DatabaseInUseError) {
+    console.error(e.message);
+    process.exit(1);
+  }
+  console.error(`Could not open the database (${config.databaseUrl ? 'DATABASE_URL' : config.dataDir}): ${(e as Error).message}`);
+  process.exit(1);
+}
+
+const log = pino({ level: config.logLevel });
+const services = compose(config, database, log);
+const server = await buildApp(services, { loggerInstance: log });
+
+const welcome = await firstStart(services);
+
+try {
+  await server.listen({ port: config.port, host: config.host });
+} catch (e) {
+  console.error(`Could not listen on ${config.host}:${config.port}: ${(e as Error).message}`);
+  await database.close();
+  process.exit(1);
+}
+services.jobs.start();
+
+const lines = [
+  `Inkwell is running on ${database.kind === 'pglite' ? `the embedded database (${database.location})` : database.location}`,
+  `  Site:     ${config.siteUrl}/`,
+  `  API:      ${config.apiUrl}/v1/articles`,
+  `  API docs: ${config.apiUrl}/docs`,
+];
+console.log(lines.join('\n'));
+if (welcome.adminToken) {
+  console.log('A one-time admin token for the admin API (shown only now; only its hash is stored):');
+  console.log(`Admin token: ${welcome.adminToken}`);
+}
+
+let shuttingDown = false;
+async function shutdown(signal: string) {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  server.log.info({ signal }, 'shutting down');
+  const force = setTimeout(() => {
+    server.log.error('shutdown took longer than 10 s; exiting');
+    process.exit(1);
+  }, 10_000);
+  force.unref();
+  try {
+    await server.close(); // stops accepting, finishes in-flight requests
+    await services.jobs.stop(5000); // lets running jobs finish, releases the rest
+    await database.close();
+    process.exit(0);
+  } catch (err) {
+    server.log.error({ err }, 'error during shutdown');
+    process.exit(1);
+  }
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+
+const problemsOf = (env: Record<string, string>) => {
+  try {
+    loadConfig(env);
+    return [];
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as ConfigError).problems;
+  }
+};
+
+describe('configuration', () => {
+  it('has the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      databaseUrl: undefined,
+      dataDir: './data',
+      apiUrl: 'http://127.0.0.1:3000',
+      siteUrl: 'http://127.0.0.1:3000',
+      permalink: '/{slug}/',
+      announceTemplate: '{title} {url}',
+      commentModeration: 'first-time',
+      commentMinIntervalSeconds: 15,
+      rateLimitWrites: { max: 20, windowMs: 60_000 },
+      outboundAllowPrivate: false,
+      frontend: true,
+      twitter: undefined,
+    });
+  });
+
+  it('derives SITE_URL from API_URL, and API_URL from HOST and PORT', () => {
+    expect(loadConfig({ PORT: '8080' }).apiUrl).toBe('http://127.0.0.1:8080');
+    expect(loadConfig({ API_URL: 'https://api.example.com/' }).siteUrl).toBe('https://api.example.com');
+    expect(loadConfig({ API_URL: 'https://api.example.com', SITE_URL: 'https://example.com' }).siteUrl).toBe('https://example.com');
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ API_URL: 'ftp://x' }, 'API_URL'],
+    [{ SITE_URL: 'not a url' }, 'SITE_URL'],
+    [{ PERMALINK: '/{title}/' }, 'PERMALINK'],
+    [{ PERMALINK: 'no-slash/{slug}' }, 'PERMALINK'],
+    [{ COMMENT_MODERATION: 'sometimes' }, 'COMMENT_MODERATION'],
+    [{ COMMENT_MIN_INTERVAL: '-1' }, 'COMMENT_MIN_INTERVAL'],
+    [{ RATE_LIMIT_WRITES: 'lots' }, 'RATE_LIMIT_WRITES'],
+    [{ OUTBOUND_ALLOW_PRIVATE: 'maybe' }, 'OUTBOUND_ALLOW_PRIVATE'],
+    [{ FRONTEND: 'perhaps' }, 'FRONTEND'],
+    [{ ANNOUNCE_TEMPLATE: '{title}' }, 'ANNOUNCE_TEMPLATE'],
+    [{ ANNOUNCE_TEMPLATE: '{title} {url} {nope}' }, 'ANNOUNCE_TEMPLATE'],
+    [{ SITE_TWITTER: 'not a handle!' }, 'SITE_TWITTER'],
+    [{ TWITTER_APP_KEY: 'k' }, 'TWITTER_APP_SECRET'],
+    [{ TWITTER_API_URL: 'javascript:alert(1)' }, 'TWITTER_API_URL'],
+  ])('rejects %o naming %s', (env, name) => {
+    const problems = problemsOf(env as Record<string, string>);
+    expect(problems.length).toBeGreaterThan(0);
+    for (const p of problems) expect(p).toContain(name);
+  });
+
+  it('reports every problem at once', () => {
+    expect(problemsOf({ PORT: 'x', COMMENT_MODERATION: 'y', FRONTEND: 'z' })).toHaveLength(3);
+  });
+
+  it('accepts the documented forms', () => {
+    const c = loadConfig({
+      DATABASE_URL: 'postgres://u:p@db:5432/inkwell',
+      RATE_LIMIT_WRITES: '5/second',
+      OUTBOUND_ALLOW_PRIVATE: 'true',
+      FRONTEND: 'off',
+      SITE_TWITTER: '@inkwell_blog',
+      PERMALINK: '/{yyyy}/{mm}/{slug}.html',
+      TWITTER_APP_KEY: 'a',
+      TWITTER_APP_SECRET: 'b',
+      TWITTER_ACCESS_TOKEN: 'c',
+      TWITTER_ACCESS_SECRET: 'd',
+    });
+    expect(c.rateLimitWrites).toMatchObject({ max: 5, windowMs: 1000 });
+    expect(c.outboundAllowPrivate).toBe(true);
+    expect(c.frontend).toBe(false);
+    expect(c.siteTwitter).toBe('inkwell_blog');
+    expect(c.twitter).toEqual({ appKey: 'a', appSecret: 'b', accessToken: 'c', accessSecret: 'd' });
+  });
+});
