@@ -3,3 +3,4 @@ export * from '../taxonomy/taxonomy.table.ts';
 export * from '../articles/articles.table.ts';
 export * from '../auth/tokens.table.ts';
 export * from '../jobs/jobs.table.ts';
+export * from '../comments/responses.table.ts';

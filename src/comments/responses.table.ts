@@ -1,0 +1,47 @@
+import { sql } from 'drizzle-orm';
+import { type AnyPgColumn, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { articles } from '../articles/articles.table.ts';
+
+export const RESPONSE_TYPES = ['comment', 'pingback', 'webmention'] as const;
+export type ResponseType = (typeof RESPONSE_TYPES)[number];
+export const RESPONSE_STATUSES = ['pending', 'approved', 'spam', 'trash'] as const;
+export type ResponseStatus = (typeof RESPONSE_STATUSES)[number];
+
+/** The whole conversation of an article: reader comments, pingbacks and webmentions. */
+export const responses = pgTable(
+  'responses',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    articleId: integer('article_id')
+      .notNull()
+      .references(() => articles.id, { onDelete: 'cascade' }),
+    type: text('type').$type<ResponseType>().notNull(),
+    status: text('status').$type<ResponseStatus>().notNull().default('pending'),
+    parentId: integer('parent_id').references((): AnyPgColumn => responses.id, { onDelete: 'set null' }),
+    /** 0 for top level, parent's depth + 1 below */
+    depth: integer('depth').notNull().default(0),
+    authorName: text('author_name').notNull(),
+    /** comments only; never public */
+    authorEmail: text('author_email'),
+    authorUrl: text('author_url'),
+    /** sanitised HTML, safe to render as is */
+    html: text('html').notNull(),
+    /** pingbacks and webmentions: the page that links to us */
+    sourceUrl: text('source_url'),
+    /** pingbacks and webmentions: our URL it links to */
+    targetUrl: text('target_url'),
+    /** never public */
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('responses_public_idx').on(t.articleId, t.createdAt, t.id).where(sql`${t.status} = 'approved'`),
+    index('responses_admin_idx').on(t.status, t.createdAt.desc()),
+    index('responses_email_idx').on(t.authorEmail).where(sql`${t.status} = 'approved'`),
+    index('responses_ip_idx').on(t.ip, t.createdAt.desc()),
+    /** one mention per source page per article, whichever protocol brought it */
+    uniqueIndex('responses_source_idx').on(t.articleId, t.sourceUrl).where(sql`${t.sourceUrl} IS NOT NULL`),
+  ],
+);
