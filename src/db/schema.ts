@@ -4,3 +4,4 @@ export * from '../articles/articles.table.ts';
 export * from '../auth/tokens.table.ts';
 export * from '../jobs/jobs.table.ts';
 export * from '../comments/responses.table.ts';
+export * from '../social/twitter/announcements.table.ts';
