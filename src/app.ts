@@ -10,6 +10,12 @@ import openapiPlugin from './http/openapi.plugin.ts';
 import { healthRoutes } from './site/health.routes.ts';
 import { requireAdminToken } from './http/auth.ts';
 import { authAdminRoutes } from './auth/auth.routes.ts';
+import cachingPlugin from './http/caching.ts';
+import { siteRoutes } from './site/site.routes.ts';
+import { articleComponentSchemas } from './articles/articles.schemas.ts';
+import { articleAdminRoutes, articlePublicRoutes } from './articles/articles.routes.ts';
+import { taxonomyAdminRoutes, taxonomyComponentSchemas, taxonomyPublicRoutes } from './taxonomy/taxonomy.routes.ts';
+import { feedRoutes } from './feeds/feeds.routes.ts';
 
 export interface BuildOptions {
   /** a pino logger shared with the workers; none → silent */
@@ -39,15 +45,30 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
   await app.register(problemPlugin);
   await app.register(securityPlugin);
   await app.register(openapiPlugin);
+  await app.register(cachingPlugin);
+  for (const schema of [...articleComponentSchemas, ...taxonomyComponentSchemas]) app.addSchema(schema);
 
-  const { database } = services;
-  await app.register(healthRoutes, { db: database.db, kind: database.kind });
+  const { database, config, articles } = services;
+  const db = database.db;
+  const contentChanged = () => services.events.emit('content-changed');
+  const discoveryHeaders = () => ({
+    'x-pingback': `${config.apiUrl}/xmlrpc`,
+    link: `<${config.apiUrl}/webmention>; rel="webmention"`,
+  });
+
+  await app.register(healthRoutes, { db, kind: database.kind });
+  await app.register(siteRoutes, { config });
+  await app.register(articlePublicRoutes, { articles, config, discoveryHeaders });
+  await app.register(taxonomyPublicRoutes, { db });
+  await app.register(feedRoutes, { articles, config, db });
 
   // everything under /v1/admin needs a token
   await app.register(
     async (admin) => {
       requireAdminToken(admin, database.db);
       await admin.register(authAdminRoutes);
+      await admin.register(articleAdminRoutes, { articles });
+      await admin.register(taxonomyAdminRoutes, { db, onChange: contentChanged });
     },
     { prefix: '/v1/admin' },
   );

@@ -3,7 +3,9 @@
 import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
 import { JobRunner, type Logger } from './jobs/kernel.ts';
+import { EventEmitter } from 'node:events';
 import { PublishingEvents } from './articles/publishing.ts';
+import { ArticlesService, PUBLISH_JOB } from './articles/articles.service.ts';
 
 export interface Services {
   config: Config;
@@ -12,11 +14,25 @@ export interface Services {
   /** announcements, outgoing pings… subscribe here */
   publishing: PublishingEvents;
   log: Logger;
+  /** emits 'content-changed' after every committed write that public reads can see */
+  events: EventEmitter;
+  articles: ArticlesService;
 }
 
 export function compose(config: Config, database: Database, log: Logger): Services {
   const jobs = new JobRunner({ db: database.db, log });
   const publishing = new PublishingEvents();
-  const services: Services = { config, database, jobs, publishing, log };
+  const events = new EventEmitter();
+  const contentChanged = () => events.emit('content-changed');
+  const articles = new ArticlesService({
+    db: database.db,
+    config,
+    publishing,
+    nudgeJobs: () => jobs.nudge(),
+    onChange: contentChanged,
+  });
+  jobs.register({ kind: PUBLISH_JOB, handler: (job) => articles.publishDue(job), concurrency: 2 });
+
+  const services: Services = { config, database, jobs, publishing, log, events, articles };
   return services;
 }

@@ -1,0 +1,213 @@
+// SQL for articles. Every read is one query: the author, the tags and the response
+// counts come along as joins and correlated aggregates (no N+1).
+import { eq, sql, type SQL } from 'drizzle-orm';
+import { queryRows, type Db } from '../db/client.ts';
+import { articles, articleTags, slugRedirects, type ArticleStatus } from './articles.table.ts';
+
+export interface ArticleRecord {
+  id: number;
+  slug: string;
+  title: string;
+  excerpt: string;
+  html: string;
+  text: string;
+  markdown: string | null;
+  customExcerpt: boolean;
+  status: ArticleStatus;
+  publishAt: Date | null;
+  publishedAt: Date | null;
+  firstPublishedAt: Date | null;
+  updatedAt: Date;
+  createdAt: Date;
+  readingTimeMinutes: number;
+  commentsOpen: boolean;
+  pingsOpen: boolean;
+  announce: boolean;
+  version: number;
+  author: { slug: string; name: string } | null;
+  tags: { slug: string; name: string }[];
+  counts: { comments: number; pingbacks: number; webmentions: number };
+}
+
+const SELECT = sql`
+  select a.id, a.slug, a.title, a.excerpt, a.html, a.text, a.markdown, a.custom_excerpt, a.status, a.publish_at,
+         a.published_at, a.first_published_at, a.updated_at, a.created_at, a.reading_time_minutes, a.comments_open,
+         a.pings_open, a.announce, a.version, au.slug as author_slug, au.name as author_name,
+         coalesce((select json_agg(json_build_object('slug', t.slug, 'name', t.name) order by at.position, t.id)
+                   from article_tags at join tags t on t.id = at.tag_id where at.article_id = a.id), '[]'::json) as tags,
+         (select json_build_object('comments', count(*) filter (where r.type = 'comment'),
+                                   'pingbacks', count(*) filter (where r.type = 'pingback'),
+                                   'webmentions', count(*) filter (where r.type = 'webmention'))
+          from responses r where r.article_id = a.id and r.status = 'approved') as counts
+  from articles a left join authors au on au.id = a.author_id`;
+
+type Row = Record<string, unknown>;
+const date = (v: unknown): Date | null => (v === null || v === undefined ? null : v instanceof Date ? v : new Date(String(v)));
+const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
+
+function toRecord(r: Row): ArticleRecord {
+  const counts = json<{ comments: number; pingbacks: number; webmentions: number }>(r.counts);
+  return {
+    id: Number(r.id),
+    slug: String(r.slug),
+    title: String(r.title),
+    excerpt: String(r.excerpt),
+    html: String(r.html),
+    text: String(r.text),
+    markdown: (r.markdown as string | null) ?? null,
+    customExcerpt: Boolean(r.custom_excerpt),
+    status: r.status as ArticleStatus,
+    publishAt: date(r.publish_at),
+    publishedAt: date(r.published_at),
+    firstPublishedAt: date(r.first_published_at),
+    updatedAt: date(r.updated_at)!,
+    createdAt: date(r.created_at)!,
+    readingTimeMinutes: Number(r.reading_time_minutes),
+    commentsOpen: Boolean(r.comments_open),
+    pingsOpen: Boolean(r.pings_open),
+    announce: Boolean(r.announce),
+    version: Number(r.version),
+    author: r.author_slug ? { slug: String(r.author_slug), name: String(r.author_name) } : null,
+    tags: json(r.tags),
+    counts: { comments: Number(counts.comments), pingbacks: Number(counts.pingbacks), webmentions: Number(counts.webmentions) },
+  };
+}
+
+export async function findArticleById(db: Db, id: number, opts: { forUpdate?: boolean } = {}): Promise<ArticleRecord | null> {
+  if (opts.forUpdate) await db.execute(sql`select 1 from articles where id = ${id} for update`);
+  const rows = await queryRows(db, sql`${SELECT} where a.id = ${id}`);
+  return rows[0] ? toRecord(rows[0]) : null;
+}
+
+export async function findPublicArticleBySlug(db: Db, slug: string): Promise<ArticleRecord | null> {
+  const rows = await queryRows(db, sql`${SELECT} where a.slug = ${slug} and a.status = 'published'`);
+  return rows[0] ? toRecord(rows[0]) : null;
+}
+
+/** The current slug of a public article that used to be called `slug`. */
+export async function findRedirect(db: Db, slug: string): Promise<string | null> {
+  const rows = await queryRows<{ slug: string }>(
+    db,
+    sql`select a.slug from slug_redirects r join articles a on a.id = r.article_id where r.slug = ${slug} and a.status = 'published'`,
+  );
+  return rows[0]?.slug ?? null;
+}
+
+export interface ListFilter {
+  status?: ArticleStatus | ArticleStatus[];
+  tag?: string;
+  author?: string;
+  since?: Date;
+  until?: Date;
+  q?: string;
+}
+
+function whereOf(f: ListFilter): SQL {
+  const parts: SQL[] = [];
+  if (f.status) {
+    const list = Array.isArray(f.status) ? f.status : [f.status];
+    parts.push(sql`a.status in (${sql.join(list.map((s) => sql`${s}`), sql`, `)})`);
+  }
+  if (f.tag) parts.push(sql`exists (select 1 from article_tags at join tags t on t.id = at.tag_id where at.article_id = a.id and t.slug = ${f.tag})`);
+  if (f.author) parts.push(sql`au.slug = ${f.author}`);
+  if (f.since) parts.push(sql`a.published_at >= ${f.since.toISOString()}::timestamptz`);
+  if (f.until) parts.push(sql`a.published_at < ${f.until.toISOString()}::timestamptz`);
+  if (f.q) parts.push(sql`a.search @@ websearch_to_tsquery('english', inkwell_unaccent(${f.q}))`);
+  return parts.length ? sql`where ${sql.join(parts, sql` and `)}` : sql``;
+}
+
+export type ListOrder = '-publishedAt' | 'publishedAt' | 'relevance' | '-updatedAt';
+
+export interface ListPage {
+  filter: ListFilter;
+  order: ListOrder;
+  limit: number;
+  /** page mode */
+  offset?: number;
+  /** keyset mode: the (publishedAt, id) of the last item seen */
+  after?: [string, number];
+}
+
+export async function listArticles(db: Db, p: ListPage): Promise<ArticleRecord[]> {
+  let where = whereOf(p.filter);
+  if (p.after) {
+    const cmp = p.order === 'publishedAt' ? sql`>` : sql`<`;
+    const keyset = sql`(a.published_at, a.id) ${cmp} (${p.after[0]}::timestamptz, ${p.after[1]})`;
+    where = p.filter && Object.keys(p.filter).length ? sql`${where} and ${keyset}` : sql`where ${keyset}`;
+  }
+  const order =
+    p.order === 'relevance' && p.filter.q
+      ? sql`ts_rank_cd(a.search, websearch_to_tsquery('english', inkwell_unaccent(${p.filter.q}))) desc, a.published_at desc, a.id desc`
+      : p.order === 'publishedAt'
+        ? sql`a.published_at asc, a.id asc`
+        : p.order === '-updatedAt'
+          ? sql`a.updated_at desc, a.id desc`
+          : sql`a.published_at desc nulls first, a.id desc`;
+  const rows = await queryRows(db, sql`${SELECT} ${where} order by ${order} limit ${p.limit} offset ${p.offset ?? 0}`);
+  return rows.map(toRecord);
+}
+
+export async function countArticles(db: Db, filter: ListFilter): Promise<number> {
+  const needsAuthor = Boolean(filter.author);
+  const rows = await queryRows<{ n: number | string }>(
+    db,
+    sql`select count(*)::int as n from articles a ${needsAuthor ? sql`left join authors au on au.id = a.author_id` : sql``} ${whereOf(filter)}`,
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+export async function slugInUse(db: Db, slug: string, exceptId?: number): Promise<boolean> {
+  const rows = await queryRows(
+    db,
+    sql`select 1 from articles where slug = ${slug} ${exceptId ? sql`and id <> ${exceptId}` : sql``}
+        union all select 1 from slug_redirects where slug = ${slug} ${exceptId ? sql`and article_id <> ${exceptId}` : sql``} limit 1`,
+  );
+  return rows.length > 0;
+}
+
+export type ArticleInsert = typeof articles.$inferInsert;
+
+export async function insertArticle(db: Db, values: ArticleInsert): Promise<number> {
+  const [row] = await db.insert(articles).values(values).returning({ id: articles.id });
+  return row.id;
+}
+
+export async function updateArticle(db: Db, id: number, values: Partial<ArticleInsert>): Promise<void> {
+  await db
+    .update(articles)
+    .set({ ...values, version: sql`${articles.version} + 1`, updatedAt: sql`now()` })
+    .where(eq(articles.id, id));
+}
+
+export async function deleteArticle(db: Db, id: number): Promise<void> {
+  await db.delete(articles).where(eq(articles.id, id));
+}
+
+export async function setArticleTags(db: Db, articleId: number, tagIds: number[]): Promise<void> {
+  await db.delete(articleTags).where(eq(articleTags.articleId, articleId));
+  if (tagIds.length) await db.insert(articleTags).values(tagIds.map((tagId, position) => ({ articleId, tagId, position })));
+}
+
+/** Remembers `oldSlug` as a redirect to the article, and frees `newSlug` if it was one. */
+export async function renameSlug(db: Db, articleId: number, oldSlug: string, newSlug: string): Promise<void> {
+  await db.delete(slugRedirects).where(eq(slugRedirects.slug, newSlug));
+  await db.insert(slugRedirects).values({ slug: oldSlug, articleId }).onConflictDoUpdate({ target: slugRedirects.slug, set: { articleId } });
+}
+
+/** Articles due for publishing, claimed by the caller's transaction. */
+export async function claimDueScheduled(db: Db, id: number): Promise<boolean> {
+  const rows = await queryRows(
+    db,
+    sql`select id from articles where id = ${id} and status = 'scheduled' and publish_at <= now() for update skip locked`,
+  );
+  return rows.length > 0;
+}
+
+/** Every public article's permalink parts and last change, newest first (sitemaps). */
+export async function listPublicForSitemap(db: Db, max = 50_000): Promise<{ id: number; slug: string; publishedAt: Date; updatedAt: Date }[]> {
+  const rows = await queryRows<Row>(
+    db,
+    sql`select id, slug, published_at, updated_at from articles where status = 'published' order by published_at desc, id desc limit ${max}`,
+  );
+  return rows.map((r) => ({ id: Number(r.id), slug: String(r.slug), publishedAt: date(r.published_at)!, updatedAt: date(r.updated_at)! }));
+}

@@ -1,0 +1,207 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Config } from '../config.ts';
+import { notFound } from '../http/errors.ts';
+import { problems } from '../http/schemas.ts';
+import { linkHeader } from '../lib/pagination.ts';
+import { ArticleStatusSchema, CreateArticleBody, ListArticlesQuery, UpdateArticleBody } from './articles.schemas.ts';
+import type { ArticlesService } from './articles.service.ts';
+
+export interface ArticleRoutesOptions {
+  articles: ArticlesService;
+  config: Config;
+  /** discovery headers for article reads (X-Pingback, Link rel=webmention) */
+  discoveryHeaders: () => Record<string, string>;
+}
+
+const SlugParam = Type.Object({ slug: Type.String({ maxLength: 200, description: 'The article slug' }) });
+const IdParam = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647, description: 'The article id' }) });
+const ArticleList = Type.Object({ data: Type.Array(Type.Ref('Article')), meta: Type.Ref('PaginationMeta') });
+
+const LIST_HEADERS = {
+  Link: { schema: { type: 'string' }, description: 'RFC 8288 links: next, prev, first, last' },
+  'X-Total-Count': { schema: { type: 'integer' }, description: 'Matching articles in all pages' },
+};
+
+/** Public, cacheable reads of published articles. */
+export const articlePublicRoutes: FastifyPluginAsyncTypebox<ArticleRoutesOptions> = async (app, { articles, config, discoveryHeaders }) => {
+  app.get(
+    '/v1/articles',
+    {
+      config: { publicCache: true },
+      schema: {
+        tags: ['articles'],
+        summary: 'List published articles',
+        description:
+          'Newest first by default. Page with `page` (and `limit`), or walk with the keyset cursor `after` = `meta.pagination.nextCursor`, which stays stable while new articles are published. ' +
+          'Filters combine with AND. Unknown parameters answer 400.',
+        querystring: ListArticlesQuery,
+        response: { 200: { ...ArticleList, headers: LIST_HEADERS } as never, ...problems(400, 503) },
+      },
+    },
+    async (req, reply) => {
+      const list = await articles.listPublic(req.query);
+      reply.header('x-total-count', String(list.meta.pagination.total));
+      reply.header('link', linkHeader(config.apiUrl, '/v1/articles', req.query, list.meta.pagination));
+      return list;
+    },
+  );
+
+  app.get(
+    '/v1/articles/:slug',
+    {
+      config: { publicCache: true },
+      schema: {
+        tags: ['articles'],
+        summary: 'Get a published article',
+        description:
+          'A renamed slug answers 301 with `Location` to the current one. Drafts, scheduled and archived articles answer 404. ' +
+          'The answer advertises pingback (`X-Pingback`) and Webmention (`Link: <…>; rel="webmention"`) endpoints.',
+        params: SlugParam,
+        response: {
+          200: Type.Ref('Article'),
+          301: Type.Null({ description: 'Moved: `Location` names the current URL of the article' }),
+          ...problems(404, 503),
+        },
+      },
+    },
+    async (req, reply) => {
+      for (const [k, v] of Object.entries(discoveryHeaders())) reply.header(k, v);
+      const found = await articles.getPublic(req.params.slug);
+      if (!found) throw notFound(`Article "${req.params.slug}"`);
+      if ('redirect' in found) {
+        reply.header('cache-control', 'public, max-age=300');
+        return reply.redirect(`/v1/articles/${encodeURIComponent(found.redirect)}`, 301);
+      }
+      return found.article;
+    },
+  );
+};
+
+const ETAG_HEADER = { ETag: { schema: { type: 'string' }, description: 'Send it back as `If-Match` on PATCH' } };
+const withEtag = (schema: unknown) => ({ ...(schema as object), headers: ETAG_HEADER }) as never;
+
+/** Admin: write, publish, schedule, delete. Mounted under /v1/admin (token required). */
+export const articleAdminRoutes: FastifyPluginAsyncTypebox<{ articles: ArticlesService }> = async (app, { articles }) => {
+  const security = [{ bearerAuth: [] }];
+  const one = withEtag(Type.Ref('AdminArticle'));
+
+  app.post(
+    '/articles',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Create an article',
+        description:
+          'Markdown is rendered to sanitised HTML on save (or send sanitised-on-save `html`). The slug is generated from the title when omitted (unicode-aware, made unique). ' +
+          '`status: "published"` publishes at once and queues the announcement and outgoing pings in the same transaction; `scheduled` needs `publishAt`.',
+        security,
+        body: CreateArticleBody,
+        response: { 201: one, ...problems(400, 401, 409, 413) },
+      },
+    },
+    async (req, reply) => {
+      const { article, etag } = await articles.create(req.body);
+      return reply.code(201).header('etag', etag).header('location', `/v1/admin/articles/${article.id}`).send(article);
+    },
+  );
+
+  app.get(
+    '/articles',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'List articles in any status',
+        description: 'Most recently updated first.',
+        security,
+        querystring: Type.Object(
+          {
+            status: Type.Optional(ArticleStatusSchema),
+            page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+            q: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ data: Type.Array(Type.Ref('AdminArticle')), meta: Type.Ref('PaginationMeta') }), ...problems(400, 401) },
+      },
+    },
+    async (req, reply) => {
+      const list = await articles.listAdmin(req.query);
+      reply.header('x-total-count', String(list.meta.pagination.total));
+      return list;
+    },
+  );
+
+  app.get(
+    '/articles/:id',
+    { schema: { tags: ['admin'], summary: 'Get an article in any status', security, params: IdParam, response: { 200: one, ...problems(401, 404) } } },
+    async (req, reply) => {
+      const { article, etag } = await articles.getAdmin(req.params.id);
+      return reply.header('etag', etag).send(article);
+    },
+  );
+
+  app.patch(
+    '/articles/:id',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Update an article',
+        description:
+          'Send only the fields to change. With `If-Match: <ETag from the last read>` a concurrent change answers 412 instead of being overwritten. ' +
+          'Changing `slug` keeps the old one answering 301. Changing `status` publishes, schedules, unpublishes or archives.',
+        security,
+        params: IdParam,
+        headers: Type.Object({ 'if-match': Type.Optional(Type.String({ description: 'The ETag of the version you edited' })) }),
+        body: UpdateArticleBody,
+        response: { 200: one, ...problems(400, 401, 404, 409, 412, 413) },
+      },
+    },
+    async (req, reply) => {
+      const { article, etag } = await articles.update(req.params.id, req.body, req.headers['if-match']);
+      return reply.header('etag', etag).send(article);
+    },
+  );
+
+  app.delete(
+    '/articles/:id',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Delete an article',
+        description: 'Also deletes its responses. Prefer `archived` to keep them.',
+        security,
+        params: IdParam,
+        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(401, 404) },
+      },
+    },
+    async (req, reply) => {
+      await articles.remove(req.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+
+  for (const action of ['publish', 'unpublish'] as const) {
+    app.post(
+      `/articles/:id/${action}`,
+      {
+        schema: {
+          tags: ['admin'],
+          summary: action === 'publish' ? 'Publish an article now' : 'Unpublish an article (back to draft)',
+          description:
+            action === 'publish'
+              ? 'Idempotent. The first publication queues one announcement per network and one outgoing ping per external link; publishing again never announces twice.'
+              : 'Idempotent. The article answers 404 publicly until published again; a queued announcement that has not been sent is cancelled.',
+          security,
+          params: IdParam,
+          response: { 200: one, ...problems(401, 404) },
+        },
+      },
+      async (req, reply) => {
+        const { article, etag } = await articles[action](req.params.id);
+        return reply.header('etag', etag).send(article);
+      },
+    );
+  }
+};

@@ -1,0 +1,149 @@
+import { Type, type Static } from 'typebox';
+
+const DateTime = (description: string) => Type.String({ format: 'date-time', description });
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(s: T) => Type.Union([s, Type.Null()]);
+
+const TagRef = Type.Object({ slug: Type.String(), name: Type.String() }, { description: 'A tag: link to /v1/tags/{slug}' });
+const AuthorRef = Type.Object({ slug: Type.String(), name: Type.String() }, { description: 'An author: link to /v1/authors/{slug}' });
+export const ArticleStatusSchema = Type.Union([Type.Literal('draft'), Type.Literal('scheduled'), Type.Literal('published'), Type.Literal('archived')]);
+
+export const ANNOUNCEMENT_STATUSES = ['queued', 'sending', 'posted', 'failed', 'paused', 'cancelled', 'expired', 'skipped'] as const;
+
+export const Article = Type.Object(
+  {
+    id: Type.Integer({ description: 'Stable numeric id' }),
+    slug: Type.String({ description: 'URL slug; a renamed slug answers 301 to the new one' }),
+    title: Type.String(),
+    excerpt: Type.String({ description: 'Plain text; the editor’s own or the first ~280 characters of the body' }),
+    html: Type.String({ description: 'Sanitised HTML of the body, safe to render as is' }),
+    status: Type.Union([Type.Literal('draft'), Type.Literal('scheduled'), Type.Literal('published'), Type.Literal('archived')], { description: 'Always `published` on public reads' }),
+    publishedAt: Nullable(DateTime('When it went public')),
+    updatedAt: DateTime('Last change'),
+    url: Type.String({ description: 'Permalink on the frontend (`SITE_URL` + `PERMALINK`)' }),
+    author: Nullable(AuthorRef),
+    tags: Type.Array(TagRef),
+    readingTimeMinutes: Type.Integer({ minimum: 1 }),
+    commentsOpen: Type.Boolean(),
+    pingsOpen: Type.Boolean(),
+    counts: Type.Object(
+      { comments: Type.Integer(), pingbacks: Type.Integer(), webmentions: Type.Integer() },
+      { description: 'Approved responses by type' },
+    ),
+    announcement: Nullable(
+      Type.Object(
+        {
+          status: Type.String({ description: `One of ${ANNOUNCEMENT_STATUSES.join(', ')}` }),
+          url: Nullable(Type.String({ description: 'The tweet, once posted' })),
+        },
+        { description: 'The announcement on X; null when none was queued (announce: false, or not yet published)' },
+      ),
+    ),
+  },
+  { $id: 'Article', title: 'Article' },
+);
+export type ArticleView = Static<typeof Article>;
+
+export const AdminArticle = Type.Intersect(
+  [
+    Type.Ref('Article'),
+    Type.Object({
+      markdown: Nullable(Type.String({ description: 'The Markdown source, when written in Markdown' })),
+      customExcerpt: Type.Boolean({ description: 'true when the excerpt was written by the editor' }),
+      publishAt: Nullable(DateTime('When a scheduled article goes public')),
+      announce: Type.Boolean(),
+      version: Type.Integer({ description: 'Bumped on every change; the ETag is built from it' }),
+      createdAt: DateTime('Creation time'),
+    }),
+  ],
+  { $id: 'AdminArticle', title: 'AdminArticle' },
+);
+
+export const PaginationMeta = Type.Object(
+  {
+    pagination: Type.Object({
+      page: Nullable(Type.Integer({ description: 'Current page (null when paging with `after`)' })),
+      limit: Type.Integer(),
+      pages: Type.Integer(),
+      total: Type.Integer(),
+      next: Nullable(Type.Integer({ description: 'Next page number, null on the last page' })),
+      prev: Nullable(Type.Integer()),
+      nextCursor: Nullable(Type.String({ description: 'Pass as `after` for the next page by keyset: stable while new articles are published' })),
+    }),
+  },
+  { $id: 'PaginationMeta', title: 'PaginationMeta' },
+);
+
+const TITLE_MAX = 300;
+const BODY_MAX = 500_000;
+
+const writeFields = {
+  title: Type.String({ minLength: 1, maxLength: TITLE_MAX, description: 'Plain text' }),
+  slug: Type.String({ minLength: 1, maxLength: 120, description: 'Lowercase letters, digits and dashes; generated from the title when omitted' }),
+  markdown: Type.String({ maxLength: BODY_MAX, description: 'Body in Markdown (GFM); rendered to sanitised HTML on save' }),
+  html: Type.String({ maxLength: BODY_MAX, description: 'Body in HTML, sanitised on save (use either `markdown` or `html`)' }),
+  excerpt: Type.String({ maxLength: 1000, description: 'Plain text; derived from the body when omitted or empty' }),
+  tags: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 30, description: 'Tag names or slugs; new ones are created' }),
+  authorSlug: Nullable(Type.String({ minLength: 1, maxLength: 120, description: 'An existing author' })),
+  status: Type.Union([Type.Literal('draft'), Type.Literal('scheduled'), Type.Literal('published'), Type.Literal('archived')], { description: '`scheduled` needs `publishAt`' }),
+  publishAt: Nullable(Type.String({ format: 'date-time', description: 'For `scheduled`: when to publish' })),
+  commentsOpen: Type.Boolean(),
+  pingsOpen: Type.Boolean(),
+  announce: Type.Boolean({ description: 'Announce on X when first published (default true)' }),
+};
+
+export const CreateArticleBody = Type.Object(
+  {
+    title: writeFields.title,
+    slug: Type.Optional(writeFields.slug),
+    markdown: Type.Optional(writeFields.markdown),
+    html: Type.Optional(writeFields.html),
+    excerpt: Type.Optional(writeFields.excerpt),
+    tags: Type.Optional(writeFields.tags),
+    authorSlug: Type.Optional(writeFields.authorSlug),
+    status: Type.Optional(writeFields.status),
+    publishAt: Type.Optional(writeFields.publishAt),
+    commentsOpen: Type.Optional(writeFields.commentsOpen),
+    pingsOpen: Type.Optional(writeFields.pingsOpen),
+    announce: Type.Optional(writeFields.announce),
+  },
+  { additionalProperties: false, examples: [{ title: 'Hello, world', markdown: 'My *first* post.', tags: ['News'], status: 'published' }] },
+);
+export type CreateArticleInput = Static<typeof CreateArticleBody>;
+
+export const UpdateArticleBody = Type.Object(
+  {
+    title: Type.Optional(writeFields.title),
+    slug: Type.Optional(writeFields.slug),
+    markdown: Type.Optional(writeFields.markdown),
+    html: Type.Optional(writeFields.html),
+    excerpt: Type.Optional(writeFields.excerpt),
+    tags: Type.Optional(writeFields.tags),
+    authorSlug: Type.Optional(writeFields.authorSlug),
+    status: Type.Optional(writeFields.status),
+    publishAt: Type.Optional(writeFields.publishAt),
+    commentsOpen: Type.Optional(writeFields.commentsOpen),
+    pingsOpen: Type.Optional(writeFields.pingsOpen),
+    announce: Type.Optional(writeFields.announce),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateArticleInput = Static<typeof UpdateArticleBody>;
+
+export const ListArticlesQuery = Type.Object(
+  {
+    page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: '1-based page number' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Items per page, 1–100 (default 20). A larger value answers 400, never a silent cap.' })),
+    after: Type.Optional(Type.String({ maxLength: 512, description: 'Keyset cursor: `meta.pagination.nextCursor` of the previous page. Walks every article exactly once even while new ones are published. Not with `page` or `order=relevance`.' })),
+    tag: Type.Optional(Type.String({ maxLength: 120, description: 'Only articles with this tag slug' })),
+    author: Type.Optional(Type.String({ maxLength: 120, description: 'Only articles by this author slug' })),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Full-text search (web search syntax: `"exact phrase"`, `-exclude`, `or`), accent-insensitive, title weighted above excerpt above body' })),
+    since: Type.Optional(Type.String({ description: 'Published at or after (ISO 8601 date or date-time)' })),
+    until: Type.Optional(Type.String({ description: 'Published before (ISO 8601 date or date-time; a bare date includes that whole day)' })),
+    order: Type.Optional(Type.Union([Type.Literal('-publishedAt'), Type.Literal('publishedAt'), Type.Literal('relevance')], { description: '`-publishedAt` (newest first) by default; `relevance` (the default when `q` is given) needs `q`' })),
+  },
+  { additionalProperties: false },
+);
+export type ListArticlesParams = Static<typeof ListArticlesQuery>;
+
+/** Shared component schemas, added once at the root so every scope can $ref them. */
+export const articleComponentSchemas = [Article, AdminArticle, PaginationMeta];

@@ -1,0 +1,435 @@
+// Articles: the rules and the transactions. Publishing happens in one transaction
+// that also runs the publishing listeners (announcements, outgoing pings…), so
+// their outbox rows commit or roll back with the article.
+import { sql } from 'drizzle-orm';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/client.ts';
+import { enqueue, RescheduleJob, type Job } from '../jobs/kernel.ts';
+import { AppError, notFound, type FieldError } from '../http/errors.ts';
+import { excerptOf, htmlToText, markdownToHtml, readingTimeMinutes, sanitizeArticleHtml, stripBidi } from '../lib/html.ts';
+import { isSlug, toSlug } from '../lib/slug.ts';
+import { CursorError, decodeCursor, encodeCursor, fingerprint, pageMeta, type PageMeta } from '../lib/pagination.ts';
+import { authorIdBySlug, ensureTags } from '../taxonomy/taxonomy.repository.ts';
+import * as repo from './articles.repository.ts';
+import type { ArticleRecord, ListFilter, ListOrder } from './articles.repository.ts';
+import type { ArticleView, CreateArticleInput, ListArticlesParams, UpdateArticleInput } from './articles.schemas.ts';
+import type { ArticleStatus } from './articles.table.ts';
+import { permalinkFor } from './permalink.ts';
+import type { PublishedArticle, PublishingEvents } from './publishing.ts';
+
+export const PUBLISH_JOB = 'article.publish';
+
+export type AnnouncementLookup = (db: Db, articleIds: number[]) => Promise<Map<number, { status: string; url: string | null }>>;
+
+export interface ArticlesDeps {
+  db: Db;
+  config: Config;
+  publishing: PublishingEvents;
+  /** wakes the job runner after scheduling (tests drain by hand) */
+  nudgeJobs?: () => void;
+  /** called after every committed change that public reads can see */
+  onChange?: () => void;
+  /** filled by the announcements module, when wired */
+  announcements?: AnnouncementLookup;
+}
+
+export type AdminArticleView = ArticleView & {
+  markdown: string | null;
+  customExcerpt: boolean;
+  publishAt: string | null;
+  announce: boolean;
+  version: number;
+  createdAt: string;
+};
+
+export interface ArticleList {
+  data: ArticleView[];
+  meta: { pagination: PageMeta };
+}
+
+const UNIQUE_VIOLATION = '23505';
+const isUniqueViolation = (e: unknown) => {
+  for (let x: unknown = e, i = 0; x && i < 4; x = (x as { cause?: unknown }).cause, i++) {
+    if ((x as { code?: string }).code === UNIQUE_VIOLATION) return true;
+  }
+  return false;
+};
+
+const invalid = (errors: FieldError[]) =>
+  new AppError('validation', errors.map((e) => `${e.pointer} ${e.message}`).join('; '), { errors });
+
+/** Parses an ISO 8601 date or date-time; a bare date is midnight UTC (`endOfDay` → the next midnight). */
+function parseDateParam(value: string, name: string, endOfDay = false): Date {
+  const m = /^\d{4}-\d{2}-\d{2}$/.exec(value);
+  const iso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+  const d = m ? new Date(`${value}T00:00:00Z`) : iso.test(value) ? new Date(value) : new Date(NaN);
+  if (Number.isNaN(d.getTime())) throw invalid([{ pointer: `/query/${name}`, message: 'must be an ISO 8601 date (2026-01-31) or date-time (2026-01-31T12:00:00Z)' }]);
+  if (m && endOfDay) d.setUTCDate(d.getUTCDate() + 1);
+  return d;
+}
+
+export class ArticlesService {
+  constructor(private readonly deps: ArticlesDeps) {}
+
+  private get db() {
+    return this.deps.db;
+  }
+
+  // ---------- views ----------
+
+  url(a: Pick<ArticleRecord, 'id' | 'slug' | 'publishedAt'>): string {
+    return permalinkFor(this.deps.config, a);
+  }
+
+  private async views(db: Db, records: ArticleRecord[]): Promise<ArticleView[]> {
+    const announcements = this.deps.announcements && records.length ? await this.deps.announcements(db, records.map((r) => r.id)) : new Map();
+    return records.map((r) => ({
+      id: r.id,
+      slug: r.slug,
+      title: r.title,
+      excerpt: r.excerpt,
+      html: r.html,
+      status: r.status,
+      publishedAt: r.publishedAt?.toISOString() ?? null,
+      updatedAt: r.updatedAt.toISOString(),
+      url: this.url(r),
+      author: r.author,
+      tags: r.tags,
+      readingTimeMinutes: r.readingTimeMinutes,
+      commentsOpen: r.commentsOpen,
+      pingsOpen: r.pingsOpen,
+      counts: r.counts,
+      announcement: announcements.get(r.id) ?? null,
+    }));
+  }
+
+  private async adminView(db: Db, r: ArticleRecord): Promise<AdminArticleView> {
+    const [v] = await this.views(db, [r]);
+    return {
+      ...v,
+      markdown: r.markdown,
+      customExcerpt: r.customExcerpt,
+      publishAt: r.publishAt?.toISOString() ?? null,
+      announce: r.announce,
+      version: r.version,
+      createdAt: r.createdAt.toISOString(),
+    };
+  }
+
+  static etag(r: { id: number; version: number }): string {
+    return `"article-${r.id}-v${r.version}"`;
+  }
+
+  private published(r: ArticleRecord): PublishedArticle {
+    return {
+      id: r.id,
+      slug: r.slug,
+      title: r.title,
+      excerpt: r.excerpt,
+      html: r.html,
+      url: this.url(r),
+      publishedAt: r.publishedAt ?? new Date(),
+      author: r.author,
+      tags: r.tags,
+      announce: r.announce,
+      pingsOpen: r.pingsOpen,
+    };
+  }
+
+  // ---------- public reads ----------
+
+  async listPublic(params: ListArticlesParams): Promise<ArticleList> {
+    const limit = params.limit ?? 20;
+    const order: ListOrder = params.order ?? (params.q ? 'relevance' : '-publishedAt');
+    if (order === 'relevance' && !params.q) throw invalid([{ pointer: '/query/order', message: 'relevance needs a search query `q`' }]);
+    if (params.after && params.page) throw invalid([{ pointer: '/query/after', message: 'use either `after` or `page`, not both' }]);
+    if (params.after && order === 'relevance') throw invalid([{ pointer: '/query/after', message: 'keyset paging works with date orders; use `page` with relevance' }]);
+    const filter: ListFilter = {
+      status: 'published',
+      tag: params.tag,
+      author: params.author,
+      q: params.q?.trim() || undefined,
+      since: params.since ? parseDateParam(params.since, 'since') : undefined,
+      until: params.until ? parseDateParam(params.until, 'until', true) : undefined,
+    };
+    const fp = fingerprint({ tag: filter.tag, author: filter.author, q: filter.q, since: params.since, until: params.until, order });
+    let after: [string, number] | undefined;
+    if (params.after) {
+      try {
+        const [at, id] = decodeCursor(params.after, fp, ['date', 'int']);
+        after = [String(at), Number(id)];
+      } catch (e) {
+        if (e instanceof CursorError) throw invalid([{ pointer: '/query/after', message: e.message }]);
+        throw e;
+      }
+    }
+    const page = after ? null : (params.page ?? 1);
+    const [records, total] = await Promise.all([
+      repo.listArticles(this.db, { filter, order, limit: limit + 1, offset: page ? (page - 1) * limit : 0, after }),
+      repo.countArticles(this.db, filter),
+    ]);
+    const hasMore = records.length > limit;
+    const shown = records.slice(0, limit);
+    const last = shown.at(-1);
+    const nextCursor = last && order !== 'relevance' && last.publishedAt ? encodeCursor([last.publishedAt.toISOString(), last.id], fp) : null;
+    return {
+      data: await this.views(this.db, shown),
+      meta: { pagination: pageMeta({ page, limit, total, nextCursor, hasMore }) },
+    };
+  }
+
+  /** A public article, or `{ redirect }` to its current slug, or null. */
+  async getPublic(slug: string): Promise<{ article: ArticleView } | { redirect: string } | null> {
+    const record = await repo.findPublicArticleBySlug(this.db, slug);
+    if (record) return { article: (await this.views(this.db, [record]))[0] };
+    const redirect = await repo.findRedirect(this.db, slug);
+    return redirect ? { redirect } : null;
+  }
+
+  /** For other domains (comments, pingbacks): the public article behind a slug or id. */
+  async findPublicRecord(by: { slug?: string; id?: number }): Promise<ArticleRecord | null> {
+    if (by.slug !== undefined) return repo.findPublicArticleBySlug(this.db, by.slug);
+    if (by.id !== undefined) {
+      const r = await repo.findArticleById(this.db, by.id);
+      return r && r.status === 'published' ? r : null;
+    }
+    return null;
+  }
+
+  // ---------- admin ----------
+
+  async listAdmin(params: { status?: ArticleStatus; page?: number; limit?: number; q?: string }): Promise<{ data: AdminArticleView[]; meta: { pagination: PageMeta } }> {
+    const limit = params.limit ?? 20;
+    const page = params.page ?? 1;
+    const filter: ListFilter = { status: params.status, q: params.q };
+    const [records, total] = await Promise.all([
+      repo.listArticles(this.db, { filter, order: '-updatedAt', limit, offset: (page - 1) * limit }),
+      repo.countArticles(this.db, filter),
+    ]);
+    const data = await Promise.all(records.map((r) => this.adminView(this.db, r)));
+    return { data, meta: { pagination: pageMeta({ page, limit, total, nextCursor: null, hasMore: page * limit < total }) } };
+  }
+
+  async getAdmin(id: number): Promise<{ article: AdminArticleView; etag: string }> {
+    const r = await repo.findArticleById(this.db, id);
+    if (!r) throw notFound(`Article ${id}`);
+    return { article: await this.adminView(this.db, r), etag: ArticlesService.etag(r) };
+  }
+
+  async create(input: CreateArticleInput): Promise<{ article: AdminArticleView; etag: string }> {
+    const errors: FieldError[] = [];
+    const body = this.renderBody(input, errors);
+    const status = input.status ?? 'draft';
+    const publishAt = this.checkSchedule(status, input.publishAt, errors);
+    if (input.slug !== undefined && !isSlug(input.slug)) errors.push({ pointer: '/body/slug', message: 'must be lowercase letters, digits and single dashes' });
+    const title = stripBidi(input.title).trim();
+    if (!title) errors.push({ pointer: '/body/title', message: 'must not be blank' });
+    if (errors.length) throw invalid(errors);
+
+    const id = await this.write(async (tx) => {
+      const authorId = await this.resolveAuthor(tx, input.authorSlug);
+      const slug = input.slug ?? (await this.uniqueSlug(tx, toSlug(title) || 'article'));
+      if (input.slug !== undefined && (await repo.slugInUse(tx, slug))) throw new AppError('conflict', `The slug "${slug}" is already taken.`);
+      const id = await repo.insertArticle(tx, {
+        slug,
+        title,
+        ...body!,
+        ...this.excerptFields(input.excerpt, body!.text),
+        status: 'draft',
+        publishAt,
+        authorId,
+        commentsOpen: input.commentsOpen ?? true,
+        pingsOpen: input.pingsOpen ?? true,
+        announce: input.announce ?? true,
+      });
+      if (input.tags) await repo.setArticleTags(tx, id, await ensureTags(tx, input.tags));
+      await this.transition(tx, id, 'draft', status);
+      return id;
+    });
+    return this.getAdmin(id);
+  }
+
+  async update(id: number, input: UpdateArticleInput, ifMatch?: string): Promise<{ article: AdminArticleView; etag: string }> {
+    const errors: FieldError[] = [];
+    const body = input.markdown !== undefined || input.html !== undefined ? this.renderBody(input, errors) : undefined;
+    if (input.slug !== undefined && !isSlug(input.slug)) errors.push({ pointer: '/body/slug', message: 'must be lowercase letters, digits and single dashes' });
+    const title = input.title !== undefined ? stripBidi(input.title).trim() : undefined;
+    if (title === '') errors.push({ pointer: '/body/title', message: 'must not be blank' });
+    if (errors.length) throw invalid(errors);
+
+    await this.write(async (tx) => {
+      const current = await repo.findArticleById(tx, id, { forUpdate: true });
+      if (!current) throw notFound(`Article ${id}`);
+      if (ifMatch !== undefined && !ifMatch.split(',').some((t) => t.trim() === ArticlesService.etag(current) || t.trim() === '*')) {
+        throw new AppError('precondition-failed', `The article changed since you read it (now ${ArticlesService.etag(current)}); read it again and reapply your change.`);
+      }
+      const status = input.status ?? current.status;
+      const publishAt =
+        input.publishAt !== undefined || input.status !== undefined
+          ? this.checkSchedule(status, input.publishAt === undefined ? current.publishAt?.toISOString() ?? null : input.publishAt, errors)
+          : current.publishAt;
+      if (errors.length) throw invalid(errors);
+
+      const values: repo.ArticleInsert = { slug: current.slug, title: current.title, html: current.html };
+      if (title !== undefined) values.title = title;
+      if (body) Object.assign(values, body);
+      const text = body?.text ?? current.text;
+      if (input.excerpt !== undefined) Object.assign(values, this.excerptFields(input.excerpt, text));
+      else if (body && !current.customExcerpt) values.excerpt = excerptOf(text);
+      if (input.commentsOpen !== undefined) values.commentsOpen = input.commentsOpen;
+      if (input.pingsOpen !== undefined) values.pingsOpen = input.pingsOpen;
+      if (input.announce !== undefined) values.announce = input.announce;
+      if (input.authorSlug !== undefined) values.authorId = await this.resolveAuthor(tx, input.authorSlug);
+      values.publishAt = publishAt;
+      if (input.slug !== undefined && input.slug !== current.slug) {
+        if (await repo.slugInUse(tx, input.slug, id)) throw new AppError('conflict', `The slug "${input.slug}" is already taken.`);
+        values.slug = input.slug;
+        await repo.renameSlug(tx, id, current.slug, input.slug);
+      }
+      await repo.updateArticle(tx, id, values);
+      if (input.tags) await repo.setArticleTags(tx, id, await ensureTags(tx, input.tags));
+
+      if (status !== current.status) {
+        await this.transition(tx, id, current.status, status);
+      } else if (status === 'published' && (values.html !== current.html || values.slug !== current.slug || values.title !== current.title)) {
+        const after = (await repo.findArticleById(tx, id))!;
+        await this.deps.publishing.updated(tx, this.published(after), { previousHtml: current.html });
+      } else if (status === 'scheduled') {
+        await this.schedule(tx, id, publishAt!);
+      }
+    });
+    return this.getAdmin(id);
+  }
+
+  async publish(id: number): Promise<{ article: AdminArticleView; etag: string }> {
+    await this.write(async (tx) => {
+      const current = await repo.findArticleById(tx, id, { forUpdate: true });
+      if (!current) throw notFound(`Article ${id}`);
+      if (current.status !== 'published') await this.transition(tx, id, current.status, 'published');
+    });
+    return this.getAdmin(id);
+  }
+
+  async unpublish(id: number): Promise<{ article: AdminArticleView; etag: string }> {
+    await this.write(async (tx) => {
+      const current = await repo.findArticleById(tx, id, { forUpdate: true });
+      if (!current) throw notFound(`Article ${id}`);
+      if (current.status !== 'draft') await this.transition(tx, id, current.status, 'draft');
+    });
+    return this.getAdmin(id);
+  }
+
+  async remove(id: number): Promise<void> {
+    await this.write(async (tx) => {
+      const current = await repo.findArticleById(tx, id, { forUpdate: true });
+      if (!current) throw notFound(`Article ${id}`);
+      if (current.status === 'published') await this.deps.publishing.unpublished(tx, { id, slug: current.slug });
+      await repo.deleteArticle(tx, id);
+    });
+  }
+
+  /** The job that publishes a scheduled article when its time comes; safe to run twice or in two processes. */
+  async publishDue(job: Job): Promise<void> {
+    const id = Number(job.payload.articleId);
+    let later: Date | null = null;
+    await this.write(async (tx) => {
+      if (await repo.claimDueScheduled(tx, id)) {
+        await this.transition(tx, id, 'scheduled', 'published');
+        return;
+      }
+      const current = await repo.findArticleById(tx, id);
+      if (current?.status === 'scheduled' && current.publishAt && current.publishAt.getTime() > Date.now()) later = current.publishAt;
+    });
+    if (later) throw new RescheduleJob(later, 'publishAt moved later');
+  }
+
+  // ---------- internals ----------
+
+  /** Runs a write in a transaction, maps unique violations to 409, and signals caches after commit. */
+  private async write<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    try {
+      const out = await this.db.transaction(async (tx) => fn(tx as unknown as Db));
+      this.deps.onChange?.();
+      return out;
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new AppError('conflict', 'The slug is already taken.');
+      throw e;
+    }
+  }
+
+  /** Moves an article between statuses inside `tx`, running the listeners that care. */
+  private async transition(tx: Db, id: number, from: ArticleStatus, to: ArticleStatus): Promise<void> {
+    if (from === to && to !== 'scheduled') return;
+    if (to === 'published') {
+      const before = (await repo.findArticleById(tx, id))!;
+      const firstTime = before.firstPublishedAt === null;
+      await tx.execute(sql`update articles set status = 'published',
+          published_at = coalesce(case when status = 'scheduled' then publish_at end, published_at, now()),
+          first_published_at = coalesce(first_published_at, now()), publish_at = null,
+          version = version + 1, updated_at = now() where id = ${id}`);
+      const after = (await repo.findArticleById(tx, id))!;
+      await this.deps.publishing.published(tx, this.published(after), { firstTime });
+      return;
+    }
+    await tx.execute(sql`update articles set status = ${to}, version = version + 1, updated_at = now() where id = ${id}`);
+    if (from === 'published') {
+      const after = (await repo.findArticleById(tx, id))!;
+      await this.deps.publishing.unpublished(tx, { id, slug: after.slug });
+    }
+    if (to === 'scheduled') {
+      const after = (await repo.findArticleById(tx, id))!;
+      await this.schedule(tx, id, after.publishAt!);
+    }
+  }
+
+  private async schedule(tx: Db, id: number, at: Date): Promise<void> {
+    const key = `article:${id}`;
+    const queued = await enqueue(tx, { kind: PUBLISH_JOB, key, payload: { articleId: id }, runAt: at, maxAttempts: 20 });
+    if (queued === null) {
+      await tx.execute(sql`update jobs set run_at = ${at.toISOString()}::timestamptz, updated_at = now()
+                           where kind = ${PUBLISH_JOB} and key = ${key} and status = 'queued'`);
+    }
+    this.deps.nudgeJobs?.();
+  }
+
+  private renderBody(input: { markdown?: string; html?: string }, errors: FieldError[]) {
+    if (input.markdown !== undefined && input.html !== undefined) {
+      errors.push({ pointer: '/body/html', message: 'send either `markdown` or `html`, not both' });
+      return undefined;
+    }
+    const html = input.markdown !== undefined ? markdownToHtml(input.markdown) : sanitizeArticleHtml(input.html ?? '');
+    const text = htmlToText(html);
+    return { markdown: input.markdown ?? null, html, text, readingTimeMinutes: readingTimeMinutes(text) };
+  }
+
+  private excerptFields(excerpt: string | undefined, text: string) {
+    const own = excerpt !== undefined ? stripBidi(excerpt).replace(/\s+/g, ' ').trim() : '';
+    return own ? { excerpt: own, customExcerpt: true } : { excerpt: excerptOf(text), customExcerpt: false };
+  }
+
+  private checkSchedule(status: ArticleStatus, publishAt: string | null | undefined, errors: FieldError[]): Date | null {
+    if (status !== 'scheduled') return null;
+    if (!publishAt) {
+      errors.push({ pointer: '/body/publishAt', message: 'is required when status is scheduled' });
+      return null;
+    }
+    const d = new Date(publishAt);
+    if (Number.isNaN(d.getTime())) errors.push({ pointer: '/body/publishAt', message: 'must be an ISO 8601 date-time' });
+    return d;
+  }
+
+  private async resolveAuthor(tx: Db, slug: string | null | undefined): Promise<number | null> {
+    if (slug === undefined || slug === null) return null;
+    const id = await authorIdBySlug(tx, slug);
+    if (id === null) throw invalid([{ pointer: '/body/authorSlug', message: `no author "${slug}"; create it with POST /v1/admin/authors` }]);
+    return id;
+  }
+
+  private async uniqueSlug(tx: Db, base: string): Promise<string> {
+    for (let n = 1; n < 1000; n++) {
+      const candidate = n === 1 ? base : `${base.slice(0, 110)}-${n}`;
+      if (!(await repo.slugInUse(tx, candidate))) return candidate;
+    }
+    return `${base.slice(0, 100)}-${Date.now().toString(36)}`;
+  }
+}

@@ -1,0 +1,26 @@
+import slugify from '@sindresorhus/slugify';
+
+export const SLUG_PATTERN = '^[\\p{Ll}\\p{Lo}\\p{Lm}\\p{N}]+(?:-[\\p{Ll}\\p{Lo}\\p{Lm}\\p{N}]+)*$';
+const SLUG_RE = new RegExp(SLUG_PATTERN, 'u');
+export const SLUG_MAX = 120;
+
+/**
+ * A URL slug from any title: Latin, Cyrillic, Greek… are transliterated
+ * ("Héllo Wörld" → "hello-woerld", "Привет" → "privet"); scripts without a
+ * transliteration (CJK…) keep their letters ("日本語" → "日本語").
+ */
+export function toSlug(text: string): string {
+  let s = slugify(text);
+  if (!s) {
+    s = text
+      .normalize('NFKC')
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}]+/gu, '-')
+      .replace(/^-+|-+$/g, '');
+  }
+  return s.slice(0, SLUG_MAX).replace(/-+$/, '');
+}
+
+export function isSlug(s: string): boolean {
+  return s.length > 0 && s.length <= SLUG_MAX && SLUG_RE.test(s);
+}

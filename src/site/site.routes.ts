@@ -1,0 +1,46 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Config } from '../config.ts';
+
+const Site = Type.Object(
+  {
+    title: Type.String(),
+    description: Type.String(),
+    url: Type.String({ description: 'The frontend (SITE_URL)' }),
+    apiUrl: Type.String({ description: 'This API (API_URL)' }),
+    twitter: Type.Union([Type.String(), Type.Null()], { description: 'X handle without @, for "Follow us" links' }),
+    pingbackUrl: Type.String({ description: 'Put it in `<link rel="pingback" href="…">` on article pages' }),
+    webmentionUrl: Type.String({ description: 'Put it in `<link rel="webmention" href="…">` on article pages' }),
+    permalink: Type.String({ description: 'The PERMALINK pattern article URLs follow' }),
+    feeds: Type.Object({ rss: Type.String(), atom: Type.String(), json: Type.String() }),
+  },
+  { $id: 'Site', title: 'Site' },
+);
+
+export const siteRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
+  const site = {
+    title: config.siteTitle,
+    description: config.siteDescription,
+    url: config.siteUrl,
+    apiUrl: config.apiUrl,
+    twitter: config.siteTwitter ?? null,
+    pingbackUrl: `${config.apiUrl}/xmlrpc`,
+    webmentionUrl: `${config.apiUrl}/webmention`,
+    permalink: config.permalink,
+    feeds: { rss: `${config.apiUrl}/feed.xml`, atom: `${config.apiUrl}/feed.atom`, json: `${config.apiUrl}/feed.json` },
+  };
+  app.get(
+    '/v1/site',
+    {
+      config: { publicCache: true },
+      schema: {
+        tags: ['site'],
+        summary: 'Site metadata',
+        description: 'What a frontend needs for its layout and `<head>`: title, URLs, discovery endpoints and feeds.',
+        querystring: Type.Object({}, { additionalProperties: false }),
+        response: { 200: Site },
+      },
+    },
+    async () => site,
+  );
+};
