@@ -11,11 +11,14 @@ import { healthRoutes } from './site/health.routes.ts';
 import { requireAdminToken } from './http/auth.ts';
 import { authAdminRoutes } from './auth/auth.routes.ts';
 import cachingPlugin from './http/caching.ts';
+import formbody from '@fastify/formbody';
 import { siteRoutes } from './site/site.routes.ts';
 import { articleComponentSchemas } from './articles/articles.schemas.ts';
 import { articleAdminRoutes, articlePublicRoutes } from './articles/articles.routes.ts';
 import { taxonomyAdminRoutes, taxonomyComponentSchemas, taxonomyPublicRoutes } from './taxonomy/taxonomy.routes.ts';
 import { feedRoutes } from './feeds/feeds.routes.ts';
+import rateLimitPlugin from './http/rate-limit.ts';
+import { responseAdminRoutes, responseComponentSchemas, responsePublicRoutes } from './comments/responses.routes.ts';
 
 export interface BuildOptions {
   /** a pino logger shared with the workers; none → silent */
@@ -46,7 +49,9 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
   await app.register(securityPlugin);
   await app.register(openapiPlugin);
   await app.register(cachingPlugin);
-  for (const schema of [...articleComponentSchemas, ...taxonomyComponentSchemas]) app.addSchema(schema);
+  await app.register(rateLimitPlugin, { limit: services.config.rateLimitWrites });
+  await app.register(formbody, { bodyLimit: 64 * 1024 });
+  for (const schema of [...articleComponentSchemas, ...taxonomyComponentSchemas, ...responseComponentSchemas]) app.addSchema(schema);
 
   const { database, config, articles } = services;
   const db = database.db;
@@ -61,6 +66,7 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
   await app.register(articlePublicRoutes, { articles, config, discoveryHeaders });
   await app.register(taxonomyPublicRoutes, { db });
   await app.register(feedRoutes, { articles, config, db });
+  await app.register(responsePublicRoutes, { responses: services.responses, config });
 
   // everything under /v1/admin needs a token
   await app.register(
@@ -69,6 +75,7 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
       await admin.register(authAdminRoutes);
       await admin.register(articleAdminRoutes, { articles });
       await admin.register(taxonomyAdminRoutes, { db, onChange: contentChanged });
+      await admin.register(responseAdminRoutes, { responses: services.responses });
     },
     { prefix: '/v1/admin' },
   );

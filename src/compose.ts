@@ -6,6 +6,7 @@ import { JobRunner, type Logger } from './jobs/kernel.ts';
 import { EventEmitter } from 'node:events';
 import { PublishingEvents } from './articles/publishing.ts';
 import { ArticlesService, PUBLISH_JOB } from './articles/articles.service.ts';
+import { ResponsesService } from './comments/responses.service.ts';
 
 export interface Services {
   config: Config;
@@ -17,6 +18,8 @@ export interface Services {
   /** emits 'content-changed' after every committed write that public reads can see */
   events: EventEmitter;
   articles: ArticlesService;
+  /** comments, and the store pingbacks and webmentions land in */
+  responses: ResponsesService;
 }
 
 export function compose(config: Config, database: Database, log: Logger): Services {
@@ -32,7 +35,8 @@ export function compose(config: Config, database: Database, log: Logger): Servic
     onChange: contentChanged,
   });
   jobs.register({ kind: PUBLISH_JOB, handler: (job) => articles.publishDue(job), concurrency: 2 });
+  const responses = new ResponsesService({ db: database.db, config, articles, onChange: contentChanged });
 
-  const services: Services = { config, database, jobs, publishing, log, events, articles };
+  const services: Services = { config, database, jobs, publishing, log, events, articles, responses };
   return services;
 }

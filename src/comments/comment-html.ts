@@ -1,0 +1,37 @@
+// A reader's plain text → safe HTML: escaped, paragraphs and line breaks kept,
+// URLs linked with rel="nofollow ugc" (so links in comments pass no ranking).
+import linkifyStr from 'linkify-string';
+import sanitizeHtml from 'sanitize-html';
+import { stripBidi } from '../lib/html.ts';
+
+const COMMENT_POLICY: sanitizeHtml.IOptions = {
+  allowedTags: ['p', 'br', 'a'],
+  allowedAttributes: { a: ['href', 'rel'] },
+  allowedSchemes: ['http', 'https'],
+  allowProtocolRelative: false,
+  transformTags: { a: sanitizeHtml.simpleTransform('a', { rel: 'nofollow ugc' }) },
+};
+
+/** Control characters other than tab and newlines: never meaningful in a comment. */
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\u200B-\u200D\u2028\u2029\uFEFF]/g;
+
+export function cleanText(s: string): string {
+  return stripBidi(s).replace(CONTROL, '').normalize('NFC');
+}
+
+export function commentToHtml(body: string): string {
+  const text = cleanText(body).replace(/\r\n?/g, '\n').trim();
+  const paragraphs = text.split(/\n{2,}/).map((p) => p.trim()).filter(Boolean);
+  const html = paragraphs
+    .map((p) => {
+      const linked = linkifyStr(p, { rel: 'nofollow ugc', validate: { email: false }, defaultProtocol: 'https' });
+      return `<p>${linked.replace(/\n/g, '<br>')}</p>`;
+    })
+    .join('\n');
+  return sanitizeHtml(html, COMMENT_POLICY);
+}
+
+/** How many links a comment body holds: the moderation policy holds link-heavy ones. */
+export function countLinks(html: string): number {
+  return (html.match(/<a\s/g) ?? []).length;
+}

@@ -1,0 +1,95 @@
+// SQL for the conversation of articles.
+import { and, count, desc, eq, sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import { articles } from '../articles/articles.table.ts';
+import { responses, type ResponseStatus, type ResponseType } from './responses.table.ts';
+
+export type ResponseRow = typeof responses.$inferSelect;
+export type ResponseInsert = typeof responses.$inferInsert;
+
+export async function insertResponse(db: Db, values: ResponseInsert): Promise<ResponseRow> {
+  const [row] = await db.insert(responses).values(values).returning();
+  return row;
+}
+
+export async function findResponse(db: Db, id: number): Promise<ResponseRow | null> {
+  const [row] = await db.select().from(responses).where(eq(responses.id, id)).limit(1);
+  return row ?? null;
+}
+
+/** Approved responses of an article, oldest first (the order a thread is read in). */
+export async function listApproved(db: Db, articleId: number, opts: { type?: ResponseType; limit: number; offset: number }) {
+  const where = and(eq(responses.articleId, articleId), eq(responses.status, 'approved'), opts.type ? eq(responses.type, opts.type) : undefined);
+  const [rows, [{ n }]] = await Promise.all([
+    db.select().from(responses).where(where).orderBy(responses.createdAt, responses.id).limit(opts.limit).offset(opts.offset),
+    db.select({ n: count() }).from(responses).where(where),
+  ]);
+  return { rows, total: Number(n) };
+}
+
+export interface AdminFilter {
+  status?: ResponseStatus;
+  type?: ResponseType;
+  articleId?: number;
+}
+
+export async function listForAdmin(db: Db, f: AdminFilter, page: { limit: number; offset: number }) {
+  const parts: (SQL | undefined)[] = [
+    f.status ? eq(responses.status, f.status) : undefined,
+    f.type ? eq(responses.type, f.type) : undefined,
+    f.articleId ? eq(responses.articleId, f.articleId) : undefined,
+  ];
+  const where = and(...parts);
+  const [rows, [{ n }]] = await Promise.all([
+    db
+      .select({ response: responses, articleSlug: articles.slug, articleTitle: articles.title })
+      .from(responses)
+      .innerJoin(articles, eq(articles.id, responses.articleId))
+      .where(where)
+      .orderBy(desc(responses.createdAt), desc(responses.id))
+      .limit(page.limit)
+      .offset(page.offset),
+    db.select({ n: count() }).from(responses).where(where),
+  ]);
+  return { rows, total: Number(n) };
+}
+
+export async function setStatus(db: Db, id: number, status: ResponseStatus): Promise<ResponseRow | null> {
+  const [row] = await db.update(responses).set({ status, updatedAt: sql`now()` }).where(eq(responses.id, id)).returning();
+  return row ?? null;
+}
+
+export async function deleteResponse(db: Db, id: number): Promise<ResponseRow | null> {
+  const [row] = await db.delete(responses).where(eq(responses.id, id)).returning();
+  return row ?? null;
+}
+
+/** The same person saying the same thing on the same article: a double submit or a bot. */
+export async function isDuplicate(db: Db, articleId: number, email: string, html: string): Promise<boolean> {
+  const rows = await db
+    .select({ id: responses.id })
+    .from(responses)
+    .where(and(eq(responses.articleId, articleId), eq(responses.type, 'comment'), eq(responses.authorEmail, email), eq(responses.html, html)))
+    .limit(1);
+  return rows.length > 0;
+}
+
+/** Seconds since this client's last comment, or null if none in the window. */
+export async function secondsSinceLastComment(db: Db, ip: string, windowSeconds: number): Promise<number | null> {
+  const rows = await db
+    .select({ ago: sql<number>`extract(epoch from now() - max(${responses.createdAt}))::float8` })
+    .from(responses)
+    .where(and(eq(responses.ip, ip), eq(responses.type, 'comment'), sql`${responses.createdAt} > now() - (${windowSeconds} * interval '1 second')`));
+  const ago = rows[0]?.ago;
+  return ago === null || ago === undefined ? null : Number(ago);
+}
+
+export async function findForAdmin(db: Db, id: number) {
+  const [row] = await db
+    .select({ response: responses, articleSlug: articles.slug, articleTitle: articles.title })
+    .from(responses)
+    .innerJoin(articles, eq(articles.id, responses.articleId))
+    .where(eq(responses.id, id))
+    .limit(1);
+  return row ?? null;
+}

@@ -1,0 +1,287 @@
+// The conversation: readers' comments (posted here), pingbacks and webmentions
+// (stored by their own modules through `storeMention`), moderation and listing.
+import { createHash } from 'node:crypto';
+import { and, eq, sql } from 'drizzle-orm';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/client.ts';
+import { AppError, notFound, type FieldError } from '../http/errors.ts';
+import { pageMeta, type PageMeta } from '../lib/pagination.ts';
+import type { ArticlesService } from '../articles/articles.service.ts';
+import { cleanText, commentToHtml, countLinks } from './comment-html.ts';
+import { decideStatus } from './moderation.ts';
+import * as repo from './responses.repository.ts';
+import { responses, type ResponseStatus, type ResponseType } from './responses.table.ts';
+
+/** Replies nest at most this deep; deeper replies attach to the deepest allowed level's thread. */
+export const MAX_DEPTH = 5;
+
+export interface PublicResponse {
+  id: number;
+  type: ResponseType;
+  authorName: string;
+  authorUrl: string | null;
+  html: string;
+  createdAt: string;
+  parentId: number | null;
+  avatarUrl: string | null;
+}
+
+export interface AdminResponse extends PublicResponse {
+  status: ResponseStatus;
+  articleId: number;
+  articleSlug: string;
+  articleTitle: string;
+  authorEmail: string | null;
+  sourceUrl: string | null;
+  targetUrl: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  updatedAt: string;
+}
+
+export interface CommentInput {
+  authorName: string;
+  authorEmail: string;
+  authorUrl?: string;
+  parentId?: string | number;
+  body: string;
+  /** the honeypot: people leave it empty */
+  website?: string;
+}
+
+export interface ClientInfo {
+  ip: string;
+  userAgent: string | undefined;
+}
+
+export interface ResponsesDeps {
+  db: Db;
+  config: Config;
+  articles: ArticlesService;
+  onChange?: () => void;
+}
+
+const EMAIL = /^[^\s@<>()[\]\\,;:"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+
+export function safeHttpUrl(raw: string): string | null {
+  try {
+    const u = new URL(raw);
+    if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.username || u.password) return null;
+    return u.href;
+  } catch {
+    return null;
+  }
+}
+
+/** A SHA-256 Gravatar URL: a stable picture per email without publishing the email. */
+export function avatarFor(email: string | null): string | null {
+  if (!email) return null;
+  const hash = createHash('sha256').update(email.trim().toLowerCase()).digest('hex');
+  return `https://gravatar.com/avatar/${hash}?d=identicon&s=80`;
+}
+
+function toPublic(r: repo.ResponseRow): PublicResponse {
+  return {
+    id: r.id,
+    type: r.type,
+    authorName: r.authorName,
+    authorUrl: r.authorUrl ?? r.sourceUrl ?? null,
+    html: r.html,
+    createdAt: r.createdAt.toISOString(),
+    parentId: r.parentId,
+    avatarUrl: r.type === 'comment' ? avatarFor(r.authorEmail) : null,
+  };
+}
+
+function toAdmin({ response: r, articleSlug, articleTitle }: { response: repo.ResponseRow; articleSlug: string; articleTitle: string }): AdminResponse {
+  return {
+    ...toPublic(r),
+    status: r.status,
+    articleId: r.articleId,
+    articleSlug,
+    articleTitle,
+    authorEmail: r.authorEmail,
+    sourceUrl: r.sourceUrl,
+    targetUrl: r.targetUrl,
+    ip: r.ip,
+    userAgent: r.userAgent,
+    updatedAt: r.updatedAt.toISOString(),
+  };
+}
+
+export class ResponsesService {
+  constructor(private readonly deps: ResponsesDeps) {}
+
+  private get db() {
+    return this.deps.db;
+  }
+
+  private async publicArticle(slug: string) {
+    const article = await this.deps.articles.findPublicRecord({ slug });
+    if (!article) throw notFound(`Article "${slug}"`);
+    return article;
+  }
+
+  async listPublic(slug: string, q: { type?: ResponseType; page?: number; limit?: number }): Promise<{ data: PublicResponse[]; meta: { pagination: PageMeta } }> {
+    const article = await this.publicArticle(slug);
+    const limit = q.limit ?? 50;
+    const page = q.page ?? 1;
+    const { rows, total } = await repo.listApproved(this.db, article.id, { type: q.type, limit, offset: (page - 1) * limit });
+    return { data: rows.map(toPublic), meta: { pagination: pageMeta({ page, limit, total, nextCursor: null, hasMore: page * limit < total }) } };
+  }
+
+  /** A reader's comment: validated, moderated, flood-checked, stored sanitised. */
+  async postComment(slug: string, input: CommentInput, client: ClientInfo): Promise<PublicResponse & { status: ResponseStatus; message: string }> {
+    const errors: FieldError[] = [];
+    const authorName = cleanText(input.authorName ?? '').replace(/\s+/g, ' ').trim();
+    if (!authorName) errors.push({ pointer: '/body/authorName', message: 'is required' });
+    else if (authorName.length > 100) errors.push({ pointer: '/body/authorName', message: 'must be at most 100 characters' });
+    const authorEmail = (input.authorEmail ?? '').trim().toLowerCase();
+    if (!EMAIL.test(authorEmail) || authorEmail.length > 254) errors.push({ pointer: '/body/authorEmail', message: 'must be a valid email address (it is never shown)' });
+    let authorUrl: string | null = null;
+    if (input.authorUrl && input.authorUrl.trim()) {
+      authorUrl = safeHttpUrl(input.authorUrl.trim());
+      if (!authorUrl) errors.push({ pointer: '/body/authorUrl', message: 'must be an http(s) URL' });
+    }
+    const bodyText = cleanText(input.body ?? '').trim();
+    if (!bodyText) errors.push({ pointer: '/body/body', message: 'is required' });
+    else if (bodyText.length > 10_000) errors.push({ pointer: '/body/body', message: 'must be at most 10000 characters' });
+    const parentRaw = input.parentId === undefined || input.parentId === '' ? undefined : Number(input.parentId);
+    if (parentRaw !== undefined && (!Number.isSafeInteger(parentRaw) || parentRaw < 1)) errors.push({ pointer: '/body/parentId', message: 'must be the id of a response' });
+    if (errors.length) throw new AppError('validation', errors.map((e) => `${e.pointer} ${e.message}`).join('; '), { errors });
+
+    const article = await this.publicArticle(slug);
+    if (!article.commentsOpen) throw new AppError('forbidden', 'Comments are closed on this article.');
+
+    const html = commentToHtml(bodyText);
+    const stored = await this.db.transaction(async (txRaw) => {
+      const tx = txRaw as unknown as Db;
+      let depth = 0;
+      if (parentRaw !== undefined) {
+        const parent = await repo.findResponse(tx, parentRaw);
+        if (!parent || parent.articleId !== article.id || parent.status !== 'approved') {
+          throw new AppError('validation', '/body/parentId is not an approved response of this article', {
+            errors: [{ pointer: '/body/parentId', message: 'is not an approved response of this article' }],
+          });
+        }
+        if (parent.depth + 1 > MAX_DEPTH) {
+          throw new AppError('validation', `/body/parentId replies nest at most ${MAX_DEPTH} levels deep`, {
+            errors: [{ pointer: '/body/parentId', message: `replies nest at most ${MAX_DEPTH} levels deep; reply higher up the thread` }],
+          });
+        }
+        depth = parent.depth + 1;
+      }
+      const interval = this.deps.config.commentMinIntervalSeconds;
+      if (interval > 0) {
+        const ago = await repo.secondsSinceLastComment(tx, client.ip, interval);
+        if (ago !== null && ago < interval) {
+          const wait = Math.max(1, Math.ceil(interval - ago));
+          throw new AppError('too-many-requests', `You are commenting too quickly; wait ${wait} s.`, { headers: { 'retry-after': String(wait) } });
+        }
+      }
+      if (await repo.isDuplicate(tx, article.id, authorEmail, html)) {
+        throw new AppError('conflict', 'You already posted this comment here.');
+      }
+      const status = await decideStatus(tx, this.deps.config.commentModeration, {
+        authorEmail,
+        linkCount: countLinks(html),
+        honeypot: Boolean(input.website && input.website.trim()),
+      });
+      return repo.insertResponse(tx, {
+        articleId: article.id,
+        type: 'comment',
+        status,
+        parentId: parentRaw ?? null,
+        depth,
+        authorName,
+        authorEmail,
+        authorUrl,
+        html,
+        ip: client.ip,
+        userAgent: client.userAgent?.slice(0, 500) ?? null,
+      });
+    });
+    if (stored.status === 'approved') this.deps.onChange?.();
+    // a bot that filled the honeypot is told what a held comment is told
+    const shownStatus: ResponseStatus = stored.status === 'spam' ? 'pending' : stored.status;
+    return {
+      ...toPublic(stored),
+      status: shownStatus,
+      message: shownStatus === 'approved' ? 'Thanks: your comment is published.' : 'Thanks: your comment is awaiting moderation.',
+    };
+  }
+
+  /**
+   * Stores (or refreshes) a pingback or webmention from `sourceUrl` under the
+   * moderation policy. Returns null when that source already has a response on
+   * this article and `update` is false (pingback fault 0x30).
+   */
+  async storeMention(
+    tx: Db,
+    m: { articleId: number; type: 'pingback' | 'webmention'; sourceUrl: string; targetUrl: string; authorName: string; authorUrl?: string | null; html: string; ip?: string | null; userAgent?: string | null },
+    opts: { update?: boolean } = {},
+  ): Promise<repo.ResponseRow | null> {
+    const [existing] = await tx
+      .select()
+      .from(responses)
+      .where(and(eq(responses.articleId, m.articleId), eq(responses.sourceUrl, m.sourceUrl)))
+      .limit(1);
+    if (existing) {
+      if (!opts.update) return null;
+      const [row] = await tx
+        .update(responses)
+        .set({ authorName: m.authorName, authorUrl: m.authorUrl ?? null, html: m.html, targetUrl: m.targetUrl, updatedAt: sql`now()` })
+        .where(eq(responses.id, existing.id))
+        .returning();
+      if (row.status === 'approved') this.deps.onChange?.();
+      return row;
+    }
+    const status = await decideStatus(tx, this.deps.config.commentModeration, { sourceUrl: m.sourceUrl, linkCount: 0 });
+    const row = await repo.insertResponse(tx, { ...m, authorUrl: m.authorUrl ?? null, status, authorEmail: null });
+    if (status === 'approved') this.deps.onChange?.();
+    return row;
+  }
+
+  /** Removes the mention from `sourceUrl` on an article (the source is gone or no longer links). */
+  async removeMention(tx: Db, articleId: number, sourceUrl: string): Promise<boolean> {
+    const rows = await tx
+      .delete(responses)
+      .where(and(eq(responses.articleId, articleId), eq(responses.sourceUrl, sourceUrl)))
+      .returning({ id: responses.id });
+    if (rows.length) this.deps.onChange?.();
+    return rows.length > 0;
+  }
+
+  // ---------- admin ----------
+
+  async listAdmin(q: { status?: ResponseStatus; type?: ResponseType; article?: string; page?: number; limit?: number }) {
+    const limit = q.limit ?? 50;
+    const page = q.page ?? 1;
+    let articleId: number | undefined;
+    if (q.article) {
+      if (/^\d+$/.test(q.article)) articleId = Number(q.article);
+      else {
+        const found = await this.db.execute(sql`select id from articles where slug = ${q.article}`);
+        const rows = (Array.isArray(found) ? found : (found as { rows: { id: number }[] }).rows) as { id: number }[];
+        articleId = rows[0]?.id ?? -1;
+      }
+    }
+    const { rows, total } = await repo.listForAdmin(this.db, { status: q.status, type: q.type, articleId }, { limit, offset: (page - 1) * limit });
+    const data = rows.map(toAdmin);
+    return { data, meta: { pagination: pageMeta({ page, limit, total, nextCursor: null, hasMore: page * limit < total }) } };
+  }
+
+  async setStatus(id: number, status: ResponseStatus) {
+    const before = await repo.findResponse(this.db, id);
+    if (!before) throw notFound(`Response ${id}`);
+    await repo.setStatus(this.db, id, status);
+    if (before.status === 'approved' || status === 'approved') this.deps.onChange?.();
+    return toAdmin((await repo.findForAdmin(this.db, id))!);
+  }
+
+  async remove(id: number): Promise<void> {
+    const gone = await repo.deleteResponse(this.db, id);
+    if (!gone) throw notFound(`Response ${id}`);
+    if (gone.status === 'approved') this.deps.onChange?.();
+  }
+}
