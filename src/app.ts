@@ -10,6 +10,7 @@ import openapiPlugin from './http/openapi.plugin.ts';
 import { healthRoutes } from './site/health.routes.ts';
 import { requireAdminToken } from './http/auth.ts';
 import { authAdminRoutes } from './auth/auth.routes.ts';
+import { announcementAdminRoutes } from './social/twitter/announcements.routes.ts';
 import cachingPlugin from './http/caching.ts';
 import formbody from '@fastify/formbody';
 import { siteRoutes } from './site/site.routes.ts';
@@ -73,6 +74,7 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
     async (admin) => {
       requireAdminToken(admin, database.db);
       await admin.register(authAdminRoutes);
+      await admin.register(announcementAdminRoutes, { announcements: services.announcements });
       await admin.register(articleAdminRoutes, { articles });
       await admin.register(taxonomyAdminRoutes, { db, onChange: contentChanged });
       await admin.register(responseAdminRoutes, { responses: services.responses });

@@ -5,6 +5,8 @@ import type { Database } from './db/client.ts';
 import { JobRunner, type Logger } from './jobs/kernel.ts';
 import { EventEmitter } from 'node:events';
 import { PublishingEvents } from './articles/publishing.ts';
+import { AnnouncementService } from './social/twitter/announcements.service.ts';
+import { announcementFor } from './social/twitter/announcements.repository.ts';
 import { ArticlesService, PUBLISH_JOB } from './articles/articles.service.ts';
 import { ResponsesService } from './comments/responses.service.ts';
 
@@ -15,6 +17,8 @@ export interface Services {
   /** announcements, outgoing pings… subscribe here */
   publishing: PublishingEvents;
   log: Logger;
+  /** announcements on X: publishing listener, worker, editors' list and retry */
+  announcements: AnnouncementService;
   /** emits 'content-changed' after every committed write that public reads can see */
   events: EventEmitter;
   articles: ArticlesService;
@@ -27,16 +31,20 @@ export function compose(config: Config, database: Database, log: Logger): Servic
   const publishing = new PublishingEvents();
   const events = new EventEmitter();
   const contentChanged = () => events.emit('content-changed');
+  const announcements = new AnnouncementService(config, database.db, log, { onChange: contentChanged });
+  announcements.registerWorker(jobs);
+  publishing.subscribe(announcements);
   const articles = new ArticlesService({
     db: database.db,
     config,
     publishing,
     nudgeJobs: () => jobs.nudge(),
     onChange: contentChanged,
+    announcements: (db, ids) => announcementFor(db, ids),
   });
   jobs.register({ kind: PUBLISH_JOB, handler: (job) => articles.publishDue(job), concurrency: 2 });
   const responses = new ResponsesService({ db: database.db, config, articles, onChange: contentChanged });
 
-  const services: Services = { config, database, jobs, publishing, log, events, articles, responses };
+  const services: Services = { config, database, jobs, publishing, log, events, articles, responses, announcements };
   return services;
 }

@@ -64,6 +64,8 @@ export interface AnnounceDeps {
   client(): TwitterApi | undefined;
   /** gives paused rows a fresh wake-up job (sending works again) */
   wake(ids: number[]): Promise<void>;
+  /** an announcement's public status changed (article responses show it: caches must forget) */
+  onChange?: () => void;
 }
 
 const MAYBE_POSTED = ' An earlier attempt went unanswered, so it may have been posted.';
@@ -82,24 +84,28 @@ export function announceHandler(deps: AnnounceDeps): (job: Job) => Promise<void>
     // a row still `sending` was being sent when its worker died: that attempt may have landed
     const interrupted = row.status === 'sending';
     const maybe = row.ambiguous || interrupted ? MAYBE_POSTED : '';
+    const changed = (status: string) => {
+      if (status !== row.status) deps.onChange?.();
+    };
     const wait = async (o: Outcome & { nextAttemptAt: Date }, why: string): Promise<never> => {
-      await settle(db, id, job.id, { ...o, ambiguous: interrupted });
+      if (await settle(db, id, job.id, { ...o, ambiguous: interrupted })) changed(o.status);
       throw new RescheduleJob(o.nextAttemptAt, why);
     };
     const now = Date.now();
 
     if (row.articleStatus !== 'published') {
       const what = row.articleId === null ? 'The article was deleted' : 'The article was unpublished';
-      await settle(db, id, job.id, { status: 'cancelled', lastError: `${what} before it was announced.${maybe}`, ambiguous: interrupted });
+      if (await settle(db, id, job.id, { status: 'cancelled', lastError: `${what} before it was announced.${maybe}`, ambiguous: interrupted })) changed('cancelled');
       return;
     }
     if (now >= row.expiresAt.getTime()) {
       const last = row.lastError ? ` Last error: ${row.lastError}` : '';
-      await settle(db, id, job.id, {
+      const settled = await settle(db, id, job.id, {
         status: 'expired',
         lastError: `Not sent by ${iso(row.expiresAt)} (ANNOUNCE_MAX_AGE_HOURS): too old to announce.${last}`,
         ambiguous: interrupted,
       });
+      if (settled) changed('expired');
       return;
     }
 
@@ -134,9 +140,8 @@ export function announceHandler(deps: AnnounceDeps): (job: Job) => Promise<void>
     try {
       const posted = await postTweet(client, row.text, tuning.deadlineMs);
       const url = tweetUrl(posted.id, config.siteTwitter);
-      if (!(await recordAttempt(db, id, claim.attempt, { status: 'posted', lastError: null, tweetId: posted.id, url }))) {
-        log.warn({ announcementId: id, tweetId: posted.id }, 'announcements: posted, but the row had moved on');
-      }
+      if (await recordAttempt(db, id, claim.attempt, { status: 'posted', lastError: null, tweetId: posted.id, url })) changed('posted');
+      else log.warn({ announcementId: id, tweetId: posted.id }, 'announcements: posted, but the row had moved on');
       log.info({ announcementId: id, articleId: row.articleId, tweetId: posted.id, attempt: claim.attempt }, 'announcement posted');
       await holdIfExhausted(db, posted.rateLimit);
       // sending works: announcements paused by an earlier refusal need not wait for their recheck
@@ -148,7 +153,8 @@ export function announceHandler(deps: AnnounceDeps): (job: Job) => Promise<void>
     }
 
     const record = async (o: Outcome): Promise<void> => {
-      if (!(await recordAttempt(db, id, claim.attempt, o))) log.warn({ announcementId: id, outcome: o.status }, 'announcements: outcome not recorded, the row had moved on');
+      if (await recordAttempt(db, id, claim.attempt, o)) changed(o.status);
+      else log.warn({ announcementId: id, outcome: o.status }, 'announcements: outcome not recorded, the row had moved on');
     };
     log.warn({ announcementId: id, attempt: claim.attempt, failure }, 'announcement attempt failed');
 

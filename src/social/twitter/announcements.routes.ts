@@ -1,43 +1,21 @@
 // Admin routes for announcements (mounted under /v1/admin, token required): what was
 // announced where, what waits and why, and a retry.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type, type Static } from 'typebox';
+import { Type } from 'typebox';
 import { problems } from '../../http/schemas.ts';
-import type { AnnouncementStatus } from './announcements.table.ts';
+import { ANNOUNCEMENT_STATUSES } from './announcements.table.ts';
 import type { Announcement } from './announcements.repository.ts';
 import type { AnnouncementService } from './announcements.service.ts';
 
 const DateTime = (description: string) => Type.String({ format: 'date-time', description });
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(s: T) => Type.Union([s, Type.Null()]);
 
-// spelled out (not mapped) so the type provider infers the literal union
-const StatusSchema = Type.Union(
-  [
-    Type.Literal('queued'),
-    Type.Literal('sending'),
-    Type.Literal('posted'),
-    Type.Literal('failed'),
-    Type.Literal('paused'),
-    Type.Literal('cancelled'),
-    Type.Literal('expired'),
-    Type.Literal('skipped'),
-  ],
-  {
-    description:
-      '`queued` waits for its next attempt (see `nextAttemptAt`, `lastError`); `sending` an attempt is in flight; `posted` on X (`url`); ' +
-      '`failed` X refused it for good, or the text could not be made to fit (`lastError`); `paused` X refused the credentials or the app, nothing is sent until they change or an editor retries; ' +
-      '`cancelled` the article was unpublished or deleted first; `expired` not sent within ANNOUNCE_MAX_AGE_HOURS of publishing; `skipped` no X credentials were configured when the article was published.',
-  },
-);
-
-// compile-time: the schema and the table name the same statuses
-type SameStatuses = [Static<typeof StatusSchema>] extends [AnnouncementStatus]
-  ? [AnnouncementStatus] extends [Static<typeof StatusSchema>]
-    ? true
-    : never
-  : never;
-const sameStatuses: SameStatuses = true;
-void sameStatuses;
+const StatusSchema = Type.Enum(ANNOUNCEMENT_STATUSES, {
+  description:
+    '`queued` waits for its next attempt (see `nextAttemptAt`, `lastError`); `sending` an attempt is in flight; `posted` on X (`url`); ' +
+    '`failed` X refused it for good, or the text could not be made to fit (`lastError`); `paused` X refused the credentials or the app, nothing is sent until they change or an editor retries; ' +
+    '`cancelled` the article was unpublished or deleted first; `expired` not sent within ANNOUNCE_MAX_AGE_HOURS of publishing; `skipped` no X credentials were configured when the article was published.',
+});
 
 const AnnouncementSchema = Type.Object(
   {

@@ -41,17 +41,25 @@ export interface SendingState {
   holdReason: string | null;
 }
 
+export interface AnnouncementOptions {
+  tuning?: Partial<AnnounceTuning>;
+  /** called when an announcement's public status changes outside a publish (articles show it: caches must forget) */
+  onChange?: () => void;
+}
+
 export class AnnouncementService implements PublishingListener {
   private readonly tuning: AnnounceTuning;
+  private readonly onChange: () => void;
   private xClient: TwitterApi | undefined;
 
   constructor(
     private readonly config: Config,
     private readonly db: Db,
     private readonly log: Logger,
-    tuning: Partial<AnnounceTuning> = {},
+    opts: AnnouncementOptions = {},
   ) {
-    this.tuning = { ...DEFAULT_TUNING, ...tuning };
+    this.tuning = { ...DEFAULT_TUNING, ...opts.tuning };
+    this.onChange = opts.onChange ?? (() => {});
   }
 
   /** Registers the worker. One send at a time per process: X's limits are per account, and bursts look like spam. */
@@ -68,6 +76,7 @@ export class AnnouncementService implements PublishingListener {
         tuning: this.tuning,
         client: () => this.client(),
         wake: (ids) => this.wake(ids),
+        onChange: this.onChange,
       }),
     });
   }
@@ -165,7 +174,7 @@ export class AnnouncementService implements PublishingListener {
    * credentials are fixed.
    */
   async retry(id: number): Promise<Announcement> {
-    return this.db.transaction(async (tx) => {
+    const retried = await this.db.transaction(async (tx) => {
       const row = await findWork(tx, id);
       if (!row) throw notFound(`Announcement ${id}`);
       if (row.status === 'posted') {
@@ -192,5 +201,7 @@ export class AnnouncementService implements PublishingListener {
       const updated = await findAnnouncement(tx, id);
       return updated!;
     });
+    this.onChange();
+    return retried;
   }
 }

@@ -49,10 +49,15 @@ export function createXClient(credentials: TwitterCredentials, opts: XClientOpti
   );
 }
 
-/** Identifies a set of credentials without keeping them: a pause is tied to the credentials X refused. */
+/**
+ * Identifies a set of credentials without storing them (a truncated digest of all
+ * four: fixing a mistyped secret alone counts as a change): a pause is tied to the
+ * credentials X refused.
+ */
 export function credentialsFingerprint(credentials: TwitterCredentials | undefined): string {
   if (!credentials) return 'none';
-  return createHash('sha256').update(`${credentials.appKey}\n${credentials.accessToken}`).digest('hex').slice(0, 16);
+  const { appKey, appSecret, accessToken, accessSecret } = credentials;
+  return createHash('sha256').update(JSON.stringify([appKey, appSecret, accessToken, accessSecret])).digest('hex').slice(0, 16);
 }
 
 export interface PostedTweet {
