@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Services } from './compose.ts';
-import problemPlugin from './http/problem.plugin.ts';
+import problemPlugin, { sendProblem } from './http/problem.plugin.ts';
 import securityPlugin from './http/security.plugin.ts';
 import openapiPlugin from './http/openapi.plugin.ts';
 import { healthRoutes } from './site/health.routes.ts';
@@ -42,8 +42,11 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
     return503OnClosing: true,
-    forceCloseConnections: 'idle',
+    // Node closes idle keep-alive sockets on close() itself; 'idle' here also cut requests whose bodies were still arriving
+    forceCloseConnections: false,
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+    // malformed URLs (bad percent-encoding…) never reach a route: answer them as problems too
+    frameworkErrors: (err, _req, reply) => sendProblem(reply, 'bad-request', `The URL is malformed: ${err.message}`),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(problemPlugin);

@@ -226,27 +226,34 @@ export class ArticlesService {
     if (!title) errors.push({ pointer: '/body/title', message: 'must not be blank' });
     if (errors.length) throw invalid(errors);
 
-    const id = await this.write(async (tx) => {
-      const authorId = await this.resolveAuthor(tx, input.authorSlug);
-      const slug = input.slug ?? (await this.uniqueSlug(tx, toSlug(title) || 'article'));
-      if (input.slug !== undefined && (await repo.slugInUse(tx, slug))) throw new AppError('conflict', `The slug "${slug}" is already taken.`);
-      const id = await repo.insertArticle(tx, {
-        slug,
-        title,
-        ...body!,
-        ...this.excerptFields(input.excerpt, body!.text),
-        status: 'draft',
-        publishAt,
-        authorId,
-        commentsOpen: input.commentsOpen ?? true,
-        pingsOpen: input.pingsOpen ?? true,
-        announce: input.announce ?? true,
-      });
-      if (input.tags) await repo.setArticleTags(tx, id, await ensureTags(tx, input.tags));
-      await this.transition(tx, id, 'draft', status);
-      return id;
-    });
-    return this.getAdmin(id);
+    // a generated slug can lose a race with a concurrent create of the same title: take the next one
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const id = await this.write(async (tx) => {
+          const authorId = await this.resolveAuthor(tx, input.authorSlug);
+          const slug = input.slug ?? (await this.uniqueSlug(tx, toSlug(title) || 'article'));
+          if (input.slug !== undefined && (await repo.slugInUse(tx, slug))) throw new AppError('conflict', `The slug "${slug}" is already taken.`);
+          const id = await repo.insertArticle(tx, {
+            slug,
+            title,
+            ...body!,
+            ...this.excerptFields(input.excerpt, body!.text),
+            status: 'draft',
+            publishAt,
+            authorId,
+            commentsOpen: input.commentsOpen ?? true,
+            pingsOpen: input.pingsOpen ?? true,
+            announce: input.announce ?? true,
+          });
+          if (input.tags) await repo.setArticleTags(tx, id, await ensureTags(tx, input.tags));
+          await this.transition(tx, id, 'draft', status);
+          return id;
+        });
+        return this.getAdmin(id);
+      } catch (e) {
+        if (!(e instanceof AppError && e.code === 'conflict' && input.slug === undefined && attempt < 5)) throw e;
+      }
+    }
   }
 
   async update(id: number, input: UpdateArticleInput, ifMatch?: string): Promise<{ article: AdminArticleView; etag: string }> {

@@ -280,9 +280,24 @@ export class JobRunner {
         );
       }
     } catch (e) {
-      // the database is away: the lease will expire and the job will be claimed again
-      this.opts.log.error({ err: e, jobId: job.id }, 'job runner: could not record the outcome');
+      // the database is away: give the job back as soon as it returns, instead of
+      // leaving it leased (and idle) until the lease expires
+      this.opts.log.error({ err: e, jobId: job.id }, 'job runner: could not record the outcome; will release the job when the database is back');
+      this.releaseLater(job);
     }
+  }
+
+  private releaseLater(job: Job, attempt = 1): void {
+    if (attempt > 30) return; // the lease expiry takes over
+    const timer = setTimeout(() => {
+      this.opts.db
+        .execute(
+          sql`update jobs set status = 'queued', run_at = now(), lease_owner = null, lease_until = null, updated_at = now()
+              where id = ${job.id} and lease_owner = ${this.owner} and status = 'running'`,
+        )
+        .then(() => this.nudge(), () => this.releaseLater(job, attempt + 1));
+    }, 1000);
+    timer.unref();
   }
 
   private async finish(job: Job, set: ReturnType<typeof sql>): Promise<void> {
