@@ -110,23 +110,8 @@ export const CreateArticleBody = Type.Object(
 );
 export type CreateArticleInput = Static<typeof CreateArticleBody>;
 
-export const UpdateArticleBody = Type.Object(
-  {
-    title: Type.Optional(writeFields.title),
-    slug: Type.Optional(writeFields.slug),
-    markdown: Type.Optional(writeFields.markdown),
-    html: Type.Optional(writeFields.html),
-    excerpt: Type.Optional(writeFields.excerpt),
-    tags: Type.Optional(writeFields.tags),
-    authorSlug: Type.Optional(writeFields.authorSlug),
-    status: Type.Optional(writeFields.status),
-    publishAt: Type.Optional(writeFields.publishAt),
-    commentsOpen: Type.Optional(writeFields.commentsOpen),
-    pingsOpen: Type.Optional(writeFields.pingsOpen),
-    announce: Type.Optional(writeFields.announce),
-  },
-  { additionalProperties: false, minProperties: 1 },
-);
+/** Every field of a create, all optional: send only what changes. */
+export const UpdateArticleBody = Type.Partial(CreateArticleBody, { additionalProperties: false, minProperties: 1 });
 export type UpdateArticleInput = Static<typeof UpdateArticleBody>;
 
 export const ListArticlesQuery = Type.Object(
