@@ -12,6 +12,7 @@ import { requireAdminToken } from './http/auth.ts';
 import { authAdminRoutes } from './auth/auth.routes.ts';
 import { announcementAdminRoutes } from './social/twitter/announcements.routes.ts';
 import cachingPlugin from './http/caching.ts';
+import responseCachePlugin, { changeBusFor } from './http/response-cache.ts';
 import formbody from '@fastify/formbody';
 import { siteRoutes } from './site/site.routes.ts';
 import { articleComponentSchemas } from './articles/articles.schemas.ts';
@@ -53,6 +54,11 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
   await app.register(securityPlugin);
   await app.register(openapiPlugin);
   await app.register(cachingPlugin);
+  // replays public reads from memory; cleared on every 'content-changed' (and across processes on PostgreSQL)
+  await app.register(responseCachePlugin, {
+    events: services.events,
+    bus: changeBusFor(services.database, (err) => app.log.warn({ err }, 'response cache: NOTIFY failed')),
+  });
   await app.register(rateLimitPlugin, { limit: services.config.rateLimitWrites });
   await app.register(formbody, { bodyLimit: 64 * 1024 });
   for (const schema of [...articleComponentSchemas, ...taxonomyComponentSchemas, ...responseComponentSchemas]) app.addSchema(schema);

@@ -1,0 +1,444 @@
+// npm run bench [-- --articles 1000 --duration 5 --connections 50]
+//
+// Inkwell side by side with its ceiling. One run:
+//  1. seeds the database in a child process (bench/seed.ts) BEFORE the server starts
+//     (PGlite is one process's database), and EXPLAINs the public queries;
+//  2. starts Inkwell as a real child process (src/server.ts, LOG_LEVEL=warn, generous
+//     write limits so the POST scenarios measure the work and not the 429 path);
+//  3. captures each scenario's answer once from Inkwell and starts a bare Fastify
+//     server (bench/bare.ts) that answers those very bytes from memory;
+//  4. drives both with autocannon (bench/load.ts, a process of its own: the load
+//     generator and the servers share the machine's cores), alternating which goes
+//     first, and samples each server's RSS while it is under load;
+//  5. prints a table and writes bench/results/<date>-<database>-<articles>.json.
+//
+// DATABASE_URL=postgres://… benchmarks on that server (it seeds up to --articles
+// published articles, and reuses what is there); without it, PGlite in a temp dir
+// (or --data-dir DIR, kept between runs).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { BareAnswer } from './bare.ts';
+import type { LoadResult, LoadSpec } from './load.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const { values: opt } = parseArgs({
+  options: {
+    articles: { type: 'string', default: '1000' },
+    duration: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '1' },
+    connections: { type: 'string', default: '50' },
+    only: { type: 'string' },
+    'data-dir': { type: 'string' },
+    out: { type: 'string' },
+    'no-explain': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (opt.help) {
+  console.log(`npm run bench -- [--articles N] [--duration S] [--warmup S] [--connections C] [--only id,id] [--data-dir DIR] [--out FILE] [--no-explain]
+  DATABASE_URL=postgres://… to benchmark on PostgreSQL (default: PGlite in a temp dir)`);
+  process.exit(0);
+}
+const ARTICLES = Number(opt.articles);
+const DURATION = Number(opt.duration);
+const WARMUP = Number(opt.warmup);
+const CONNECTIONS = Number(opt.connections);
+const ONLY = opt.only ? new Set(opt.only.split(',')) : null;
+const PG_URL = process.env.DATABASE_URL && /^postgres(ql)?:\/\//.test(process.env.DATABASE_URL) ? process.env.DATABASE_URL : undefined;
+const DB_KIND = PG_URL ? 'postgres' : 'pglite';
+
+const work = mkdtempSync(join(tmpdir(), 'inkwell-bench-'));
+const dataDir = opt['data-dir'] ? resolve(opt['data-dir']) : join(work, 'data');
+const children: ChildProcess[] = [];
+let sourceServer: Server | undefined;
+
+const say = (s: string) => process.stdout.write(`${s}\n`);
+const status = (s: string) => (process.stdout.isTTY ? process.stdout.write(`\r\x1b[2K${s}`) : undefined);
+const clearStatus = () => (process.stdout.isTTY ? process.stdout.write('\r\x1b[2K') : undefined);
+
+async function cleanup() {
+  for (const c of children) if (c.exitCode === null && c.pid) process.kill(c.pid, 'SIGTERM');
+  await new Promise((r) => setTimeout(r, 300));
+  for (const c of children) if (c.exitCode === null && c.pid) process.kill(c.pid, 'SIGKILL');
+  sourceServer?.close();
+  rmSync(work, { recursive: true, force: true });
+}
+process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
+
+/** Environment for our children: no X credentials (nothing must leave the machine), UTC. */
+function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, TZ: 'UTC', ...extra };
+  for (const k of Object.keys(env)) if (k.startsWith('TWITTER_')) delete env[k];
+  if (PG_URL) env.DATABASE_URL = PG_URL;
+  else {
+    delete env.DATABASE_URL;
+    env.DATA_DIR = dataDir;
+  }
+  return env;
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv, onStderr?: (line: string) => void): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d;
+      if (onStderr) for (const line of String(d).split('\n')) if (line.trim()) onStderr(line);
+    });
+    child.on('exit', (code) => (code === 0 ? resolvePromise(out) : reject(new Error(`${args.join(' ')} exited ${code}\n${err.slice(-3000)}`))));
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((res) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+function rssMB(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** user + system CPU seconds the process has used (from /proc, 1/100 s ticks) */
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+interface Captured {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: Buffer;
+}
+
+const PER_EXCHANGE = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding']);
+
+async function request(base: string, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Captured> {
+  const res = await fetch(base + path, { method, headers, body, redirect: 'manual' });
+  const out: Record<string, string | string[]> = {};
+  res.headers.forEach((v, k) => {
+    if (!PER_EXCHANGE.has(k)) out[k] = v;
+  });
+  return { status: res.status, headers: out, body: Buffer.from(await res.arrayBuffer()) };
+}
+
+interface Scenario {
+  id: string;
+  label: string;
+  method: 'GET' | 'POST';
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+  idReplacement?: boolean;
+  expect: number;
+  failIfBodyContains?: string;
+  /** rotate through these (every request a different URL: cache misses); measured on Inkwell only */
+  paths?: string[];
+  /** the bare figure a rotating scenario is compared with */
+  ceilingOf?: string;
+  skipped?: string;
+}
+
+interface Measured extends LoadResult {
+  rssMB: number;
+  /** server CPU time per request (µs): what a request costs, whatever else runs on the machine */
+  cpuUsPerRequest: number;
+  unexpected: number;
+  tooMany: number;
+}
+
+async function load(spec: LoadSpec, pid: number | undefined, label: string): Promise<Measured> {
+  let peak = rssMB(pid);
+  const cpu0 = cpuSeconds(pid);
+  const t0 = Date.now();
+  const timer = setInterval(() => {
+    peak = Math.max(peak, rssMB(pid));
+    status(`  ${label} ${((Date.now() - t0) / 1000).toFixed(0)}/${spec.duration} s  rss ${peak} MB`);
+  }, 250);
+  try {
+    const out = await run(['bench/load.ts', JSON.stringify(spec)], process.env);
+    const r = JSON.parse(out.trim().split('\n').at(-1)!) as LoadResult;
+    const cpuUsPerRequest = r.requests ? Math.round(((cpuSeconds(pid) - cpu0) * 1e6) / r.requests) : 0;
+    return { ...r, rssMB: peak, cpuUsPerRequest, unexpected: 0, tooMany: r.statusCodes['429'] ?? 0 };
+  } finally {
+    clearInterval(timer);
+    clearStatus();
+  }
+}
+
+// ---------------------------------------------------------------------------
+const started = new Date();
+say(`Inkwell bench — ${ARTICLES} articles on ${DB_KIND}, ${CONNECTIONS} connections, ${DURATION} s per target (+${WARMUP} s warm-up)`);
+const loadAtStart = loadavg();
+say(`machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GB, Node ${process.version}, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+
+let manifest: Record<string, unknown>;
+let inkwell: ChildProcess;
+let bare: ChildProcess;
+const results: { scenario: Scenario; inkwell?: Measured; bare?: Measured; ratio?: number }[] = [];
+try {
+  // 1. seed (+ EXPLAIN)
+  say(`\n1. seeding (${PG_URL ? new URL(PG_URL).host : `PGlite in ${dataDir}`})`);
+  const manifestFile = join(work, 'manifest.json');
+  await run(
+    ['bench/seed.ts', '--articles', String(ARTICLES), '--manifest', manifestFile, ...(opt['no-explain'] ? [] : ['--explain'])],
+    childEnv({ LOG_LEVEL: 'silent' }),
+    (line) => say(line),
+  );
+  manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
+  const plans = (manifest.explain ?? []) as { name: string; ms: number; nodes: string[]; seqScans: string[] }[];
+  if (plans.length) {
+    say(`   EXPLAIN ANALYZE at ${manifest.articles} articles (execution time, sequential scans):`);
+    for (const p of plans) say(`     ${p.name.padEnd(44)} ${p.ms.toFixed(2).padStart(8)} ms  ${p.seqScans.length ? `seq scan: ${p.seqScans.join(', ')}` : 'indexes only'}`);
+  }
+
+  // 2. Inkwell
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  say(`\n2. starting Inkwell on ${base}`);
+  const log = createWriteStream(join(work, 'inkwell.log'));
+  inkwell = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: childEnv({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      // the POST scenarios come from one client at thousands a second: measure the work, not the 429 path
+      RATE_LIMIT_WRITES: '1000000/second',
+      COMMENT_MIN_INTERVAL: '0',
+      // pingback.ping verifies a source page served by this process on 127.0.0.1
+      OUTBOUND_ALLOW_PRIVATE: 'true',
+    }),
+  });
+  children.push(inkwell);
+  inkwell.stdout!.pipe(log);
+  inkwell.stderr!.pipe(log);
+  for (let i = 0; ; i++) {
+    if (inkwell.exitCode !== null) throw new Error(`Inkwell exited ${inkwell.exitCode}:\n${readFileSync(join(work, 'inkwell.log'), 'utf8')}`);
+    const ok = await fetch(`${base}/readyz`).then((r) => r.ok).catch(() => false);
+    if (ok) break;
+    if (i > 600) throw new Error('Inkwell did not become ready in 60 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  // the local blog that links to us, for pingback.ping
+  const sourcePort = await freePort();
+  const slug = String(manifest.slug);
+  const article = JSON.parse((await request(base, 'GET', `/v1/articles/${slug}`)).body.toString()) as { url: string };
+  sourceServer = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(`<!doctype html><html><head><title>A reader's blog ${req.url}</title></head><body><article><p>Some thoughts on <a href="${article.url}">this article</a>, which I enjoyed reading.</p></article></body></html>`);
+  });
+  await new Promise<void>((r) => sourceServer!.listen(sourcePort, '127.0.0.1', r));
+
+  // 3. scenarios
+  const limit = 20;
+  const deep = Math.max(2, Math.floor(Number(manifest.articles) / limit / 2));
+  const before = JSON.parse((await request(base, 'GET', `/v1/articles?page=${deep - 1}`)).body.toString());
+  const cursor = before.meta.pagination.nextCursor as string;
+  const etag = String((await request(base, 'GET', `/v1/articles/${slug}`)).headers.etag);
+  const q = encodeURIComponent(String(manifest.search)).replace(/%20/g, '+');
+  const hasResponses = (await request(base, 'GET', `/v1/articles/${slug}/responses`)).status === 200;
+  const probeComment = await request(base, 'POST', `/v1/articles/${slug}/comments`, { 'content-type': 'application/json' }, '{}');
+  const hasComments = probeComment.status !== 404 || !/No route/.test(probeComment.body.toString());
+  const probeXmlrpc = await request(base, 'POST', '/xmlrpc', { 'content-type': 'text/xml' }, '<?xml version="1.0"?><methodCall><methodName>system.listMethods</methodName><params></params></methodCall>');
+  const hasPingback = probeXmlrpc.status === 200 && probeXmlrpc.body.toString().includes('pingback.ping');
+  const pingXml = (source: string) =>
+    `<?xml version="1.0"?><methodCall><methodName>pingback.ping</methodName><params><param><value><string>${source}</string></value></param><param><value><string>${article.url}</string></value></param></params></methodCall>`;
+
+  // cache-busting sets: every request a URL not asked before (the SQL behind a miss)
+  const total = Number(manifest.articles);
+  const listPaths: string[] = [];
+  for (let l = 5; l <= 100; l++) for (let p = 1; p <= Math.ceil(total / l); p++) listPaths.push(`/v1/articles?limit=${l}&page=${p}`);
+  const WORDS = 'database postgres index query cache latency server request response schema migration transaction replica backup deploy container frontend browser javascript typescript node markdown feed search ranking keyset pagination cursor benchmark memory compiler parser runtime socket header compression domain newsletter writing publishing archive photography travel coffee garden bicycle music camera mountain river kitchen bread recipe library history museum'.split(' ');
+  const searchPaths: string[] = [];
+  for (const a of WORDS) for (const b of WORDS) if (a < b) searchPaths.push(`/v1/articles?q=${a}+${b}`);
+  const shuffle = <T>(xs: T[]) => {
+    let s = 42;
+    for (let i = xs.length - 1; i > 0; i--) {
+      s = (s * 1103515245 + 12345) % 2 ** 31;
+      const j = s % (i + 1);
+      [xs[i], xs[j]] = [xs[j], xs[i]];
+    }
+    return xs;
+  };
+
+  const scenarios: Scenario[] = [
+    { id: 'slug', label: 'article by slug', method: 'GET', path: `/v1/articles/${slug}`, expect: 200 },
+    { id: 'list', label: 'list, page 1', method: 'GET', path: '/v1/articles', expect: 200 },
+    { id: 'deep', label: `list, page ${deep} (offset)`, method: 'GET', path: `/v1/articles?page=${deep}`, expect: 200 },
+    { id: 'cursor', label: `list, same page by cursor`, method: 'GET', path: `/v1/articles?after=${cursor}`, expect: 200 },
+    { id: 'tag', label: `tag filter (${manifest.tag})`, method: 'GET', path: `/v1/articles?tag=${manifest.tag}`, expect: 200 },
+    { id: 'search', label: `search "${manifest.search}"`, method: 'GET', path: `/v1/articles?q=${q}`, expect: 200 },
+    {
+      id: 'responses', label: 'responses list', method: 'GET', path: `/v1/articles/${slug}/responses`, expect: 200,
+      skipped: hasResponses ? undefined : 'GET /v1/articles/{slug}/responses is not there yet',
+    },
+    { id: 'feed', label: 'feed.xml', method: 'GET', path: '/feed.xml', expect: 200 },
+    { id: 'revalidate', label: '304 revalidation (If-None-Match)', method: 'GET', path: `/v1/articles/${slug}`, headers: { 'if-none-match': etag }, expect: 304 },
+    {
+      id: 'comment', label: 'comment POST', method: 'POST', path: `/v1/articles/${slug}/comments`, expect: 201, idReplacement: true,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ authorName: 'Bench Reader', authorEmail: 'reader-[<id>]@example.org', body: 'Thanks for writing this up; it helped me [<id>].' }),
+      skipped: hasComments ? undefined : 'POST /v1/articles/{slug}/comments is not there yet',
+    },
+    {
+      id: 'pingback', label: 'pingback.ping (verifies a local page)', method: 'POST', path: '/xmlrpc', expect: 200, idReplacement: true,
+      headers: { 'content-type': 'text/xml' }, body: pingXml(`http://127.0.0.1:${sourcePort}/posts/[<id>]`), failIfBodyContains: 'faultCode',
+      skipped: hasPingback ? undefined : 'POST /xmlrpc pingback.ping is not there yet',
+    },
+    { id: 'list-miss', label: 'list, every URL new (cache miss)', method: 'GET', path: listPaths[0], paths: shuffle(listPaths), ceilingOf: 'list', expect: 200 },
+    { id: 'search-miss', label: 'search, every query new (cache miss)', method: 'GET', path: searchPaths[0], paths: shuffle(searchPaths), ceilingOf: 'search', expect: 200 },
+  ].filter((s) => !ONLY || ONLY.has(s.id)) as Scenario[];
+
+  // capture Inkwell's answers once: the bare server replays these bytes
+  const answers: BareAnswer[] = [];
+  for (const s of scenarios) {
+    if (s.skipped || s.paths) continue;
+    const body = s.body?.replace(/\[<id>\]/g, `capture-${Date.now()}`);
+    const got = await request(base, s.method, s.path, s.headers, body);
+    if (got.status !== s.expect) throw new Error(`${s.label}: Inkwell answered ${got.status}, expected ${s.expect}: ${got.body.toString().slice(0, 500)}`);
+    if (s.failIfBodyContains && got.body.toString().includes(s.failIfBodyContains)) throw new Error(`${s.label}: ${got.body.toString().slice(0, 500)}`);
+    answers.push({ method: s.method, url: s.path, conditional: Boolean(s.headers?.['if-none-match']), status: got.status, headers: got.headers, body: got.body.toString('base64') });
+  }
+  const answersFile = join(work, 'answers.json');
+  writeFileSync(answersFile, JSON.stringify(answers));
+  bare = spawn(process.execPath, ['--import', 'tsx', 'bench/bare.ts', answersFile], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(bare);
+  const barePort = await new Promise<number>((res, rej) => {
+    bare.stdout!.on('data', (d) => {
+      const m = /listening (\d+)/.exec(String(d));
+      if (m) res(Number(m[1]));
+    });
+    bare.on('exit', (c) => rej(new Error(`bare server exited ${c}`)));
+  });
+  const bareBase = `http://127.0.0.1:${barePort}`;
+
+  say(`\n3. load: ${scenarios.length} scenarios, Inkwell (pid ${inkwell.pid}) vs bare Fastify (pid ${bare.pid}), alternating`);
+  for (const [i, s] of scenarios.entries()) {
+    if (s.skipped) {
+      say(`  - ${s.label}: skipped (${s.skipped})`);
+      results.push({ scenario: s });
+      continue;
+    }
+    const targets: ['inkwell' | 'bare', string, ChildProcess][] = [
+      ['inkwell', base, inkwell],
+      ['bare', bareBase, bare],
+    ];
+    if (i % 2 === 1) targets.reverse();
+    const row: (typeof results)[number] = { scenario: s };
+    for (const [name, url, proc] of targets) {
+      if (s.paths && name === 'bare') continue;
+      const spec: LoadSpec = {
+        url: url + s.path,
+        method: s.method,
+        headers: s.headers,
+        body: s.body,
+        idReplacement: s.idReplacement,
+        paths: s.paths,
+        failIfBodyContains: s.failIfBodyContains,
+        connections: CONNECTIONS,
+        duration: WARMUP,
+      };
+      if (WARMUP > 0 && !s.paths) await load(spec, proc.pid, `${s.label} · ${name} · warm-up`);
+      const m = await load({ ...spec, duration: DURATION }, proc.pid, `${s.label} · ${name}`);
+      m.unexpected = Object.entries(m.statusCodes).reduce((n, [code, c]) => n + (Number(code) === s.expect || code === '429' ? 0 : c), 0) + m.mismatches;
+      row[name] = m;
+    }
+    results.push(row);
+    const ceiling = s.ceilingOf ? results.find((r) => r.scenario.id === s.ceilingOf)?.bare : row.bare;
+    if (row.inkwell && ceiling) row.ratio = row.inkwell.rps / ceiling.rps;
+    const ink = row.inkwell!;
+    say(
+      `  ✓ ${s.label.padEnd(40)} ${fmt(ink.rps).padStart(7)} req/s  ${row.bare ? `bare ${fmt(row.bare.rps).padStart(7)}` : '             '}  ${row.ratio !== undefined ? `${row.ratio.toFixed(2)}×` : ''}  p99 ${ink.p99} ms`,
+    );
+  }
+} catch (e) {
+  clearStatus();
+  console.error(`\nbench failed: ${(e as Error).message}`);
+  await cleanup();
+  process.exit(1);
+}
+
+function fmt(n: number): string {
+  return n >= 1000 ? `${(n / 1000).toFixed(1)}k` : n.toFixed(0);
+}
+
+// ---- report -----------------------------------------------------------------
+const head = ['scenario', 'Inkwell req/s', 'bare req/s', 'ratio', 'p50 ms', 'p99 ms', 'bare p99', 'CPU µs/req (bare)', 'errors / unexpected', '429', 'RSS MB'];
+const rows = results.map(({ scenario: s, inkwell: i, bare: b, ratio }) =>
+  s.skipped
+    ? [s.label, `skipped: ${s.skipped}`, '', '', '', '', '', '', '', '', '']
+    : [
+        s.label,
+        fmt(i!.rps),
+        b ? fmt(b.rps) : s.ceilingOf ? `(${s.ceilingOf})` : '',
+        ratio !== undefined ? `${ratio.toFixed(2)}×` : '',
+        String(i!.p50),
+        String(i!.p99),
+        b ? String(b.p99) : '',
+        `${i!.cpuUsPerRequest}${b ? ` (${b.cpuUsPerRequest})` : ''}`,
+        `${i!.errors + i!.timeouts} / ${i!.unexpected}`,
+        String(i!.tooMany),
+        String(i!.rssMB),
+      ],
+);
+const table = [head, head.map((h) => '-'.repeat(Math.max(3, h.length))), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+say(`\n${table}\n`);
+
+const machine = { cpus: cpus().length, model: cpus()[0]?.model.trim(), memoryGB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform} ${process.arch}` };
+const stamp = started.toISOString().replace(/[:.]/g, '-').slice(0, 19);
+const outFile = opt.out ? resolve(opt.out) : join(ROOT, 'bench', 'results', `${stamp}-${DB_KIND}-${ARTICLES}.json`);
+mkdirSync(dirname(outFile), { recursive: true });
+writeFileSync(
+  outFile,
+  `${JSON.stringify(
+    {
+      date: started.toISOString(),
+      machine,
+      loadAverage: { start: loadAtStart, end: loadavg() },
+      options: { articles: ARTICLES, duration: DURATION, warmup: WARMUP, connections: CONNECTIONS, database: DB_KIND },
+      serverEnv: { LOG_LEVEL: 'warn', RATE_LIMIT_WRITES: '1000000/second', COMMENT_MIN_INTERVAL: '0', OUTBOUND_ALLOW_PRIVATE: 'true' },
+      seed: manifest!,
+      scenarios: results.map(({ scenario: s, inkwell: i, bare: b, ratio }) => ({
+        id: s.id,
+        label: s.label,
+        method: s.method,
+        path: s.paths ? `${s.paths.length} rotating URLs like ${s.paths[0]}` : s.path,
+        expect: s.expect,
+        skipped: s.skipped,
+        ratio,
+        inkwell: i,
+        bare: b,
+      })),
+      markdownTable: table,
+    },
+    null,
+    2,
+  )}\n`,
+);
+say(`results: ${outFile.replace(`${ROOT}/`, '')}`);
+await cleanup();
+process.exit(0);

@@ -1,0 +1,325 @@
+// An in-process cache of public read responses: the exact bytes, status and headers
+// of a 200 answer to `GET <url>` on a route marked `config: { publicCache: true }`,
+// replayed without touching the database, the handler or the serialiser.
+//
+// Correctness rests on three rules:
+//  1. Exact local invalidation. Every committed write that public reads can see
+//     emits 'content-changed' on `services.events`; we then drop *everything*.
+//     Clearing all is provably exact (no reasoning about which lists, counts,
+//     tags, feeds or sitemaps an edit touches) and cheap: writes are rare next to
+//     reads, and the next read of each URL refills it.
+//  2. No stale refill. A read that began before a write may finish after it with
+//     old data. Each miss remembers the cache generation it started in, and its
+//     answer is stored only if no invalidation happened meanwhile.
+//  3. Several processes. On PostgreSQL other Inkwell processes write too, so each
+//     process turns its local 'content-changed' into `NOTIFY inkwell_content_changed`
+//     and LISTENs on that channel (postgres.js keeps one dedicated connection and
+//     re-listens after a reconnect; we clear everything on every (re)listen, which
+//     covers notifications lost while disconnected). NOTIFY rather than a short TTL
+//     because it keeps read-your-writes across processes (an editor publishes on
+//     one process and reloads on another: ~1 ms later every process has dropped
+//     its copy) while the hit rate stays near 100 %; a 1–2 s TTL would serve old
+//     pages for up to that long and recompute every hot URL every second in every
+//     process. A TTL remains as a safety net (`ttlMs`, 30 s by default) for what
+//     no event announces: a write made by hand in psql, or a process that dies
+//     between its COMMIT and its NOTIFY. It is within the `max-age=60` that the
+//     Cache-Control header already grants every browser and CDN.
+//     PGlite is one process's database: the local events are the whole story.
+//
+// The key is the method-independent request URL (path + query string); the body
+// must therefore depend on nothing else in the request (no Accept-Language, no
+// cookies). Hits replay the headers captured from the full pipeline on the miss
+// (ETag, Cache-Control, Link, X-Total-Count, security headers…) merged with the
+// headers this request's onRequest hooks set (helmet, CORS) and its own request id;
+// they answer If-None-Match with 304 themselves. onSend hooks do not run on hits.
+import { randomUUID } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
+import type { ServerResponse } from 'node:http';
+import fp from 'fastify-plugin';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { matchesIfNoneMatch } from './caching.ts';
+import type { Database } from '../db/client.ts';
+
+/** Tells other processes that content changed, and hears them do so. */
+export interface ChangeBus {
+  /** announce a local change to the others */
+  publish(): void;
+  /** `onChange`: another process changed content; `onReset`: (re)connected, anything may have been missed */
+  subscribe(onChange: () => void, onReset: () => void): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ResponseCacheOptions {
+  /** emits 'content-changed' after every committed write that public reads can see */
+  events: EventEmitter;
+  /** cross-process invalidation (PostgreSQL); none for a single process */
+  bus?: ChangeBus;
+  /** safety net: an entry is never served older than this (ms) */
+  ttlMs?: number;
+  /** total body bytes kept; least recently used entries go first */
+  maxBytes?: number;
+  /** answers bigger than this are not kept (a full sitemap…) */
+  maxEntryBytes?: number;
+}
+
+interface Entry {
+  status: number;
+  headers: Record<string, string | number | string[]>;
+  body: Buffer;
+  etag: string | undefined;
+  storedAt: number;
+}
+
+export interface ResponseCacheStats {
+  hits: number;
+  misses: number;
+  stores: number;
+  invalidations: number;
+  entries: number;
+  bytes: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** the public read cache (tests and diagnostics) */
+    responseCache: ResponseCache;
+  }
+}
+
+/** Headers that belong to one exchange, not to the answer. */
+const PER_EXCHANGE = new Set(['x-request-id', 'content-length', 'date', 'connection', 'keep-alive', 'transfer-encoding', 'set-cookie']);
+
+export class ResponseCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly inflight = new Map<string, Promise<void>>();
+  private bytes = 0;
+  private generation = 0;
+  readonly stats = { hits: 0, misses: 0, stores: 0, invalidations: 0 };
+
+  constructor(
+    readonly ttlMs: number,
+    readonly maxBytes: number,
+    readonly maxEntryBytes: number,
+  ) {}
+
+  /** The generation a miss starts in; `store` refuses answers computed across an invalidation. */
+  get currentGeneration(): number {
+    return this.generation;
+  }
+
+  get(key: string, now = Date.now()): Entry | undefined {
+    const e = this.entries.get(key);
+    if (!e) return undefined;
+    if (now - e.storedAt > this.ttlMs) {
+      this.delete(key, e);
+      return undefined;
+    }
+    // least recently used order: Map iteration order is insertion order
+    this.entries.delete(key);
+    this.entries.set(key, e);
+    return e;
+  }
+
+  store(key: string, generation: number, entry: Entry): boolean {
+    if (generation !== this.generation || entry.body.length > this.maxEntryBytes) return false;
+    const old = this.entries.get(key);
+    if (old) this.delete(key, old);
+    this.entries.set(key, entry);
+    this.bytes += entry.body.length;
+    this.stats.stores++;
+    for (const [k, e] of this.entries) {
+      if (this.bytes <= this.maxBytes) break;
+      this.delete(k, e);
+    }
+    return true;
+  }
+
+  /** Drops every entry and refuses answers computed before now. */
+  invalidate(): void {
+    this.generation++;
+    this.entries.clear();
+    this.bytes = 0;
+    this.stats.invalidations++;
+  }
+
+  snapshot(): ResponseCacheStats {
+    return { ...this.stats, entries: this.entries.size, bytes: this.bytes };
+  }
+
+  /** Single flight: concurrent misses of one URL wait for the first instead of all querying. */
+  leaderFor(key: string): Promise<void> | undefined {
+    return this.inflight.get(key);
+  }
+
+  lead(key: string): () => void {
+    let done!: () => void;
+    const p = new Promise<void>((resolve) => (done = resolve));
+    this.inflight.set(key, p);
+    return () => {
+      if (this.inflight.get(key) === p) this.inflight.delete(key);
+      done();
+    };
+  }
+
+  private delete(key: string, e: Entry): void {
+    this.entries.delete(key);
+    this.bytes -= e.body.length;
+  }
+}
+
+const kGeneration = Symbol('responseCache.generation');
+const kSettle = Symbol('responseCache.settle');
+const kIfNoneMatch = Symbol('responseCache.ifNoneMatch');
+type Tracked = FastifyRequest & { [kGeneration]?: number; [kSettle]?: () => void; [kIfNoneMatch]?: string };
+
+const cacheable = (req: FastifyRequest) =>
+  (req.method === 'GET' || req.method === 'HEAD') && req.routeOptions.config?.publicCache === true;
+
+function replay(req: FastifyRequest, reply: FastifyReply, e: Entry): void {
+  const res: ServerResponse = reply.raw;
+  const headers: Record<string, string | number | string[]> = { ...e.headers };
+  // what this request's onRequest hooks set (helmet, CORS): normally identical to the stored ones
+  for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) headers[k] = v as string | number | string[];
+  headers['x-request-id'] = String(req.id);
+  reply.hijack();
+  if (e.etag && matchesIfNoneMatch(req.headers['if-none-match'], e.etag)) {
+    // the same 304 the caching plugin sends on a miss: the answer's headers, no body
+    headers['content-length'] = 0;
+    res.writeHead(304, headers);
+    res.end();
+    return;
+  }
+  headers['content-length'] = e.body.length;
+  res.writeHead(e.status, headers);
+  if (req.method === 'HEAD') res.end();
+  else res.end(e.body);
+}
+
+export default fp<ResponseCacheOptions>(
+  async function responseCachePlugin(app: FastifyInstance, opts: ResponseCacheOptions) {
+    const cache = new ResponseCache(opts.ttlMs ?? 30_000, opts.maxBytes ?? 64 * 1024 * 1024, opts.maxEntryBytes ?? 2 * 1024 * 1024);
+    app.decorate('responseCache', cache);
+
+    const onLocalChange = () => {
+      cache.invalidate();
+      opts.bus?.publish();
+    };
+    opts.events.on('content-changed', onLocalChange);
+    if (opts.bus) {
+      await opts.bus.subscribe(
+        () => cache.invalidate(),
+        () => cache.invalidate(),
+      );
+    }
+    app.addHook('onClose', async () => {
+      opts.events.off('content-changed', onLocalChange);
+      await opts.bus?.close();
+    });
+
+    app.addHook('onRequest', async (req: Tracked, reply) => {
+      if (!cacheable(req)) return;
+      const key = req.url;
+      let hit = cache.get(key);
+      if (!hit && req.method === 'GET') {
+        const leader = cache.leaderFor(key);
+        if (leader) {
+          await leader;
+          hit = cache.get(key);
+        }
+      }
+      if (hit) {
+        cache.stats.hits++;
+        replay(req, reply, hit);
+        return;
+      }
+      cache.stats.misses++;
+      req[kGeneration] = cache.currentGeneration;
+      // a conditional miss still fills the cache: let the pipeline build the full answer
+      // (the caching plugin would turn it into an empty 304), store it, then answer 304 below
+      const inm = req.headers['if-none-match'];
+      if (req.method === 'GET' && typeof inm === 'string') {
+        req[kIfNoneMatch] = inm;
+        delete req.headers['if-none-match'];
+      }
+      if (req.method === 'GET' && !cache.leaderFor(key)) {
+        const settle = cache.lead(key);
+        req[kSettle] = settle;
+        // always release followers, also when the client goes away or the handler fails
+        reply.raw.once('close', settle);
+      }
+    });
+
+    // registered after the caching plugin: the payload is final and carries its ETag
+    app.addHook('onSend', async (req: Tracked, reply, payload) => {
+      const generation = req[kGeneration];
+      if (generation === undefined || req.method !== 'GET') return payload;
+      if (reply.statusCode === 200 && (typeof payload === 'string' || Buffer.isBuffer(payload))) {
+        const headers: Entry['headers'] = {};
+        for (const [k, v] of Object.entries(reply.getHeaders())) {
+          if (v !== undefined && !PER_EXCHANGE.has(k)) headers[k] = v as string | number | string[];
+        }
+        const etag = typeof headers.etag === 'string' ? headers.etag : undefined;
+        cache.store(req.url, generation, { status: 200, headers, body: Buffer.from(payload), etag, storedAt: Date.now() });
+        req[kSettle]?.();
+        const inm = req[kIfNoneMatch];
+        if (inm !== undefined) {
+          req.headers['if-none-match'] = inm;
+          if (etag && matchesIfNoneMatch(inm, etag)) {
+            reply.code(304);
+            reply.removeHeader('content-length');
+            return '';
+          }
+        }
+        return payload;
+      }
+      if (req[kIfNoneMatch] !== undefined) req.headers['if-none-match'] = req[kIfNoneMatch];
+      req[kSettle]?.();
+      return payload;
+    });
+  },
+  { name: 'response-cache', dependencies: ['caching'] },
+);
+
+export const CONTENT_CHANNEL = 'inkwell_content_changed';
+
+/** The subset of a postgres.js client the bus needs. */
+interface PgListenClient {
+  listen(channel: string, onNotify: (payload: string) => void, onListen?: () => void): Promise<{ unlisten(): Promise<void> }>;
+  notify(channel: string, payload: string): Promise<unknown>;
+}
+
+/**
+ * LISTEN/NOTIFY on PostgreSQL through postgres.js: a dedicated listening connection,
+ * re-established (and `onReset` called) after a disconnect. Our own notifications
+ * come back to us too; they carry this process's id and are ignored (we cleared
+ * before sending).
+ */
+export function postgresChangeBus(client: PgListenClient, onError: (err: unknown) => void = () => {}): ChangeBus {
+  const self = randomUUID();
+  let listening: { unlisten(): Promise<void> } | undefined;
+  return {
+    publish() {
+      client.notify(CONTENT_CHANNEL, self).catch(onError);
+    },
+    async subscribe(onChange, onReset) {
+      listening = await client.listen(
+        CONTENT_CHANNEL,
+        (payload) => {
+          if (payload !== self) onChange();
+        },
+        onReset,
+      );
+    },
+    async close() {
+      await listening?.unlisten().catch(onError);
+      listening = undefined;
+    },
+  };
+}
+
+/** The bus a database needs: LISTEN/NOTIFY on PostgreSQL, none on PGlite (one process). */
+export function changeBusFor(database: Database, onError?: (err: unknown) => void): ChangeBus | undefined {
+  if (database.kind !== 'postgres') return undefined;
+  const client = (database.db as unknown as { $client?: PgListenClient }).$client;
+  return client ? postgresChangeBus(client, onError) : undefined;
+}

@@ -1,0 +1,392 @@
+// The public read cache must never show what a write changed: after every kind of
+// write, every cached view of it (article, lists, counts, tags, authors, search,
+// feeds, sitemap, responses) answers the new state. Each test first proves the URLs
+// it watches are really served from the cache, so a passing test is not one where
+// nothing was cached. Runs on PGlite, and on PostgreSQL with TEST_DATABASE_URL
+// (there also across two app instances, through LISTEN/NOTIFY).
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { sql } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { adminRequest, createArticle } from '../helpers/factories.ts';
+import { openDatabase } from '../../src/db/client.ts';
+import { testDatabaseKind } from '../helpers/db.ts';
+import { ResponseCache } from '../../src/http/response-cache.ts';
+
+let t: TestApp;
+let hasComments = false;
+
+// test routes: a public read whose data we control, held at a gate
+let version = 1;
+let calls = 0;
+let gate: Promise<void> = Promise.resolve();
+let open = () => {};
+const closeGate = () => {
+  gate = new Promise((r) => (open = r));
+};
+
+beforeAll(async () => {
+  t = await createTestApp(
+    { commentModeration: 'manual', commentMinIntervalSeconds: 0, rateLimitWrites: { max: 10_000, windowMs: 60_000, text: '10000/minute' } },
+    {
+      beforeReady: (app: FastifyInstance) => {
+        app.get('/test/held', { config: { publicCache: true }, schema: { hide: true } }, async () => {
+          const v = version; // "the database read" happens before the gate
+          calls++;
+          await gate;
+          return { v };
+        });
+      },
+    },
+  );
+  await adminRequest(t, 'POST', '/v1/admin/authors', { name: 'Ada Lovelace' });
+  await createArticle(t, { title: 'Alpha', markdown: 'The first words about engines.', tags: ['Caching'], authorSlug: 'ada-lovelace' });
+  await createArticle(t, { title: 'Beta', markdown: 'Second.', tags: ['Other'] });
+  const probe = await t.app.inject({ method: 'POST', url: '/v1/articles/alpha/comments', payload: {} });
+  hasComments = !(probe.statusCode === 404 && /No route/.test(probe.body));
+});
+afterAll(() => t.close());
+
+const get = (url: string, headers: Record<string, string> = {}) => t.app.inject({ method: 'GET', url, headers });
+const json = async (url: string) => (await get(url)).json();
+const stats = () => t.app.responseCache.snapshot();
+
+/** Reads each URL until it is cached, and proves the next read is a hit. */
+async function prime(...urls: string[]) {
+  for (const url of urls) {
+    await get(url);
+    const before = stats().hits;
+    const res = await get(url);
+    expect(res.statusCode, url).toBe(200);
+    expect(stats().hits, `${url} is served from the cache`).toBe(before + 1);
+  }
+}
+
+const titles = async (url: string) => (await json(url)).data.map((a: { title: string }) => a.title);
+const total = async (url = '/v1/articles') => Number((await get(url)).headers['x-total-count']);
+const tagCount = async (slug: string) => (await json(`/v1/tags/${slug}`)).count;
+
+const WATCHED = ['/v1/articles', '/v1/articles?tag=caching', '/v1/tags', '/v1/tags/caching', '/v1/authors/ada-lovelace', '/feed.xml', '/feed.json', '/sitemap.xml'];
+
+describe('what the cache serves', () => {
+  it('replays the same status, headers and bytes as the first answer', async () => {
+    const miss = await get('/v1/articles?limit=1&page=1');
+    const hit = await get('/v1/articles?limit=1&page=1');
+    expect(hit.statusCode).toBe(200);
+    expect(hit.body).toBe(miss.body);
+    const strip = (h: Record<string, unknown>) => {
+      const { 'x-request-id': _id, date: _d, connection: _c, 'keep-alive': _k, ...rest } = h;
+      return rest;
+    };
+    expect(strip(hit.headers)).toEqual(strip(miss.headers));
+    expect(hit.headers['x-request-id']).not.toBe(miss.headers['x-request-id']);
+  });
+
+  it('answers If-None-Match with 304 and HEAD without a body, from the cache', async () => {
+    await prime('/v1/articles/alpha');
+    const etag = String((await get('/v1/articles/alpha')).headers.etag);
+    const before = stats().hits;
+    const notModified = await get('/v1/articles/alpha', { 'if-none-match': etag });
+    expect(notModified.statusCode).toBe(304);
+    expect(notModified.body).toBe('');
+    expect(notModified.headers.etag).toBe(etag);
+    const head = await t.app.inject({ method: 'HEAD', url: '/v1/articles/alpha' });
+    expect(head.statusCode).toBe(200);
+    expect(head.body).toBe('');
+    expect(head.headers.etag).toBe(etag);
+    expect(stats().hits).toBe(before + 2);
+  });
+
+  it('fills itself from conditional requests too, and answers them alike on a miss and a hit', async () => {
+    const etag = String((await get('/v1/articles/alpha')).headers.etag);
+    t.services.events.emit('content-changed');
+    const missStores = stats().stores;
+    const miss = await get('/v1/articles/alpha', { 'if-none-match': etag });
+    expect(miss.statusCode).toBe(304);
+    expect(stats().stores).toBe(missStores + 1);
+    const hits = stats().hits;
+    const hit = await get('/v1/articles/alpha', { 'if-none-match': etag });
+    expect(hit.statusCode).toBe(304);
+    expect(stats().hits).toBe(hits + 1);
+    const strip = ({ 'x-request-id': _id, date: _d, ...rest }: Record<string, unknown>) => rest;
+    expect(strip(hit.headers)).toEqual(strip(miss.headers));
+    t.services.events.emit('content-changed');
+    const stale = await get('/v1/articles/alpha', { 'if-none-match': '"something-else"' });
+    expect(stale.statusCode).toBe(200);
+    expect(stale.json().slug).toBe('alpha');
+  });
+
+  it('keeps errors, redirects and admin reads out of it', async () => {
+    expect((await get('/v1/articles/gamma')).statusCode).toBe(404);
+    await createArticle(t, { title: 'Gamma', status: 'draft' });
+    const before = stats().stores;
+    await get('/v1/articles/gamma');
+    await get('/v1/admin/articles', t.auth);
+    expect(stats().stores).toBe(before);
+  });
+});
+
+describe('no stale read after a write', () => {
+  it('create: a new published article shows in the lists, counts, tag, author, feeds and sitemap', async () => {
+    await prime(...WATCHED);
+    const n = await total();
+    const tagged = await tagCount('caching');
+    const byAda = (await json('/v1/authors/ada-lovelace')).count;
+    expect((await get('/v1/articles/delta')).statusCode).toBe(404);
+    await createArticle(t, { title: 'Delta', markdown: 'Fresh.', tags: ['Caching'], authorSlug: 'ada-lovelace' });
+    expect(await total()).toBe(n + 1);
+    expect((await titles('/v1/articles'))[0]).toBe('Delta');
+    expect(await titles('/v1/articles?tag=caching')).toContain('Delta');
+    expect(await tagCount('caching')).toBe(tagged + 1);
+    expect((await json('/v1/tags')).data.find((x: { slug: string }) => x.slug === 'caching').count).toBe(tagged + 1);
+    expect((await json('/v1/authors/ada-lovelace')).count).toBe(byAda + 1);
+    expect((await get('/feed.xml')).body).toContain('Delta');
+    expect((await json('/feed.json')).items[0].title).toBe('Delta');
+    expect((await get('/sitemap.xml')).body).toContain('/delta/');
+    expect((await get('/v1/articles/delta')).statusCode).toBe(200);
+  });
+
+  it('a draft stays invisible; publishing it shows it everywhere', async () => {
+    const draft = await createArticle(t, { title: 'Epsilon', status: 'draft', tags: ['Caching'] });
+    await prime(...WATCHED);
+    expect(await titles('/v1/articles')).not.toContain('Epsilon');
+    const n = await total();
+    expect((await adminRequest(t, 'POST', `/v1/admin/articles/${draft.id}/publish`)).statusCode).toBe(200);
+    expect(await total()).toBe(n + 1);
+    expect((await titles('/v1/articles'))[0]).toBe('Epsilon');
+    expect(await titles('/v1/articles?tag=caching')).toContain('Epsilon');
+    expect((await get('/feed.xml')).body).toContain('Epsilon');
+    expect((await get('/sitemap.xml')).body).toContain('/epsilon/');
+  });
+
+  it('edit: the article, lists, search and feeds show the new title and body; the old ETag no longer matches', async () => {
+    const id = (await json('/v1/articles/alpha')).id;
+    const url = '/v1/articles?q=turbines';
+    await prime('/v1/articles/alpha', url, ...WATCHED);
+    const oldEtag = String((await get('/v1/articles/alpha')).headers.etag);
+    expect((await json(url)).data).toEqual([]);
+    const res = await adminRequest(t, 'PATCH', `/v1/admin/articles/${id}`, { title: 'Alpha, revised', markdown: 'Now about turbines.' });
+    expect(res.statusCode).toBe(200);
+    const now = await get('/v1/articles/alpha');
+    expect(now.json().title).toBe('Alpha, revised');
+    expect(now.json().html).toContain('turbines');
+    expect((await get('/v1/articles/alpha', { 'if-none-match': oldEtag })).statusCode).toBe(200);
+    expect(await titles('/v1/articles')).toContain('Alpha, revised');
+    expect(await titles('/v1/articles?tag=caching')).toContain('Alpha, revised');
+    expect(await titles(url)).toEqual(['Alpha, revised']);
+    expect((await get('/feed.xml')).body).toContain('Alpha, revised');
+    expect((await get('/feed.json')).body).toContain('turbines');
+  });
+
+  it('a slug change: the old slug redirects, the new one answers', async () => {
+    const id = (await json('/v1/articles/beta')).id;
+    await prime('/v1/articles/beta', '/v1/articles');
+    await adminRequest(t, 'PATCH', `/v1/admin/articles/${id}`, { slug: 'beta-two' });
+    const old = await get('/v1/articles/beta');
+    expect(old.statusCode).toBe(301);
+    expect(old.headers.location).toBe('/v1/articles/beta-two');
+    expect((await json('/v1/articles')).data.map((a: { slug: string }) => a.slug)).toContain('beta-two');
+  });
+
+  it('unpublish: gone from the article, lists, counts, tag, author, feeds and sitemap', async () => {
+    const id = (await json('/v1/articles/delta')).id;
+    await prime('/v1/articles/delta', ...WATCHED);
+    const n = await total();
+    const tagged = await tagCount('caching');
+    const byAda = (await json('/v1/authors/ada-lovelace')).count;
+    expect((await adminRequest(t, 'POST', `/v1/admin/articles/${id}/unpublish`)).statusCode).toBe(200);
+    expect((await get('/v1/articles/delta')).statusCode).toBe(404);
+    expect(await total()).toBe(n - 1);
+    expect(await titles('/v1/articles')).not.toContain('Delta');
+    expect(await titles('/v1/articles?tag=caching')).not.toContain('Delta');
+    expect(await tagCount('caching')).toBe(tagged - 1);
+    expect((await json('/v1/authors/ada-lovelace')).count).toBe(byAda - 1);
+    expect((await get('/feed.xml')).body).not.toContain('Delta');
+    expect((await get('/sitemap.xml')).body).not.toContain('/delta/');
+  });
+
+  it('delete: gone everywhere', async () => {
+    const id = (await json('/v1/articles/epsilon')).id;
+    await prime('/v1/articles/epsilon', ...WATCHED);
+    const n = await total();
+    expect((await adminRequest(t, 'DELETE', `/v1/admin/articles/${id}`)).statusCode).toBe(204);
+    expect((await get('/v1/articles/epsilon')).statusCode).toBe(404);
+    expect(await total()).toBe(n - 1);
+    expect(await titles('/v1/articles?tag=caching')).not.toContain('Epsilon');
+    expect((await get('/feed.json')).body).not.toContain('Epsilon');
+    expect((await get('/sitemap.xml')).body).not.toContain('/epsilon/');
+  });
+
+  it('tag rename: the article and every list carry the new name', async () => {
+    await prime('/v1/articles/alpha', ...WATCHED);
+    expect((await adminRequest(t, 'PATCH', '/v1/admin/tags/caching', { name: 'Speed' })).statusCode).toBe(200);
+    expect((await json('/v1/articles/alpha')).tags).toEqual([{ slug: 'caching', name: 'Speed' }]);
+    expect((await json('/v1/articles?tag=caching')).data[0].tags[0].name).toBe('Speed');
+    expect((await json('/v1/tags/caching')).name).toBe('Speed');
+    expect((await json('/v1/tags')).data.map((x: { name: string }) => x.name)).toContain('Speed');
+    expect((await get('/feed.xml')).body).toContain('Speed');
+  });
+
+  it('tag removed from an article, and a tag deleted', async () => {
+    const id = (await json('/v1/articles/alpha')).id;
+    await prime('/v1/articles/alpha', '/v1/articles?tag=other', '/v1/tags/other', ...WATCHED);
+    await adminRequest(t, 'PATCH', `/v1/admin/articles/${id}`, { tags: ['Other'] });
+    expect((await json('/v1/articles/alpha')).tags.map((x: { slug: string }) => x.slug)).toEqual(['other']);
+    expect(await titles('/v1/articles?tag=caching')).not.toContain('Alpha, revised');
+    expect(await titles('/v1/articles?tag=other')).toContain('Alpha, revised');
+    await prime('/v1/articles/alpha', '/v1/tags/other');
+    expect((await adminRequest(t, 'DELETE', '/v1/admin/tags/other')).statusCode).toBe(204);
+    expect((await json('/v1/articles/alpha')).tags).toEqual([]);
+    expect((await get('/v1/tags/other')).statusCode).toBe(404);
+  });
+
+  it('author change: renaming the author and moving an article to another author', async () => {
+    await prime('/v1/articles/alpha', ...WATCHED);
+    expect((await adminRequest(t, 'PATCH', '/v1/admin/authors/ada-lovelace', { name: 'Ada King' })).statusCode).toBe(200);
+    expect((await json('/v1/articles/alpha')).author).toEqual({ slug: 'ada-lovelace', name: 'Ada King' });
+    expect((await json('/v1/articles')).data.find((a: { slug: string }) => a.slug === 'alpha').author.name).toBe('Ada King');
+    expect((await json('/v1/authors/ada-lovelace')).name).toBe('Ada King');
+    expect((await get('/feed.xml')).body).toContain('Ada King');
+
+    await adminRequest(t, 'POST', '/v1/admin/authors', { name: 'Grace Hopper' });
+    await prime('/v1/articles/alpha', '/v1/articles?author=grace-hopper', '/v1/authors/ada-lovelace');
+    const byAda = (await json('/v1/authors/ada-lovelace')).count;
+    const id = (await json('/v1/articles/alpha')).id;
+    await adminRequest(t, 'PATCH', `/v1/admin/articles/${id}`, { authorSlug: 'grace-hopper' });
+    expect((await json('/v1/articles/alpha')).author.slug).toBe('grace-hopper');
+    expect(await titles('/v1/articles?author=grace-hopper')).toEqual(['Alpha, revised']);
+    expect((await json('/v1/authors/ada-lovelace')).count).toBe(byAda - 1);
+  });
+
+  it('scheduled publishing by the job shows the article', async () => {
+    const s = await createArticle(t, { title: 'Zeta', status: 'scheduled', publishAt: '2099-01-01T00:00:00Z' });
+    await prime(...WATCHED);
+    // the time comes (the editor's publishAt is in the past now)
+    await t.database.db.execute(sql`update articles set publish_at = now() where id = ${s.id}`);
+    await t.database.db.execute(sql`update jobs set run_at = now() where key = ${`article:${s.id}`}`);
+    await t.services.jobs.drainDue();
+    expect((await titles('/v1/articles'))[0]).toBe('Zeta');
+    expect((await get('/feed.xml')).body).toContain('Zeta');
+    expect((await get('/v1/articles/zeta')).statusCode).toBe(200);
+  });
+
+  describe('responses (comments)', () => {
+    const comment = (slug: string, body: string) =>
+      t.app.inject({ method: 'POST', url: `/v1/articles/${slug}/comments`, payload: { authorName: 'Reader', authorEmail: 'r@example.com', body } });
+    const counts = async () => (await json('/v1/articles/zeta')).counts.comments;
+    const listed = async () => (await json('/v1/articles')).data.find((a: { slug: string }) => a.slug === 'zeta').counts.comments;
+    const thread = async () => (await json('/v1/articles/zeta/responses')).data.map((r: { id: number }) => r.id);
+
+    it('approve, unapprove and delete change the counts and the responses list', async (ctx) => {
+      if (!hasComments) ctx.skip();
+      const posted = await comment('zeta', 'A thoughtful reply.');
+      expect(posted.statusCode).toBe(201);
+      expect(posted.json().status).toBe('pending'); // COMMENT_MODERATION=manual
+      const id = posted.json().id as number;
+      await prime('/v1/articles/zeta', '/v1/articles/zeta/responses', '/v1/articles');
+      expect(await counts()).toBe(0);
+      expect(await thread()).toEqual([]);
+
+      expect((await adminRequest(t, 'PATCH', `/v1/admin/responses/${id}`, { status: 'approved' })).statusCode).toBe(200);
+      expect(await counts()).toBe(1);
+      expect(await listed()).toBe(1);
+      expect(await thread()).toEqual([id]);
+
+      await prime('/v1/articles/zeta', '/v1/articles/zeta/responses', '/v1/articles');
+      expect((await adminRequest(t, 'PATCH', `/v1/admin/responses/${id}`, { status: 'pending' })).statusCode).toBe(200);
+      expect(await counts()).toBe(0);
+      expect(await listed()).toBe(0);
+      expect(await thread()).toEqual([]);
+
+      await adminRequest(t, 'PATCH', `/v1/admin/responses/${id}`, { status: 'approved' });
+      await prime('/v1/articles/zeta', '/v1/articles/zeta/responses', '/v1/articles');
+      expect((await adminRequest(t, 'DELETE', `/v1/admin/responses/${id}`)).statusCode).toBe(204);
+      expect(await counts()).toBe(0);
+      expect(await listed()).toBe(0);
+      expect(await thread()).toEqual([]);
+    });
+  });
+});
+
+describe('reads that race a write', () => {
+  it('an answer computed before a write is served but not kept', async () => {
+    version = 1;
+    closeGate();
+    const inFlight = get('/test/held'); // read the old data, now waiting at the gate
+    await vi.waitFor(() => expect(calls).toBeGreaterThan(0));
+    version = 2;
+    t.services.events.emit('content-changed'); // the write commits
+    open();
+    expect((await inFlight).json()).toEqual({ v: 1 });
+    expect((await get('/test/held')).json()).toEqual({ v: 2 });
+    expect((await get('/test/held')).json()).toEqual({ v: 2 });
+  });
+
+  it('concurrent misses of one URL run the handler once', async () => {
+    t.services.events.emit('content-changed');
+    version = 3;
+    calls = 0;
+    closeGate();
+    const all = Promise.all(Array.from({ length: 5 }, () => get('/test/held')));
+    await vi.waitFor(() => expect(calls).toBe(1));
+    open();
+    const answers = await all;
+    expect(answers.map((r) => r.json())).toEqual(Array(5).fill({ v: 3 }));
+    expect(calls).toBe(1);
+  });
+});
+
+describe('ResponseCache bookkeeping', () => {
+  const entry = (size: number, storedAt = 0) => ({ status: 200, headers: {}, body: Buffer.alloc(size), etag: '"x"', storedAt });
+
+  it('expires entries after the TTL', () => {
+    const c = new ResponseCache(1000, 1 << 20, 1 << 20);
+    c.store('/a', c.currentGeneration, entry(10, 5000));
+    expect(c.get('/a', 5999)).toBeDefined();
+    expect(c.get('/a', 6001)).toBeUndefined();
+    expect(c.snapshot().bytes).toBe(0);
+  });
+
+  it('evicts the least recently used beyond its byte budget, and skips oversized answers', () => {
+    const c = new ResponseCache(60_000, 100, 60);
+    c.store('/a', 0, entry(40));
+    c.store('/b', 0, entry(40));
+    c.get('/a', 0);
+    c.store('/c', 0, entry(40));
+    expect(c.get('/b', 0)).toBeUndefined();
+    expect(c.get('/a', 0)).toBeDefined();
+    expect(c.get('/c', 0)).toBeDefined();
+    expect(c.store('/big', 0, entry(61))).toBe(false);
+    expect(c.snapshot()).toMatchObject({ entries: 2, bytes: 80 });
+  });
+
+  it('refuses an answer computed in an older generation', () => {
+    const c = new ResponseCache(60_000, 1000, 1000);
+    const g = c.currentGeneration;
+    c.invalidate();
+    expect(c.store('/a', g, entry(1))).toBe(false);
+    expect(c.store('/a', c.currentGeneration, entry(1))).toBe(true);
+  });
+});
+
+describe.skipIf(testDatabaseKind !== 'postgres')('several processes on one PostgreSQL', () => {
+  it('a write in one process clears the other process’s cache through NOTIFY, well before the TTL', async () => {
+    const other = await openDatabase({ url: t.database.location, dataDir: '', poolSize: 2 });
+    const b = await createTestApp({}, { database: other });
+    try {
+      const readB = (url: string) => b.app.inject({ method: 'GET', url });
+      await readB('/v1/articles');
+      const before = b.app.responseCache.snapshot().hits;
+      const n = Number((await readB('/v1/articles')).headers['x-total-count']);
+      expect(b.app.responseCache.snapshot().hits).toBe(before + 1);
+      expect(b.app.responseCache.ttlMs).toBeGreaterThanOrEqual(30_000);
+
+      await createArticle(t, { title: 'Eta from process A' }); // written by the other app
+      await vi.waitFor(async () => expect(Number((await readB('/v1/articles')).headers['x-total-count'])).toBe(n + 1), { timeout: 5000, interval: 20 });
+      expect((await readB('/v1/articles')).json().data[0].title).toBe('Eta from process A');
+    } finally {
+      await b.close();
+      await other.close();
+    }
+  });
+});
