@@ -19,6 +19,9 @@ import { articleComponentSchemas } from './articles/articles.schemas.ts';
 import { articleAdminRoutes, articlePublicRoutes } from './articles/articles.routes.ts';
 import { taxonomyAdminRoutes, taxonomyComponentSchemas, taxonomyPublicRoutes } from './taxonomy/taxonomy.routes.ts';
 import { feedRoutes } from './feeds/feeds.routes.ts';
+import { discoveryHeaders as pingDiscoveryHeaders } from './pingback/discovery.ts';
+import { linkbackRoutes } from './pingback/linkbacks.ts';
+import { pingAdminRoutes } from './pingback/pings.admin.routes.ts';
 import rateLimitPlugin from './http/rate-limit.ts';
 import { responseAdminRoutes, responseComponentSchemas, responsePublicRoutes } from './comments/responses.routes.ts';
 
@@ -66,16 +69,15 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
   const { database, config, articles } = services;
   const db = database.db;
   const contentChanged = () => services.events.emit('content-changed');
-  const discoveryHeaders = () => ({
-    'x-pingback': `${config.apiUrl}/xmlrpc`,
-    link: `<${config.apiUrl}/webmention>; rel="webmention"`,
-  });
+  const discoveryHeaders = () => pingDiscoveryHeaders(config);
 
   await app.register(healthRoutes, { db, kind: database.kind });
   await app.register(siteRoutes, { config });
   await app.register(articlePublicRoutes, { articles, config, discoveryHeaders });
   await app.register(taxonomyPublicRoutes, { db });
   await app.register(feedRoutes, { articles, config, db });
+  // /xmlrpc (+ .php), /webmention, /webmention/{id}: other blogs' front doors, in a scope of their own
+  await app.register(linkbackRoutes, { linkbacks: services.linkbacks, config });
   await app.register(responsePublicRoutes, { responses: services.responses, config });
 
   // everything under /v1/admin needs a token
@@ -86,6 +88,7 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
       await admin.register(announcementAdminRoutes, { announcements: services.announcements });
       await admin.register(articleAdminRoutes, { articles });
       await admin.register(taxonomyAdminRoutes, { db, onChange: contentChanged });
+      await admin.register(pingAdminRoutes, { pings: services.linkbacks.outgoing });
       await admin.register(responseAdminRoutes, { responses: services.responses });
     },
     { prefix: '/v1/admin' },

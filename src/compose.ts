@@ -5,6 +5,7 @@ import type { Database } from './db/client.ts';
 import { JobRunner, type Logger } from './jobs/kernel.ts';
 import { EventEmitter } from 'node:events';
 import { PublishingEvents } from './articles/publishing.ts';
+import { composeLinkbacks, type Linkbacks } from './pingback/linkbacks.ts';
 import { AnnouncementService } from './social/twitter/announcements.service.ts';
 import { announcementFor } from './social/twitter/announcements.repository.ts';
 import { ArticlesService, PUBLISH_JOB } from './articles/articles.service.ts';
@@ -22,6 +23,8 @@ export interface Services {
   /** emits 'content-changed' after every committed write that public reads can see */
   events: EventEmitter;
   articles: ArticlesService;
+  /** pingback and Webmention, both ways: receiving services, outgoing pings, the outbound guard */
+  linkbacks: Linkbacks;
   /** comments, and the store pingbacks and webmentions land in */
   responses: ResponsesService;
 }
@@ -45,6 +48,8 @@ export function compose(config: Config, database: Database, log: Logger): Servic
   jobs.register({ kind: PUBLISH_JOB, handler: (job) => articles.publishDue(job), concurrency: 2 });
   const responses = new ResponsesService({ db: database.db, config, articles, onChange: contentChanged });
 
-  const services: Services = { config, database, jobs, publishing, log, events, articles, responses, announcements };
+  const linkbacks = composeLinkbacks({ config, db: database.db, log, jobs, publishing, responses });
+
+  const services: Services = { config, database, jobs, publishing, log, events, articles, responses, announcements, linkbacks };
   return services;
 }

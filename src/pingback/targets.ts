@@ -1,0 +1,45 @@
+// From a target URL (as a pingback or a webmention names it) to one of our articles.
+import type { Config } from '../config.ts';
+import type { Db } from '../db/client.ts';
+import { parsePermalink } from '../articles/permalink.ts';
+import { findArticleById, findPublicArticleBySlug, findRedirect, type ArticleRecord } from '../articles/articles.repository.ts';
+
+export type TargetResult =
+  | { ok: true; article: ArticleRecord; url: URL }
+  /** not-ours: not a permalink of this site · not-found: no such published article · closed: pings are closed */
+  | { ok: false; reason: 'not-ours' | 'not-found' | 'closed'; detail: string };
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** Resolves a frontend permalink (SITE_URL + PERMALINK; query and fragment ignored) to a published article. */
+export async function resolveTarget(
+  db: Db,
+  config: Pick<Config, 'siteUrl' | 'permalink'>,
+  target: string,
+  opts: { requireOpen?: boolean } = {},
+): Promise<TargetResult> {
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    return { ok: false, reason: 'not-ours', detail: 'The target is not an absolute URL.' };
+  }
+  const parts = parsePermalink(config, url.href);
+  if (!parts) return { ok: false, reason: 'not-ours', detail: 'The target is not an article permalink of this site.' };
+  let article: ArticleRecord | null;
+  if (parts.slug !== undefined) {
+    // a renamed article still answers to the links made under its old slug
+    article = await findPublicArticleBySlug(db, parts.slug);
+    const renamed = article ? null : await findRedirect(db, parts.slug);
+    if (renamed) article = await findPublicArticleBySlug(db, renamed);
+  } else article = await findArticleById(db, parts.id!);
+  const notFound = { ok: false, reason: 'not-found', detail: 'The target is not a published article.' } as const;
+  if (!article || article.status !== 'published') return notFound;
+  if (parts.id !== undefined && parts.id !== article.id) return notFound;
+  const d = article.publishedAt;
+  if (d && ((parts.yyyy && parts.yyyy !== String(d.getUTCFullYear())) || (parts.mm && parts.mm !== pad(d.getUTCMonth() + 1)) || (parts.dd && parts.dd !== pad(d.getUTCDate())))) {
+    return notFound;
+  }
+  if (opts.requireOpen !== false && !article.pingsOpen) return { ok: false, reason: 'closed', detail: 'The target article does not accept pingbacks or webmentions.' };
+  return { ok: true, article, url };
+}
