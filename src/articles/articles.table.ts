@@ -39,7 +39,9 @@ export const articles = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    index('articles_public_idx').on(t.publishedAt.desc(), t.id.desc()).where(sql`${t.status} = 'published'`),
+    // DESC NULLS FIRST = what `order by published_at desc, id desc` means in PostgreSQL: the list
+    // walks this index and stops after one page (and backwards for `order=publishedAt`)
+    index('articles_public_idx').on(t.publishedAt.desc().nullsFirst(), t.id.desc().nullsFirst()).where(sql`${t.status} = 'published'`),
     index('articles_author_idx').on(t.authorId, t.publishedAt.desc()),
     index('articles_status_idx').on(t.status, t.updatedAt.desc()),
     index('articles_due_idx').on(t.publishAt).where(sql`${t.status} = 'scheduled'`),

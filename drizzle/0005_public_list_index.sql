@@ -1,0 +1,2 @@
+DROP INDEX "articles_public_idx";--> statement-breakpoint
+CREATE INDEX "articles_public_idx" ON "articles" USING btree ("published_at" DESC NULLS FIRST,"id" DESC NULLS FIRST) WHERE "articles"."status" = 'published';
