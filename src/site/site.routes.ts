@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Config } from '../config.ts';
+import { pingbackUrl, webmentionUrl } from '../pingback/discovery.ts';
 
 const Site = Type.Object(
   {
@@ -24,8 +25,8 @@ export const siteRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (
     url: config.siteUrl,
     apiUrl: config.apiUrl,
     twitter: config.siteTwitter ?? null,
-    pingbackUrl: `${config.apiUrl}/xmlrpc`,
-    webmentionUrl: `${config.apiUrl}/webmention`,
+    pingbackUrl: pingbackUrl(config),
+    webmentionUrl: webmentionUrl(config),
     permalink: config.permalink,
     feeds: { rss: `${config.apiUrl}/feed.xml`, atom: `${config.apiUrl}/feed.atom`, json: `${config.apiUrl}/feed.json` },
   };

@@ -53,7 +53,7 @@ describe.skipIf(!hasPg)('database outage and shutdown on a real PostgreSQL', () 
     if (dir) execFileSync('bash', ['scripts/pg-down.sh', dir], { cwd: ROOT });
   });
 
-  it('answers 503 quickly while the database is down, keeps queued work, and recovers by itself', async () => {
+  it('answers 503 quickly while the database is down, keeps queued work, and recovers by itself', { timeout: 180_000 }, async () => {
     const created = await timed('/v1/admin/articles', { method: 'POST', headers: auth, body: JSON.stringify({ title: 'Before the outage', markdown: 'Hello.', status: 'published' }) });
     expect(created.status).toBe(201);
     const scheduled = await timed('/v1/admin/articles', {
@@ -100,7 +100,7 @@ describe.skipIf(!hasPg)('database outage and shutdown on a real PostgreSQL', () 
     expect(status).toBe(200);
   });
 
-  it('SIGTERM under load: in-flight requests finish, then the process exits 0 within 10 s', async () => {
+  it('SIGTERM under load: in-flight requests finish, then the process exits 0 within 10 s', { timeout: 180_000 }, async () => {
     // a fresh process, so that what the outage left behind (broken pool connections…) does not blur the result
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);

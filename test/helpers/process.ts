@@ -37,7 +37,7 @@ export function runNode(script: string, args: string[], env: Record<string, stri
     child,
     output: () => out,
     exited,
-    waitFor: (pattern, timeoutMs = 30_000) =>
+    waitFor: (pattern, timeoutMs = 120_000) =>
       new Promise((resolve, reject) => {
         const started = Date.now();
         const check = () => {

@@ -4,6 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+
+// real processes on a machine that may be busy running other test files: be generous
+const SLOW = { timeout: 180_000 };
 import { freePort, runNode } from '../helpers/process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'inkwell-proc-'));
@@ -15,7 +18,7 @@ const TOKEN_LINE = /^Admin token: (iw_[A-Za-z0-9_-]+)$/m;
 describe('the server process on an embedded database', () => {
   let token = '';
 
-  it('first start: migrates, prints site and docs URLs and a one-time admin token, answers health checks', async () => {
+  it('first start: migrates, prints site and docs URLs and a one-time admin token, answers health checks', SLOW, async () => {
     const port = await freePort();
     const p = runNode('src/server.ts', [], { PORT: String(port), DATA_DIR: dataDir });
     try {
@@ -40,7 +43,7 @@ describe('the server process on an embedded database', () => {
     expect(await p.exited).toBe(0);
   });
 
-  it('restart on the same data: no new token; the old one still works', async () => {
+  it('restart on the same data: no new token; the old one still works', SLOW, async () => {
     const port = await freePort();
     const p = runNode('src/server.ts', [], { PORT: String(port), DATA_DIR: dataDir });
     try {
@@ -54,7 +57,7 @@ describe('the server process on an embedded database', () => {
     expect(await p.exited).toBe(0);
   });
 
-  it('CLI: token create prints the token alone on the last line; list shows it; revoke ends it', async () => {
+  it('CLI: token create prints the token alone on the last line; list shows it; revoke ends it', SLOW, async () => {
     const create = runNode('src/cli/main.ts', ['token', 'create', '--name', 'deploy bot'], { DATA_DIR: dataDir });
     expect(await create.exited).toBe(0);
     const lines = create.output().trim().split('\n');
@@ -71,20 +74,20 @@ describe('the server process on an embedded database', () => {
     expect(await again.exited).toBe(1);
   });
 
-  it('CLI: a wrong command prints the usage and exits non-zero', async () => {
+  it('CLI: a wrong command prints the usage and exits non-zero', SLOW, async () => {
     const p = runNode('src/cli/main.ts', ['token', 'frobnicate'], { DATA_DIR: dataDir });
     expect(await p.exited).toBe(2);
     expect(p.output()).toContain('Usage: npm run cli');
   });
 
-  it('invalid configuration stops the process with a message naming the variable', async () => {
+  it('invalid configuration stops the process with a message naming the variable', SLOW, async () => {
     const p = runNode('src/server.ts', [], { PORT: 'abc', COMMENT_MODERATION: 'never', DATA_DIR: dataDir });
     expect(await p.exited).toBe(1);
     expect(p.output()).toContain('PORT="abc" must be an integer');
     expect(p.output()).toContain('COMMENT_MODERATION="never" must be one of: manual, first-time, open');
   });
 
-  it('memory:// prints a token at every start', async () => {
+  it('memory:// prints a token at every start', SLOW, async () => {
     const port = await freePort();
     const p = runNode('src/server.ts', [], { PORT: String(port), DATABASE_URL: 'memory://' });
     try {
