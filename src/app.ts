@@ -22,6 +22,7 @@ import { feedRoutes } from './feeds/feeds.routes.ts';
 import { discoveryHeaders as pingDiscoveryHeaders } from './pingback/discovery.ts';
 import { linkbackRoutes } from './pingback/linkbacks.ts';
 import { pingAdminRoutes } from './pingback/pings.admin.routes.ts';
+import { frontendPlugin } from './frontend/frontend.plugin.ts';
 import rateLimitPlugin from './http/rate-limit.ts';
 import { responseAdminRoutes, responseComponentSchemas, responsePublicRoutes } from './comments/responses.routes.ts';
 
@@ -93,6 +94,9 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
     },
     { prefix: '/v1/admin' },
   );
+
+  // the reference frontend, a client of the routes above; its catch-all page route comes last
+  if (config.frontend) await app.register(frontendPlugin, { config });
 
   await opts.beforeReady?.(app);
 
