@@ -171,9 +171,15 @@ export class JobRunner {
   /** Claims and runs due jobs until none is left; for tests and the CLI. */
   async drainDue(): Promise<void> {
     for (;;) {
+      // a finishing job nudges the runner, which may claim (and start) the next one on its own
+      while (this.ticking) await this.ticking;
       const claimed = await this.tick();
-      await Promise.allSettled([...this.running.values()]);
-      if (claimed === 0) return;
+      const running = [...this.running.values()];
+      if (running.length) {
+        await Promise.allSettled(running);
+        continue;
+      }
+      if (claimed === 0 && !this.ticking) return;
     }
   }
 
