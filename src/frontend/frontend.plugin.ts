@@ -82,17 +82,18 @@ async function frontendRoutes(app: FastifyInstance, { config, paths, servesArtic
     return res.status === 404 || res.status === 301 ? null : res;
   }
 
-  async function loadResponses(req: FastifyRequest, slug: string): Promise<Answer<Response[]>> {
-    const all: Response[] = [];
+  /** The whole approved conversation, or the failed API answer. */
+  async function loadResponses(req: FastifyRequest, slug: string): Promise<{ list: Response[] } | { failed: Answer<unknown> }> {
+    const list: Response[] = [];
     for (let page = 1; page <= MAX_RESPONSE_PAGES; page++) {
       const res = await api.get<Page<Response>>(req, `/v1/articles/${encodeURIComponent(slug)}/responses`, { page, limit: 100 });
       // 404: the article was unpublished between the two reads; show it without responses
       if (res.status === 404) break;
-      if (res.status !== 200) return { ...res, body: [] };
-      all.push(...res.body.data);
+      if (res.status !== 200) return { failed: res };
+      list.push(...res.body.data);
       if (!res.body.meta.pagination.next) break;
     }
-    return { status: 200, headers: {}, body: all };
+    return { list };
   }
 
   /** `?page=` as a page number; null when it is not one (that page does not exist). */
@@ -141,11 +142,11 @@ async function frontendRoutes(app: FastifyInstance, { config, paths, servesArtic
 
   async function renderArticle(req: FastifyRequest, reply: FastifyReply, article: Article, form: FormState, status = 200) {
     const [site, responses] = await Promise.all([loadSite(req), loadResponses(req, article.slug)]);
-    if (responses.status !== 200) return sendProblem(reply, responses);
+    if ('failed' in responses) return sendProblem(reply, responses.failed);
     // discovery for other blogs: the headers the API's article reads carry, naming the endpoints of the page's <link>s
     reply.headers(discoveryHeaders(config));
-    const replyTo = form.replyTo ?? responses.body.find((r) => r.type === 'comment' && String(r.id) === form.values?.parentId);
-    return sendPage(reply, status, articlePage({ site, paths, article, responses: responses.body, form: { ...form, replyTo } }));
+    const replyTo = responses.list.find((r) => r.type === 'comment' && String(r.id) === form.values?.parentId);
+    return sendPage(reply, status, articlePage({ site, paths, article, responses: responses.list, form: { ...form, replyTo } }));
   }
 
   // Everything else under the frontend: an article at its permalink, or a 404 page.
@@ -156,7 +157,7 @@ async function frontendRoutes(app: FastifyInstance, { config, paths, servesArtic
     const found = slug ? await loadArticle(req, slug) : null;
     if (!found) {
       // API clients (and anything under /v1) keep getting problem+json; browsers get a page
-      const wantsPage = /text\/html|application\/xhtml\+xml/.test(req.headers.accept ?? '') && !url.pathname.startsWith('/v1/');
+      const wantsPage = /text\/html|application\/xhtml\+xml/.test(req.headers.accept ?? '') && !/^\/v1(\/|$)/.test(url.pathname);
       return wantsPage ? notFound(req, reply) : reply.callNotFound();
     }
     if (found.status !== 200) return sendProblem(reply, found);

@@ -272,3 +272,22 @@ describe('permalink patterns and origins', () => {
     expect((await get(t, `/v1/articles/${a.slug}`, {})).statusCode).toBe(200);
   });
 });
+
+describe('when the API fails', () => {
+  it('the page fails the same way, as problem+json, instead of rendering half a page', async () => {
+    const t = await createTestApp({ apiUrl: SITE, siteUrl: SITE });
+    await createArticle(t, { title: 'Doomed' });
+    await t.database.close();
+    try {
+      const api = await get(t, '/v1/articles/doomed', {});
+      expect(api.statusCode).toBeGreaterThanOrEqual(500);
+      for (const url of ['/', '/doomed/']) {
+        const page = await get(t, url);
+        expect(page.statusCode, url).toBe(api.statusCode);
+        expect(page.headers['content-type'], url).toMatch(/^application\/problem\+json/);
+      }
+    } finally {
+      await t.app.close();
+    }
+  });
+});
