@@ -55,14 +55,15 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(problemPlugin);
-  await app.register(securityPlugin);
-  await app.register(openapiPlugin);
-  await app.register(cachingPlugin);
-  // replays public reads from memory; cleared on every 'content-changed' (and across processes on PostgreSQL)
+  // first: answers repeated public reads from memory before any other hook runs;
+  // cleared on every 'content-changed' (and across processes on PostgreSQL)
   await app.register(responseCachePlugin, {
     events: services.events,
     bus: changeBusFor(services.database, (err) => app.log.warn({ err }, 'response cache: NOTIFY failed')),
   });
+  await app.register(securityPlugin);
+  await app.register(openapiPlugin);
+  await app.register(cachingPlugin);
   await app.register(rateLimitPlugin, { limit: services.config.rateLimitWrites });
   await app.register(formbody, { bodyLimit: 64 * 1024 });
   for (const schema of [...articleComponentSchemas, ...taxonomyComponentSchemas, ...responseComponentSchemas]) app.addSchema(schema);

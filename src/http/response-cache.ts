@@ -26,12 +26,13 @@
 //     Cache-Control header already grants every browser and CDN.
 //     PGlite is one process's database: the local events are the whole story.
 //
-// The key is the method-independent request URL (path + query string); the body
-// must therefore depend on nothing else in the request (no Accept-Language, no
-// cookies). Hits replay the headers captured from the full pipeline on the miss
-// (ETag, Cache-Control, Link, X-Total-Count, security headers…) merged with the
-// headers this request's onRequest hooks set (helmet, CORS) and its own request id;
-// they answer If-None-Match with 304 themselves. onSend hooks do not run on hits.
+// The key is the request URL (path + query string), shared by GET and HEAD; the
+// answer must therefore depend on nothing else in the request (no Accept-Language,
+// no cookies, no per-request nonce). Register this plugin before the others: its
+// onRequest hook then answers a hit before any other hook runs, replaying the
+// headers the whole pipeline produced on the miss (security headers, CORS for
+// reads — the same for every GET —, ETag, Cache-Control, Link, X-Total-Count…)
+// with this request's own id, and answering If-None-Match with 304 itself.
 import { randomUUID } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
@@ -170,7 +171,8 @@ export class ResponseCache {
 const kGeneration = Symbol('responseCache.generation');
 const kSettle = Symbol('responseCache.settle');
 const kIfNoneMatch = Symbol('responseCache.ifNoneMatch');
-type Tracked = FastifyRequest & { [kGeneration]?: number; [kSettle]?: () => void; [kIfNoneMatch]?: string };
+const kBody = Symbol('responseCache.body');
+type Tracked = FastifyRequest & { [kGeneration]?: number; [kSettle]?: () => void; [kIfNoneMatch]?: string; [kBody]?: Buffer };
 
 const cacheable = (req: FastifyRequest) =>
   (req.method === 'GET' || req.method === 'HEAD') && req.routeOptions.config?.publicCache === true;
@@ -178,7 +180,7 @@ const cacheable = (req: FastifyRequest) =>
 function replay(req: FastifyRequest, reply: FastifyReply, e: Entry): void {
   const res: ServerResponse = reply.raw;
   const headers: Record<string, string | number | string[]> = { ...e.headers };
-  // what this request's onRequest hooks set (helmet, CORS): normally identical to the stored ones
+  // whatever earlier onRequest hooks set (none when registered first, as app.ts does)
   for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) headers[k] = v as string | number | string[];
   headers['x-request-id'] = String(req.id);
   reply.hijack();
@@ -216,6 +218,7 @@ export default fp<ResponseCacheOptions>(
       await opts.bus?.close();
     });
 
+    // registered before the other plugins, so a hit is answered before any other hook runs
     app.addHook('onRequest', async (req: Tracked, reply) => {
       if (!cacheable(req)) return;
       const key = req.url;
@@ -234,8 +237,8 @@ export default fp<ResponseCacheOptions>(
       }
       cache.stats.misses++;
       req[kGeneration] = cache.currentGeneration;
-      // a conditional miss still fills the cache: let the pipeline build the full answer
-      // (the caching plugin would turn it into an empty 304), store it, then answer 304 below
+      // a conditional miss still fills the cache: the handler builds the full answer, we keep
+      // it, then hand If-None-Match back to the caching plugin, which answers 304 (onSend below)
       const inm = req.headers['if-none-match'];
       if (req.method === 'GET' && typeof inm === 'string') {
         req[kIfNoneMatch] = inm;
@@ -249,35 +252,32 @@ export default fp<ResponseCacheOptions>(
       }
     });
 
-    // registered after the caching plugin: the payload is final and carries its ETag
+    // runs before the caching plugin's onSend: keep the body as the handler made it
     app.addHook('onSend', async (req: Tracked, reply, payload) => {
+      if (req[kGeneration] === undefined) return payload;
+      if (req[kIfNoneMatch] !== undefined) req.headers['if-none-match'] = req[kIfNoneMatch];
+      if (req.method === 'GET' && reply.statusCode === 200 && (typeof payload === 'string' || Buffer.isBuffer(payload))) {
+        req[kBody] = Buffer.from(payload);
+      }
+      return payload;
+    });
+
+    // once the answer is out its headers are final (ETag, Cache-Control, CSP come from later onSend hooks)
+    app.addHook('onResponse', async (req: Tracked, reply) => {
+      const body = req[kBody];
       const generation = req[kGeneration];
-      if (generation === undefined || req.method !== 'GET') return payload;
-      if (reply.statusCode === 200 && (typeof payload === 'string' || Buffer.isBuffer(payload))) {
+      if (body !== undefined && generation !== undefined) {
         const headers: Entry['headers'] = {};
         for (const [k, v] of Object.entries(reply.getHeaders())) {
           if (v !== undefined && !PER_EXCHANGE.has(k)) headers[k] = v as string | number | string[];
         }
         const etag = typeof headers.etag === 'string' ? headers.etag : undefined;
-        cache.store(req.url, generation, { status: 200, headers, body: Buffer.from(payload), etag, storedAt: Date.now() });
-        req[kSettle]?.();
-        const inm = req[kIfNoneMatch];
-        if (inm !== undefined) {
-          req.headers['if-none-match'] = inm;
-          if (etag && matchesIfNoneMatch(inm, etag)) {
-            reply.code(304);
-            reply.removeHeader('content-length');
-            return '';
-          }
-        }
-        return payload;
+        cache.store(req.url, generation, { status: 200, headers, body, etag, storedAt: Date.now() });
       }
-      if (req[kIfNoneMatch] !== undefined) req.headers['if-none-match'] = req[kIfNoneMatch];
       req[kSettle]?.();
-      return payload;
     });
   },
-  { name: 'response-cache', dependencies: ['caching'] },
+  { name: 'response-cache' },
 );
 
 export const CONTENT_CHANNEL = 'inkwell_content_changed';
