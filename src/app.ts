@@ -39,7 +39,8 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
   const app = Fastify({
     ...(opts.loggerInstance ? { loggerInstance: opts.loggerInstance } : { logger: false }),
     bodyLimit: 1024 * 1024,
-    trustProxy: false,
+    // client addresses key the write limits: trust X-Forwarded-For only from configured proxies (TRUST_PROXY)
+    trustProxy: services.config.trustProxy as boolean | string[], // a hop count works at run time; the type omits it
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];

@@ -41,6 +41,8 @@ export interface Config {
   outboundAllowPrivate: boolean;
   frontend: boolean;
   logLevel: string;
+  /** Fastify trustProxy: false, true, a hop count, or addresses/CIDRs of trusted proxies */
+  trustProxy: boolean | number | string[];
 }
 
 export class ConfigError extends Error {
@@ -165,6 +167,15 @@ export function loadConfig(env: Env = process.env): Config {
   if (rm && Number(rm[1]) > 0) rateLimitWrites = { max: Number(rm[1]), windowMs: UNITS[rm[2]], text: rateRaw };
   else problems.push(`RATE_LIMIT_WRITES="${rateRaw}" must look like 20/minute (a positive count per second, minute or hour)`);
 
+  const trustRaw = get('TRUST_PROXY');
+  let trustProxy: boolean | number | string[] = false;
+  if (trustRaw !== undefined) {
+    if (/^(true|false)$/i.test(trustRaw)) trustProxy = trustRaw.toLowerCase() === 'true';
+    else if (/^\d{1,2}$/.test(trustRaw)) trustProxy = Number(trustRaw);
+    else if (/^[0-9a-fA-F.:/,\s]+$/.test(trustRaw)) trustProxy = trustRaw.split(',').map((x) => x.trim()).filter(Boolean);
+    else problems.push(`TRUST_PROXY="${trustRaw}" must be true, false, a hop count, or comma-separated proxy addresses/CIDRs (e.g. 127.0.0.1,10.0.0.0/8)`);
+  }
+
   const config: Config = {
     port,
     host,
@@ -186,6 +197,7 @@ export function loadConfig(env: Env = process.env): Config {
     outboundAllowPrivate: bool('OUTBOUND_ALLOW_PRIVATE', false),
     frontend: bool('FRONTEND', true),
     logLevel: oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
+    trustProxy,
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

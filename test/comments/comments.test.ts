@@ -280,3 +280,27 @@ describe('admin moderation API', () => {
     }
   });
 });
+
+describe('behind a reverse proxy', () => {
+  it('keys the flood limit on X-Forwarded-For only when TRUST_PROXY names the proxy', async () => {
+    for (const [trustProxy, expected] of [
+      [false, [201, 429]],
+      [['127.0.0.1'], [201, 201]],
+    ] as const) {
+      const t = await appWith({ commentMinIntervalSeconds: 30, commentModeration: 'open', trustProxy: trustProxy as false | string[] });
+      const a = await createArticle(t, { title: `Proxy ${String(trustProxy)}` });
+      const codes: number[] = [];
+      for (const reader of ['203.0.113.1', '203.0.113.2']) {
+        const res = await t.app.inject({
+          method: 'POST',
+          url: `/v1/articles/${a.slug}/comments`,
+          remoteAddress: '127.0.0.1',
+          headers: { 'x-forwarded-for': reader },
+          payload: { authorName: 'R', authorEmail: `${reader}@example.com`, body: `from ${reader}` },
+        });
+        codes.push(res.statusCode);
+      }
+      expect(codes, `trustProxy ${JSON.stringify(trustProxy)}`).toEqual(expected);
+    }
+  });
+});

@@ -56,6 +56,7 @@ describe('configuration', () => {
     [{ SITE_TWITTER: 'not a handle!' }, 'SITE_TWITTER'],
     [{ TWITTER_APP_KEY: 'k' }, 'TWITTER_APP_SECRET'],
     [{ TWITTER_API_URL: 'javascript:alert(1)' }, 'TWITTER_API_URL'],
+    [{ TRUST_PROXY: 'everyone' }, 'TRUST_PROXY'],
   ])('rejects %o naming %s', (env, name) => {
     const problems = problemsOf(env as Record<string, string>);
     expect(problems.length).toBeGreaterThan(0);
@@ -84,5 +85,8 @@ describe('configuration', () => {
     expect(c.frontend).toBe(false);
     expect(c.siteTwitter).toBe('inkwell_blog');
     expect(c.twitter).toEqual({ appKey: 'a', appSecret: 'b', accessToken: 'c', accessSecret: 'd' });
+    expect(loadConfig({ TRUST_PROXY: '127.0.0.1, 10.0.0.0/8' }).trustProxy).toEqual(['127.0.0.1', '10.0.0.0/8']);
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({}).trustProxy).toBe(false);
   });
 });
