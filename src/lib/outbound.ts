@@ -251,7 +251,9 @@ export class Outbound {
         signal,
       });
       req.once('response', resolve);
-      req.once('error', reject);
+      // kept for the request's whole life: an error after the response (the deadline
+      // destroying it mid-body) must find a listener, and then reaches the body reader
+      req.on('error', reject);
       req.end(body);
     });
   }

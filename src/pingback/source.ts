@@ -162,7 +162,11 @@ function joinExcerpt(beforeRaw: string, linkRaw: string, afterRaw: string): stri
     const space = after.lastIndexOf(' ');
     if (space > EXCERPT_SIDE / 2) after = after.slice(0, space);
   }
-  return [before, link, after].filter(Boolean).join(' ');
+  // words are separated by spaces, but "link, then" and "(link)" keep their punctuation tight
+  let out = before;
+  if (link) out += (out && !/[(\[“‘"']$/.test(out) ? ' ' : '') + link;
+  if (after) out += (out && !/^[.,;:!?)\]”’"'…]/.test(after) ? ' ' : '') + after;
+  return out;
 }
 
 // C0/C1 controls and bidi overrides never belong in a name or an excerpt someone will display

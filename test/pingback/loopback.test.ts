@@ -70,6 +70,6 @@ describe('Inkwell to Inkwell', () => {
     expect(again.fault?.code).toBe(0x30);
     const [mention] = await mentionsOf(bob, target.id, source.url);
     expect(mention).toMatchObject({ type: 'pingback', status: 'approved' });
-    expect(mention.html).toContain('Read this .');
+    expect(mention.html).toContain('Read this.');
   });
 });

@@ -166,7 +166,7 @@ describe('a WordPress-style sender', () => {
       .where(and(eq(responses.articleId, article.id), eq(responses.sourceUrl, blog.url('/links'))));
     expect(row.authorName).toBe('Remote & friends');
     expect(row.authorUrl).toBe(blog.url('/links'));
-    expect(row.html).toBe('<p>[…] Some preamble here. As argued in this fine post , pingbacks still work. […]</p>');
+    expect(row.html).toBe('<p>[…] Some preamble here. As argued in this fine post, pingbacks still work. […]</p>');
     expect(row.ip).toBe('127.0.0.1');
     const fetched = blog.requestsTo('/links')[0];
     expect(fetched.headers['user-agent']).toMatch(/^Inkwell\/.*verifying pingback from 127\.0\.0\.1$/);

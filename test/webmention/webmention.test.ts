@@ -101,7 +101,7 @@ describe('verification', () => {
     expect(await sendAndVerify(t, blog.url('/changing'), a.url)).toMatchObject({ status: 'accepted', detail: 'The mention was updated.' });
     let rows = await mentionsOf(t, a.id);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ authorName: 'Take two', html: '<p>[…] Second take on it . […]</p>' });
+    expect(rows[0]).toMatchObject({ authorName: 'Take two', html: '<p>[…] Second take on it. […]</p>' });
 
     blog.page('/changing', { body: html('<p>I take it all back.</p>') });
     expect(await sendAndVerify(t, blog.url('/changing'), a.url)).toMatchObject({ status: 'removed', detail: 'The source does not link to the target; the earlier mention was removed.' });
