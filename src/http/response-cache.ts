@@ -23,7 +23,9 @@
 //     process. A TTL remains as a safety net (`ttlMs`, 30 s by default) for what
 //     no event announces: a write made by hand in psql, or a process that dies
 //     between its COMMIT and its NOTIFY. It is within the `max-age=60` that the
-//     Cache-Control header already grants every browser and CDN.
+//     Cache-Control header already grants every browser and CDN. At expiry one
+//     request recomputes the answer while the others still get the expired copy,
+//     so a slow page (a deep OFFSET page) does not stall every reader every 30 s.
 //     PGlite is one process's database: the local events are the whole story.
 //
 // The key is the request URL (path + query string), shared by GET and HEAD; the
@@ -33,6 +35,8 @@
 // headers the whole pipeline produced on the miss (security headers, CORS for
 // reads — the same for every GET —, ETag, Cache-Control, Link, X-Total-Count…)
 // with this request's own id, and answering If-None-Match with 304 itself.
+// Concurrent misses of one URL run the handler once (the others wait for it), and
+// the bodies kept are bounded (32 MB by default, least recently used out first).
 import { randomUUID } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
@@ -108,17 +112,23 @@ export class ResponseCache {
     return this.generation;
   }
 
+  /** A fresh entry; an expired one stays for `stale` until its refresh replaces it. */
   get(key: string, now = Date.now()): Entry | undefined {
     const e = this.entries.get(key);
-    if (!e) return undefined;
-    if (now - e.storedAt > this.ttlMs) {
-      this.delete(key, e);
-      return undefined;
-    }
+    if (!e || now - e.storedAt > this.ttlMs) return undefined;
     // least recently used order: Map iteration order is insertion order
     this.entries.delete(key);
     this.entries.set(key, e);
     return e;
+  }
+
+  /**
+   * The entry even when its TTL has passed: served while one request recomputes it, so
+   * a slow page does not stall every reader at each expiry. Invalidation removes entries
+   * outright, so nothing a write changed is ever served from here.
+   */
+  stale(key: string): Entry | undefined {
+    return this.entries.get(key);
   }
 
   store(key: string, generation: number, entry: Entry): boolean {
@@ -199,7 +209,7 @@ function replay(req: FastifyRequest, reply: FastifyReply, e: Entry): void {
 
 export default fp<ResponseCacheOptions>(
   async function responseCachePlugin(app: FastifyInstance, opts: ResponseCacheOptions) {
-    const cache = new ResponseCache(opts.ttlMs ?? 30_000, opts.maxBytes ?? 64 * 1024 * 1024, opts.maxEntryBytes ?? 2 * 1024 * 1024);
+    const cache = new ResponseCache(opts.ttlMs ?? 30_000, opts.maxBytes ?? 32 * 1024 * 1024, opts.maxEntryBytes ?? 2 * 1024 * 1024);
     app.decorate('responseCache', cache);
 
     const onLocalChange = () => {
@@ -223,9 +233,11 @@ export default fp<ResponseCacheOptions>(
       if (!cacheable(req)) return;
       const key = req.url;
       let hit = cache.get(key);
-      if (!hit && req.method === 'GET') {
-        const leader = cache.leaderFor(key);
-        if (leader) {
+      const leader = hit ? undefined : cache.leaderFor(key);
+      if (leader) {
+        // someone is computing this answer: serve the expired copy if there is one, else wait for theirs
+        hit = cache.stale(key);
+        if (!hit) {
           await leader;
           hit = cache.get(key);
         }

@@ -336,14 +336,42 @@ describe('reads that race a write', () => {
   });
 });
 
+describe('the TTL safety net', () => {
+  it('after the TTL one request recomputes while the others get the expired copy', async () => {
+    t.services.events.emit('content-changed');
+    version = 10;
+    open();
+    expect((await get('/test/held')).json()).toEqual({ v: 10 });
+    version = 11; // changed without an event: what the TTL is there for
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + t.app.responseCache.ttlMs + 1000);
+      calls = 0;
+      closeGate();
+      const refreshing = get('/test/held');
+      await vi.waitFor(() => expect(calls).toBe(1));
+      expect((await get('/test/held')).json()).toEqual({ v: 10 });
+      open();
+      expect((await refreshing).json()).toEqual({ v: 11 });
+      expect((await get('/test/held')).json()).toEqual({ v: 11 });
+      expect(calls).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
 describe('ResponseCache bookkeeping', () => {
   const entry = (size: number, storedAt = 0) => ({ status: 200, headers: {}, body: Buffer.alloc(size), etag: '"x"', storedAt });
 
-  it('expires entries after the TTL', () => {
+  it('stops serving an entry as fresh after the TTL, keeping it to serve while it is recomputed', () => {
     const c = new ResponseCache(1000, 1 << 20, 1 << 20);
     c.store('/a', c.currentGeneration, entry(10, 5000));
     expect(c.get('/a', 5999)).toBeDefined();
     expect(c.get('/a', 6001)).toBeUndefined();
+    expect(c.stale('/a')).toBeDefined();
+    c.invalidate();
+    expect(c.stale('/a')).toBeUndefined();
     expect(c.snapshot().bytes).toBe(0);
   });
 
