@@ -1,6 +1,7 @@
 // One autocannon run in a process of its own, so the load generator never shares an
-// event loop with the servers or the orchestrator. Input: a JSON spec as argv[2].
+// event loop with the servers or the orchestrator. Input: a JSON spec file (argv[2]).
 // Output: one JSON line on stdout with the figures run.ts reports.
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 
 export interface LoadSpec {
@@ -31,7 +32,7 @@ export interface LoadResult {
   bytesPerSec: number;
 }
 
-const spec = JSON.parse(process.argv[2]) as LoadSpec;
+const spec = JSON.parse(readFileSync(process.argv[2], 'utf8')) as LoadSpec;
 let next = 0;
 const result = await autocannon({
   url: spec.url,

@@ -38,6 +38,8 @@ export const responses = pgTable(
   },
   (t) => [
     index('responses_public_idx').on(t.articleId, t.createdAt, t.id).where(sql`${t.status} = 'approved'`),
+    /** every response of an article whatever its status: the duplicate-comment check, and ON DELETE CASCADE from articles */
+    index('responses_article_idx').on(t.articleId, t.authorEmail),
     index('responses_admin_idx').on(t.status, t.createdAt.desc()),
     index('responses_email_idx').on(t.authorEmail).where(sql`${t.status} = 'approved'`),
     index('responses_ip_idx').on(t.ip, t.createdAt.desc()),

@@ -1,0 +1,1 @@
+CREATE INDEX "responses_article_idx" ON "responses" USING btree ("article_id","author_email");
