@@ -19,8 +19,8 @@ const IdParam = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647
 const ArticleList = Type.Object({ data: Type.Array(Type.Ref('Article')), meta: Type.Ref('PaginationMeta') });
 
 const LIST_HEADERS = {
-  Link: { schema: { type: 'string' }, description: 'RFC 8288 links: next, prev, first, last' },
-  'X-Total-Count': { schema: { type: 'integer' }, description: 'Matching articles in all pages' },
+  Link: { type: 'string', description: 'RFC 8288 links: next, prev, first, last' },
+  'X-Total-Count': { type: 'integer', description: 'Matching articles in all pages' },
 };
 
 /** Public, cacheable reads of published articles. */
@@ -78,7 +78,7 @@ export const articlePublicRoutes: FastifyPluginAsyncTypebox<ArticleRoutesOptions
   );
 };
 
-const ETAG_HEADER = { ETag: { schema: { type: 'string' }, description: 'Send it back as `If-Match` on PATCH' } };
+const ETAG_HEADER = { ETag: { type: 'string', description: 'Send it back as `If-Match` on PATCH' } };
 const withEtag = (schema: unknown) => ({ ...(schema as object), headers: ETAG_HEADER }) as never;
 
 /** Admin: write, publish, schedule, delete. Mounted under /v1/admin (token required). */

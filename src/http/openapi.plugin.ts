@@ -41,6 +41,19 @@ export default fp(
           },
         },
       },
+      // error answers are application/problem+json (RFC 9457): say so in the document
+      transformObject: (documentObject) => {
+        const openapiObject = (documentObject as { openapiObject: { paths?: Record<string, unknown> } }).openapiObject;
+        for (const ops of Object.values(openapiObject.paths ?? {})) {
+          for (const op of Object.values(ops as Record<string, { responses?: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }> }>)) {
+            for (const res of Object.values(op?.responses ?? {})) {
+              const json = res.content?.['application/json'];
+              if (json?.schema?.$ref === '#/components/schemas/Problem') res.content = { 'application/problem+json': json };
+            }
+          }
+        }
+        return openapiObject as never;
+      },
       refResolver: {
         buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
       },
