@@ -13,6 +13,8 @@ export interface LoadSpec {
   idReplacement?: boolean;
   /** rotate through these paths (cache-busting scenarios) */
   paths?: string[];
+  /** where in `paths` to start */
+  pathOffset?: number;
   connections: number;
   duration: number;
   /** a response whose body contains this counts as a mismatch (XML-RPC faults travel as HTTP 200) */
@@ -33,7 +35,7 @@ export interface LoadResult {
 }
 
 const spec = JSON.parse(readFileSync(process.argv[2], 'utf8')) as LoadSpec;
-let next = 0;
+let next = spec.pathOffset ?? 0;
 const result = await autocannon({
   url: spec.url,
   method: spec.method ?? 'GET',

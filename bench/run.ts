@@ -1,4 +1,4 @@
-// npm run bench [-- --articles 1000 --duration 5 --connections 50]
+// npm run bench [-- --articles 1000 --duration 3 --rounds 3 --connections 50]
 //
 // Inkwell side by side with its ceiling. One run:
 //  1. seeds the database in a child process (bench/seed.ts) BEFORE the server starts
@@ -8,8 +8,10 @@
 //  3. captures each scenario's answer once from Inkwell and starts a bare Fastify
 //     server (bench/bare.ts) that answers those very bytes from memory;
 //  4. drives both with autocannon (bench/load.ts, a process of its own: the load
-//     generator and the servers share the machine's cores), alternating which goes
-//     first, and samples each server's RSS while it is under load;
+//     generator and the servers share the machine's cores) in --rounds rounds of
+//     --duration seconds, Inkwell and bare back to back, alternating which goes first;
+//     reports medians, and as the ratio the median of the per-round ratios (robust on
+//     a shared machine); samples each server's RSS and CPU time while it is under load;
 //  5. prints a table and writes bench/results/<date>-<database>-<articles>.json.
 //
 // DATABASE_URL=postgres://… benchmarks on that server (it seeds up to --articles
@@ -29,7 +31,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: opt } = parseArgs({
   options: {
     articles: { type: 'string', default: '1000' },
-    duration: { type: 'string', default: '5' },
+    duration: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '1' },
     connections: { type: 'string', default: '50' },
     only: { type: 'string' },
@@ -40,13 +43,14 @@ const { values: opt } = parseArgs({
   },
 });
 if (opt.help) {
-  console.log(`npm run bench -- [--articles N] [--duration S] [--warmup S] [--connections C] [--only id,id] [--data-dir DIR] [--out FILE] [--no-explain]
+  console.log(`npm run bench -- [--articles N] [--duration S] [--rounds R] [--warmup S] [--connections C] [--only id,id] [--data-dir DIR] [--out FILE] [--no-explain]
   DATABASE_URL=postgres://… to benchmark on PostgreSQL (default: PGlite in a temp dir)`);
   process.exit(0);
 }
 const ARTICLES = Number(opt.articles);
 const DURATION = Number(opt.duration);
 const WARMUP = Number(opt.warmup);
+const ROUNDS = Math.max(1, Number(opt.rounds));
 const CONNECTIONS = Number(opt.connections);
 const ONLY = opt.only ? new Set(opt.only.split(',')) : null;
 const PG_URL = process.env.DATABASE_URL && /^postgres(ql)?:\/\//.test(process.env.DATABASE_URL) ? process.env.DATABASE_URL : undefined;
@@ -191,14 +195,15 @@ async function load(spec: LoadSpec, pid: number | undefined, label: string): Pro
 
 // ---------------------------------------------------------------------------
 const started = new Date();
-say(`Inkwell bench — ${ARTICLES} articles on ${DB_KIND}, ${CONNECTIONS} connections, ${DURATION} s per target (+${WARMUP} s warm-up)`);
+say(`Inkwell bench — ${ARTICLES} articles on ${DB_KIND}, ${CONNECTIONS} connections, ${ROUNDS} × ${DURATION} s per target, alternating (+${WARMUP} s warm-up)`);
 const loadAtStart = loadavg();
 say(`machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GB, Node ${process.version}, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 
 let manifest: Record<string, unknown>;
 let inkwell: ChildProcess;
 let bare: ChildProcess;
-const results: { scenario: Scenario; inkwell?: Measured; bare?: Measured; ratio?: number }[] = [];
+/** per round: Inkwell's req/s over the bare server's in the run right next to it */
+const results: { scenario: Scenario; inkwell?: Measured; bare?: Measured; ratio?: number; rounds?: number[] }[] = [];
 try {
   // 1. seed (+ EXPLAIN)
   say(`\n1. seeding (${PG_URL ? new URL(PG_URL).host : `PGlite in ${dataDir}`})`);
@@ -350,29 +355,39 @@ try {
       ['inkwell', base, inkwell],
       ['bare', bareBase, bare],
     ];
-    if (i % 2 === 1) targets.reverse();
-    const row: (typeof results)[number] = { scenario: s };
-    for (const [name, url, proc] of targets) {
-      if (s.paths && name === 'bare') continue;
-      const spec: LoadSpec = {
-        url: url + s.path,
-        method: s.method,
-        headers: s.headers,
-        body: s.body,
-        idReplacement: s.idReplacement,
-        paths: s.paths,
-        failIfBodyContains: s.failIfBodyContains,
-        connections: CONNECTIONS,
-        duration: WARMUP,
-      };
-      if (WARMUP > 0 && !s.paths) await load(spec, proc.pid, `${s.label} · ${name} · warm-up`);
-      const m = await load({ ...spec, duration: DURATION }, proc.pid, `${s.label} · ${name}`);
-      m.unexpected = Object.entries(m.statusCodes).reduce((n, [code, c]) => n + (Number(code) === s.expect || code === '429' ? 0 : c), 0) + m.mismatches;
-      row[name] = m;
+    const row: (typeof results)[number] = { scenario: s, rounds: [] };
+    const runs: Record<'inkwell' | 'bare', Measured[]> = { inkwell: [], bare: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      // A B, B A, A B…: neither server always runs first, and each round's pair runs back to back
+      const order = (i + round) % 2 === 1 ? [...targets].reverse() : targets;
+      for (const [name, url, proc] of order) {
+        if (s.paths && name === 'bare') continue;
+        const spec: LoadSpec = {
+          url: url + s.path,
+          method: s.method,
+          headers: s.headers,
+          body: s.body,
+          idReplacement: s.idReplacement,
+          paths: s.paths,
+          // each round starts further along the rotation: its URLs are new to the cache too
+          pathOffset: s.paths ? Math.floor((round * s.paths.length) / ROUNDS) : undefined,
+          failIfBodyContains: s.failIfBodyContains,
+          connections: CONNECTIONS,
+          duration: WARMUP,
+        };
+        if (round === 0 && WARMUP > 0 && !s.paths) await load(spec, proc.pid, `${s.label} · ${name} · warm-up`);
+        const m = await load({ ...spec, duration: DURATION }, proc.pid, `${s.label} · ${name} · round ${round + 1}/${ROUNDS}`);
+        m.unexpected = Object.entries(m.statusCodes).reduce((n, [code, c]) => n + (Number(code) === s.expect || code === '429' ? 0 : c), 0) + m.mismatches;
+        runs[name].push(m);
+      }
+      if (runs.inkwell[round] && runs.bare[round]) row.rounds!.push(runs.inkwell[round].rps / runs.bare[round].rps);
     }
+    if (runs.inkwell.length) row.inkwell = combine(runs.inkwell);
+    if (runs.bare.length) row.bare = combine(runs.bare);
     results.push(row);
-    const ceiling = s.ceilingOf ? results.find((r) => r.scenario.id === s.ceilingOf)?.bare : row.bare;
-    if (row.inkwell && ceiling) row.ratio = row.inkwell.rps / ceiling.rps;
+    const ceiling = s.ceilingOf ? results.find((r) => r.scenario.id === s.ceilingOf)?.bare : undefined;
+    if (row.rounds!.length) row.ratio = median(row.rounds!);
+    else if (row.inkwell && ceiling) row.ratio = row.inkwell.rps / ceiling.rps;
     const ink = row.inkwell!;
     say(
       `  ✓ ${s.label.padEnd(40)} ${fmt(ink.rps).padStart(7)} req/s  ${row.bare ? `bare ${fmt(row.bare.rps).padStart(7)}` : '             '}  ${row.ratio !== undefined ? `${row.ratio.toFixed(2)}×` : ''}  p99 ${ink.p99} ms`,
@@ -383,6 +398,35 @@ try {
   console.error(`\nbench failed: ${(e as Error).message}`);
   await cleanup();
   process.exit(1);
+}
+
+function median(xs: number[]): number {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+}
+
+/** Several rounds of one target: medians of the rates and percentiles, sums of the counts, the peak RSS. */
+function combine(ms: Measured[]): Measured {
+  const requests = ms.reduce((n, m) => n + m.requests, 0);
+  const statusCodes: Record<string, number> = {};
+  for (const m of ms) for (const [k, v] of Object.entries(m.statusCodes)) statusCodes[k] = (statusCodes[k] ?? 0) + v;
+  const sum = (f: (m: Measured) => number) => ms.reduce((n, m) => n + f(m), 0);
+  return {
+    requests,
+    rps: median(ms.map((m) => m.rps)),
+    p50: median(ms.map((m) => m.p50)),
+    p99: median(ms.map((m) => m.p99)),
+    max: Math.max(...ms.map((m) => m.max)),
+    errors: sum((m) => m.errors),
+    timeouts: sum((m) => m.timeouts),
+    mismatches: sum((m) => m.mismatches),
+    statusCodes,
+    bytesPerSec: median(ms.map((m) => m.bytesPerSec)),
+    rssMB: Math.max(...ms.map((m) => m.rssMB)),
+    cpuUsPerRequest: requests ? Math.round(sum((m) => m.cpuUsPerRequest * m.requests) / requests) : 0,
+    unexpected: sum((m) => m.unexpected),
+    tooMany: sum((m) => m.tooMany),
+  };
 }
 
 function fmt(n: number): string {
@@ -422,10 +466,10 @@ writeFileSync(
       date: started.toISOString(),
       machine,
       loadAverage: { start: loadAtStart, end: loadavg() },
-      options: { articles: ARTICLES, duration: DURATION, warmup: WARMUP, connections: CONNECTIONS, database: DB_KIND },
+      options: { articles: ARTICLES, duration: DURATION, rounds: ROUNDS, warmup: WARMUP, connections: CONNECTIONS, database: DB_KIND },
       serverEnv: { LOG_LEVEL: 'warn', RATE_LIMIT_WRITES: '1000000/second', COMMENT_MIN_INTERVAL: '0', OUTBOUND_ALLOW_PRIVATE: 'true' },
       seed: manifest!,
-      scenarios: results.map(({ scenario: s, inkwell: i, bare: b, ratio }) => ({
+      scenarios: results.map(({ scenario: s, inkwell: i, bare: b, ratio, rounds }) => ({
         id: s.id,
         label: s.label,
         method: s.method,
@@ -433,6 +477,7 @@ writeFileSync(
         expect: s.expect,
         skipped: s.skipped,
         ratio,
+        roundRatios: rounds,
         inkwell: i,
         bare: b,
       })),

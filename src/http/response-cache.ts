@@ -189,10 +189,8 @@ const cacheable = (req: FastifyRequest) =>
 
 function replay(req: FastifyRequest, reply: FastifyReply, e: Entry): void {
   const res: ServerResponse = reply.raw;
-  const headers: Record<string, string | number | string[]> = { ...e.headers };
-  // whatever earlier onRequest hooks set (none when registered first, as app.ts does)
-  for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) headers[k] = v as string | number | string[];
-  headers['x-request-id'] = String(req.id);
+  // registered first (app.ts), no other hook has set a header yet: the stored ones are the answer's
+  const headers: Record<string, string | number | string[]> = { ...e.headers, 'x-request-id': String(req.id) };
   reply.hijack();
   if (e.etag && matchesIfNoneMatch(req.headers['if-none-match'], e.etag)) {
     // the same 304 the caching plugin sends on a miss: the answer's headers, no body
