@@ -84,6 +84,28 @@ export async function findPublicArticleBySlug(db: Db, slug: string): Promise<Art
   return rows[0] ? toRecord(rows[0]) : null;
 }
 
+/** What a response to an article needs checked: whether it is public, its date, whether it takes comments and pings. */
+export interface ArticleRef {
+  id: number;
+  slug: string;
+  status: ArticleStatus;
+  publishedAt: Date | null;
+  commentsOpen: boolean;
+  pingsOpen: boolean;
+}
+
+/**
+ * An article's reference by slug (published only) or id: one narrow indexed read for the
+ * write paths (comments, pingbacks, webmentions), which need neither the body nor the
+ * aggregates.
+ */
+export async function findArticleRef(db: Db, key: { slug: string } | { id: number }): Promise<ArticleRef | null> {
+  const where = 'slug' in key ? sql`a.slug = ${key.slug} and a.status = 'published'` : sql`a.id = ${key.id}`;
+  const rows = await queryRows(db, sql`select a.id, a.slug, a.status, a.published_at, a.comments_open, a.pings_open from articles a where ${where}`);
+  const r = rows[0];
+  return r ? { id: Number(r.id), slug: String(r.slug), status: r.status as ArticleStatus, publishedAt: date(r.published_at), commentsOpen: Boolean(r.comments_open), pingsOpen: Boolean(r.pings_open) } : null;
+}
+
 /** The current slug of a public article that used to be called `slug`. */
 export async function findRedirect(db: Db, slug: string): Promise<string | null> {
   const rows = await queryRows<{ slug: string }>(

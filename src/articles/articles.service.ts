@@ -187,13 +187,9 @@ export class ArticlesService {
   }
 
   /** For other domains (comments, pingbacks): the public article behind a slug or id. */
-  async findPublicRecord(by: { slug?: string; id?: number }): Promise<ArticleRecord | null> {
-    if (by.slug !== undefined) return repo.findPublicArticleBySlug(this.db, by.slug);
-    if (by.id !== undefined) {
-      const r = await repo.findArticleById(this.db, by.id);
-      return r && r.status === 'published' ? r : null;
-    }
-    return null;
+  /** A published article's reference (id, flags): what the conversation's writes check. */
+  async findPublicRef(slug: string): Promise<repo.ArticleRef | null> {
+    return repo.findArticleRef(this.db, { slug });
   }
 
   // ---------- admin ----------

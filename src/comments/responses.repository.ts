@@ -6,10 +6,22 @@ import { responses, type ResponseStatus, type ResponseType } from './responses.t
 
 export type ResponseRow = typeof responses.$inferSelect;
 export type ResponseInsert = typeof responses.$inferInsert;
+/** a new response; its status may be an SQL expression the INSERT evaluates (the moderation verdict) */
+export type NewResponse = Omit<ResponseInsert, 'status'> & { status: ResponseStatus | SQL };
 
-export async function insertResponse(db: Db, values: ResponseInsert): Promise<ResponseRow> {
+export async function insertResponse(db: Db, values: NewResponse): Promise<ResponseRow> {
   const [row] = await db.insert(responses).values(values).returning();
   return row;
+}
+
+/** Stores a mention unless this source already has one on this article (then null): one statement, no race. */
+export async function insertMention(db: Db, values: NewResponse): Promise<ResponseRow | null> {
+  const [row] = await db
+    .insert(responses)
+    .values(values)
+    .onConflictDoNothing({ target: [responses.articleId, responses.sourceUrl], where: sql`${responses.sourceUrl} IS NOT NULL` })
+    .returning();
+  return row ?? null;
 }
 
 export async function findResponse(db: Db, id: number): Promise<ResponseRow | null> {

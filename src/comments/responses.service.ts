@@ -8,7 +8,7 @@ import { AppError, notFound, type FieldError } from '../http/errors.ts';
 import { pageMeta, type PageMeta } from '../lib/pagination.ts';
 import type { ArticlesService } from '../articles/articles.service.ts';
 import { cleanText, commentToHtml, countLinks } from './comment-html.ts';
-import { decideStatus } from './moderation.ts';
+import { statusFor } from './moderation.ts';
 import * as repo from './responses.repository.ts';
 import { responses, type ResponseStatus, type ResponseType } from './responses.table.ts';
 
@@ -117,7 +117,7 @@ export class ResponsesService {
   }
 
   private async publicArticle(slug: string) {
-    const article = await this.deps.articles.findPublicRecord({ slug });
+    const article = await this.deps.articles.findPublicRef(slug);
     if (!article) throw notFound(`Article "${slug}"`);
     return article;
   }
@@ -182,15 +182,14 @@ export class ResponsesService {
       if (await repo.isDuplicate(tx, article.id, authorEmail, html)) {
         throw new AppError('conflict', 'You already posted this comment here.');
       }
-      const status = await decideStatus(tx, this.deps.config.commentModeration, {
-        authorEmail,
-        linkCount: countLinks(html),
-        honeypot: Boolean(input.website && input.website.trim()),
-      });
       return repo.insertResponse(tx, {
         articleId: article.id,
         type: 'comment',
-        status,
+        status: statusFor(this.deps.config.commentModeration, {
+          authorEmail,
+          linkCount: countLinks(html),
+          honeypot: Boolean(input.website && input.website.trim()),
+        }),
         parentId: parentRaw ?? null,
         depth,
         authorName,
@@ -221,24 +220,26 @@ export class ResponsesService {
     m: { articleId: number; type: 'pingback' | 'webmention'; sourceUrl: string; targetUrl: string; authorName: string; authorUrl?: string | null; html: string; ip?: string | null; userAgent?: string | null },
     opts: { update?: boolean } = {},
   ): Promise<repo.ResponseRow | null> {
-    const [existing] = await tx
-      .select()
-      .from(responses)
-      .where(and(eq(responses.articleId, m.articleId), eq(responses.sourceUrl, m.sourceUrl)))
-      .limit(1);
-    if (existing) {
-      if (!opts.update) return null;
-      const [row] = await tx
-        .update(responses)
-        .set({ authorName: m.authorName, authorUrl: m.authorUrl ?? null, html: m.html, targetUrl: m.targetUrl, updatedAt: sql`now()` })
-        .where(eq(responses.id, existing.id))
-        .returning();
-      if (row.status === 'approved') this.deps.onChange?.();
-      return row;
+    if (opts.update) {
+      const [existing] = await tx
+        .select({ id: responses.id })
+        .from(responses)
+        .where(and(eq(responses.articleId, m.articleId), eq(responses.sourceUrl, m.sourceUrl)))
+        .limit(1);
+      if (existing) {
+        const [row] = await tx
+          .update(responses)
+          .set({ authorName: m.authorName, authorUrl: m.authorUrl ?? null, html: m.html, targetUrl: m.targetUrl, updatedAt: sql`now()` })
+          .where(eq(responses.id, existing.id))
+          .returning();
+        if (row.status === 'approved') this.deps.onChange?.();
+        return row;
+      }
     }
-    const status = await decideStatus(tx, this.deps.config.commentModeration, { sourceUrl: m.sourceUrl, linkCount: 0 });
-    const row = await repo.insertResponse(tx, { ...m, authorUrl: m.authorUrl ?? null, status, authorEmail: null });
-    if (status === 'approved') this.deps.onChange?.();
+    const status = statusFor(this.deps.config.commentModeration, { sourceUrl: m.sourceUrl, linkCount: 0 });
+    // null: this source already has a response on this article (a twin request won the race)
+    const row = await repo.insertMention(tx, { ...m, authorUrl: m.authorUrl ?? null, status, authorEmail: null });
+    if (row?.status === 'approved') this.deps.onChange?.();
     return row;
   }
 

@@ -7,6 +7,12 @@ export type ResponseType = (typeof RESPONSE_TYPES)[number];
 export const RESPONSE_STATUSES = ['pending', 'approved', 'spam', 'trash'] as const;
 export type ResponseStatus = (typeof RESPONSE_STATUSES)[number];
 
+/**
+ * The host of a mention's source page ("example.com:8080"), lower-cased: what the
+ * "first-time" policy keys on. Written once here so the query and its index match.
+ */
+export const sourceHostOf = (sourceUrl: AnyPgColumn) => sql`lower(split_part(split_part(${sourceUrl}, '://', 2), '/', 1))`;
+
 /** The whole conversation of an article: reader comments, pingbacks and webmentions. */
 export const responses = pgTable(
   'responses',
@@ -43,6 +49,10 @@ export const responses = pgTable(
     index('responses_admin_idx').on(t.status, t.createdAt.desc()),
     index('responses_email_idx').on(t.authorEmail).where(sql`${t.status} = 'approved'`),
     index('responses_ip_idx').on(t.ip, t.createdAt.desc()),
+    /** "first-time" for mentions: has this host an approved mention already? */
+    index('responses_source_host_idx')
+      .using('btree', sourceHostOf(t.sourceUrl))
+      .where(sql`${t.status} = 'approved' AND ${t.sourceUrl} IS NOT NULL`),
     /** one mention per source page per article, whichever protocol brought it */
     uniqueIndex('responses_source_idx').on(t.articleId, t.sourceUrl).where(sql`${t.sourceUrl} IS NOT NULL`),
   ],

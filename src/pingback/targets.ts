@@ -2,10 +2,10 @@
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { parsePermalink } from '../articles/permalink.ts';
-import { findArticleById, findPublicArticleBySlug, findRedirect, type ArticleRecord } from '../articles/articles.repository.ts';
+import { findArticleRef, findRedirect, type ArticleRef } from '../articles/articles.repository.ts';
 
 export type TargetResult =
-  | { ok: true; article: ArticleRecord; url: URL }
+  | { ok: true; article: ArticleRef; url: URL }
   /** not-ours: not a permalink of this site · not-found: no such published article · closed: pings are closed */
   | { ok: false; reason: 'not-ours' | 'not-found' | 'closed'; detail: string };
 
@@ -26,13 +26,13 @@ export async function resolveTarget(
   }
   const parts = parsePermalink(config, url.href);
   if (!parts) return { ok: false, reason: 'not-ours', detail: 'The target is not an article permalink of this site.' };
-  let article: ArticleRecord | null;
+  let article: ArticleRef | null;
   if (parts.slug !== undefined) {
     // a renamed article still answers to the links made under its old slug
-    article = await findPublicArticleBySlug(db, parts.slug);
+    article = await findArticleRef(db, { slug: parts.slug });
     const renamed = article ? null : await findRedirect(db, parts.slug);
-    if (renamed) article = await findPublicArticleBySlug(db, renamed);
-  } else article = await findArticleById(db, parts.id!);
+    if (renamed) article = await findArticleRef(db, { slug: renamed });
+  } else article = await findArticleRef(db, { id: parts.id! });
   const notFound = { ok: false, reason: 'not-found', detail: 'The target is not a published article.' } as const;
   if (!article || article.status !== 'published') return notFound;
   if (parts.id !== undefined && parts.id !== article.id) return notFound;

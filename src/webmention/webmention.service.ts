@@ -152,8 +152,10 @@ export class WebmentionService {
         },
         { update: true },
       );
-      log.info({ requestId, responseId: mention!.id, updated: !!existed }, 'webmention accepted');
-      return settleRequest(db, request.id, 'accepted', existed ? 'The mention was updated.' : 'The mention was recorded.', mention!.id);
+      // another process stored this source between our look and our insert: the retry updates it
+      if (!mention) throw new Error(`webmention ${requestId}: a concurrent request stored ${request.source} first`);
+      log.info({ requestId, responseId: mention.id, updated: !!existed }, 'webmention accepted');
+      return settleRequest(db, request.id, 'accepted', existed ? 'The mention was updated.' : 'The mention was recorded.', mention.id);
     }
     switch (check.reason) {
       case 'gone':

@@ -1,0 +1,1 @@
+CREATE INDEX "responses_source_host_idx" ON "responses" USING btree (lower(split_part(split_part("source_url", '://', 2), '/', 1))) WHERE "responses"."status" = 'approved' AND "responses"."source_url" IS NOT NULL;
