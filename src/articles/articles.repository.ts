@@ -165,7 +165,11 @@ export async function listArticles(db: Db, p: ListPage): Promise<ArticleRecord[]
         : p.order === '-updatedAt'
           ? sql`a.updated_at desc, a.id desc`
           : sql`a.published_at desc nulls first, a.id desc`;
-  const rows = await queryRows(db, sql`${SELECT} ${where} order by ${order} limit ${p.limit} offset ${p.offset ?? 0}`);
+  // the page's ids first, then the columns and aggregates for those rows only: a deep OFFSET
+  // page skips index entries, not thousands of tag and count aggregates
+  const authorJoin = p.filter.author ? sql`left join authors au on au.id = a.author_id` : sql``;
+  const ids = sql`select a.id from articles a ${authorJoin} ${where} order by ${order} limit ${p.limit} offset ${p.offset ?? 0}`;
+  const rows = await queryRows(db, sql`${SELECT} join unnest(array(${ids})) with ordinality as page(id, n) on page.id = a.id order by page.n`);
   return rows.map(toRecord);
 }
 
