@@ -18,7 +18,7 @@
 // published articles, and reuses what is there); without it, PGlite in a temp dir
 // (or --data-dir DIR, kept between runs).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -39,11 +39,12 @@ const { values: opt } = parseArgs({
     'data-dir': { type: 'string' },
     out: { type: 'string' },
     'no-explain': { type: 'boolean', default: false },
+    identity: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (opt.help) {
-  console.log(`npm run bench -- [--articles N] [--duration S] [--rounds R] [--warmup S] [--connections C] [--only id,id] [--data-dir DIR] [--out FILE] [--no-explain]
+  console.log(`npm run bench -- [--articles N] [--duration S] [--rounds R] [--warmup S] [--connections C] [--only id,id] [--data-dir DIR] [--out FILE] [--no-explain] [--identity]
   DATABASE_URL=postgres://… to benchmark on PostgreSQL (default: PGlite in a temp dir)`);
   process.exit(0);
 }
@@ -136,15 +137,25 @@ interface Captured {
   body: Buffer;
 }
 
+const ACCEPT_ENCODING = 'gzip, deflate, br';
 const PER_EXCHANGE = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding']);
 
-async function request(base: string, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Captured> {
-  const res = await fetch(base + path, { method, headers, body, redirect: 'manual' });
-  const out: Record<string, string | string[]> = {};
-  res.headers.forEach((v, k) => {
-    if (!PER_EXCHANGE.has(k)) out[k] = v;
+/** One exchange, the body as sent on the wire (never decoded: the bare server replays these bytes). */
+function request(base: string, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Captured> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(base + path, { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const out: Record<string, string | string[]> = {};
+        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined && !PER_EXCHANGE.has(k)) out[k] = v;
+        resolve({ status: res.statusCode ?? 0, headers: out, body: Buffer.concat(chunks) });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
   });
-  return { status: res.status, headers: out, body: Buffer.from(await res.arrayBuffer()) };
 }
 
 interface Scenario {
@@ -319,14 +330,22 @@ try {
     },
     { id: 'list-miss', label: 'list, every URL new (cache miss)', method: 'GET', path: listPaths[0], paths: shuffle(listPaths).slice(0, 20_000), ceilingOf: 'list', expect: 200 },
     { id: 'search-miss', label: 'search, every query new (cache miss)', method: 'GET', path: searchPaths[0], paths: shuffle(searchPaths).slice(0, 20_000), ceilingOf: 'search', expect: 200 },
-  ].filter((s) => !ONLY || ONLY.has(s.id)) as Scenario[];
+  ]
+    .filter((s) => !ONLY || ONLY.has(s.id))
+    // reads ask for compression as browsers and fetch() do (--identity: as curl does)
+    .map((s) => (s.method === 'GET' && !opt.identity ? { ...s, headers: { 'accept-encoding': ACCEPT_ENCODING, ...s.headers } } : s)) as Scenario[];
 
   // capture Inkwell's answers once: the bare server replays these bytes
   const answers: BareAnswer[] = [];
   for (const s of scenarios) {
     if (s.skipped || s.paths) continue;
     const body = s.body?.replace(/\[<id>\]/g, `capture-${Date.now()}`);
-    const got = await request(base, s.method, s.path, s.headers, body);
+    let got = await request(base, s.method, s.path, s.headers, body);
+    // the cache makes an encoding off the event loop after the first hit: capture the encoded answer
+    for (let i = 0; i < 50 && s.method === 'GET' && s.headers?.['accept-encoding'] && got.status === 200 && !got.headers['content-encoding'] && got.body.length >= 1024; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      got = await request(base, s.method, s.path, s.headers, body);
+    }
     if (got.status !== s.expect) throw new Error(`${s.label}: Inkwell answered ${got.status}, expected ${s.expect}: ${got.body.toString().slice(0, 500)}`);
     if (s.failIfBodyContains && got.body.toString().includes(s.failIfBodyContains)) throw new Error(`${s.label}: ${got.body.toString().slice(0, 500)}`);
     answers.push({ method: s.method, url: s.path, conditional: Boolean(s.headers?.['if-none-match']), status: got.status, headers: got.headers, body: got.body.toString('base64') });
@@ -466,7 +485,7 @@ writeFileSync(
       date: started.toISOString(),
       machine,
       loadAverage: { start: loadAtStart, end: loadavg() },
-      options: { articles: ARTICLES, duration: DURATION, rounds: ROUNDS, warmup: WARMUP, connections: CONNECTIONS, database: DB_KIND },
+      options: { articles: ARTICLES, duration: DURATION, rounds: ROUNDS, warmup: WARMUP, connections: CONNECTIONS, database: DB_KIND, acceptEncoding: opt.identity ? 'identity' : ACCEPT_ENCODING },
       serverEnv: { LOG_LEVEL: 'warn', RATE_LIMIT_WRITES: '1000000/second', COMMENT_MIN_INTERVAL: '0', OUTBOUND_ALLOW_PRIVATE: 'true' },
       seed: manifest!,
       scenarios: results.map(({ scenario: s, inkwell: i, bare: b, ratio, rounds }) => ({

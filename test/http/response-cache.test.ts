@@ -5,6 +5,7 @@
 // nothing was cached. Runs on PGlite, and on PostgreSQL with TEST_DATABASE_URL
 // (there also across two app instances, through LISTEN/NOTIFY).
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import zlib from 'node:zlib';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
@@ -123,6 +124,76 @@ describe('what the cache serves', () => {
     await get('/v1/articles/gamma');
     await get('/v1/admin/articles', t.auth);
     expect(stats().stores).toBe(before);
+  });
+});
+
+describe('compressed hits', () => {
+  /** reads until the cache has made the encoding the client asks for (it is made off the event loop after the first hit) */
+  async function encoded(url: string, acceptEncoding: string) {
+    let res = await get(url, { 'accept-encoding': acceptEncoding });
+    await vi.waitFor(
+      async () => {
+        res = await get(url, { 'accept-encoding': acceptEncoding });
+        expect(res.headers['content-encoding']).toBeDefined();
+      },
+      { timeout: 5000, interval: 10 },
+    );
+    return res;
+  }
+
+  it('serves Brotli or gzip as the client prefers, the same document once decoded, with a weak ETag that revalidates', async () => {
+    const url = '/v1/articles?limit=2';
+    const plain = await get(url);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(String(plain.headers.vary)).toMatch(/accept-encoding/i);
+
+    const br = await encoded(url, 'gzip, deflate, br');
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(zlib.brotliDecompressSync(br.rawPayload).toString()).toBe(plain.body);
+    expect(Number(br.headers['content-length'])).toBe(br.rawPayload.length);
+    expect(br.rawPayload.length).toBeLessThan(plain.rawPayload.length);
+    expect(String(br.headers.vary)).toMatch(/accept-encoding/i);
+    expect(br.headers.etag).toBe(`W/${plain.headers.etag}`);
+
+    const gz = await encoded(url, 'br;q=0.5, gzip');
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(zlib.gunzipSync(gz.rawPayload).toString()).toBe(plain.body);
+
+    // either ETag revalidates either representation
+    for (const inm of [String(plain.headers.etag), String(br.headers.etag)]) {
+      const res = await get(url, { 'accept-encoding': 'br', 'if-none-match': inm });
+      expect(res.statusCode).toBe(304);
+      expect(res.headers['content-encoding']).toBeUndefined();
+      expect(res.body).toBe('');
+    }
+  });
+
+  it('sends identity bytes to a client that accepts no encoding, and never encodes what is too small to gain', async () => {
+    const url = '/v1/articles?limit=3';
+    await encoded(url, 'br');
+    for (const ae of ['identity', 'br;q=0, gzip;q=0', 'compress']) {
+      const res = await get(url, { 'accept-encoding': ae });
+      expect(res.headers['content-encoding'], ae).toBeUndefined();
+      expect(res.json().data.length).toBeGreaterThan(0);
+    }
+    await prime('/v1/tags/caching');
+    const small = await get('/v1/tags/caching');
+    expect(small.rawPayload.length).toBeLessThan(1024);
+    for (let i = 0; i < 5; i++) expect((await get('/v1/tags/caching', { 'accept-encoding': 'br' })).headers['content-encoding']).toBeUndefined();
+  });
+
+  it('counts the encodings in the byte budget and drops them with their entry on a write', async () => {
+    const url = '/v1/articles?limit=4';
+    await prime(url);
+    const before = stats().bytes;
+    const br = await encoded(url, 'br');
+    expect(stats().bytes).toBe(before + br.rawPayload.length);
+    await createArticle(t, { title: 'Compressed news' });
+    const after = await get(url, { 'accept-encoding': 'br' });
+    expect(after.headers['content-encoding']).toBeUndefined(); // a fresh miss: the old encoding went with the old entry
+    expect(after.json().data[0].title).toBe('Compressed news');
+    const again = await encoded(url, 'br');
+    expect(JSON.parse(zlib.brotliDecompressSync(again.rawPayload).toString()).data[0].title).toBe('Compressed news');
   });
 });
 
