@@ -186,8 +186,7 @@ export class ArticlesService {
     return redirect ? { redirect } : null;
   }
 
-  /** For other domains (comments, pingbacks): the public article behind a slug or id. */
-  /** A published article's reference (id, flags): what the conversation's writes check. */
+  /** For the conversation's writes (comments, pingbacks, webmentions): a published article's id and flags. */
   async findPublicRef(slug: string): Promise<repo.ArticleRef | null> {
     return repo.findArticleRef(this.db, { slug });
   }
