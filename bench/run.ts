@@ -3,7 +3,7 @@
 // Inkwell side by side with its ceiling. One run:
 //  1. seeds the database in a child process (bench/seed.ts) BEFORE the server starts
 //     (PGlite is one process's database), and EXPLAINs the public queries;
-//  2. starts Inkwell as a real child process (src/server.ts, LOG_LEVEL=warn, generous
+//  2. starts Inkwell as a real child process (dist/server.js as `npm start` builds it, LOG_LEVEL=warn, generous
 //     write limits so the POST scenarios measure the work and not the 429 path);
 //  3. captures each scenario's answer once from Inkwell and starts a bare Fastify
 //     server (bench/bare.ts) that answers those very bytes from memory;
@@ -17,7 +17,7 @@
 // DATABASE_URL=postgres://… benchmarks on that server (it seeds up to --articles
 // published articles, and reuses what is there); without it, PGlite in a temp dir
 // (or --data-dir DIR, kept between runs).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -236,7 +236,10 @@ try {
   const base = `http://127.0.0.1:${port}`;
   say(`\n2. starting Inkwell on ${base}`);
   const log = createWriteStream(join(work, 'inkwell.log'));
-  inkwell = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  // what `npm start` runs: the bundle, built now from the working tree
+  const built = spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (built.status !== 0) throw new Error('npm run build failed');
+  inkwell = spawn(process.execPath, ['--enable-source-maps', 'dist/server.js'], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: childEnv({

@@ -5,7 +5,7 @@
 // editors publishing. Passes when no answer is a 5xx and the server's memory does
 // not keep growing (RSS sampled every 2 s; the last third compared with the middle).
 // Bounded in time; everything stays on 127.0.0.1.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -48,7 +48,9 @@ const blog = createServer((req, res) => {
   res.end(`<!doctype html><title>Soak source ${req.url}</title><p>I liked <a href="${base}/welcome-to-inkwell/">this post</a> a lot.</p>`);
 }).listen(blogPort, '127.0.0.1');
 
-const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+// what `npm start` runs: the bundle, built now from the working tree
+if (spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' }).status !== 0) throw new Error('npm run build failed');
+const child = spawn(process.execPath, ['--enable-source-maps', 'dist/server.js'], {
   cwd: ROOT,
   env: {
     ...process.env,

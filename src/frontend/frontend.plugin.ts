@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import formbody from '@fastify/formbody';
 import type { Config } from '../config.ts';
 import { parsePermalink } from '../articles/permalink.ts';
+import { fromRoot } from '../paths.ts';
 import { discoveryHeaders } from '../pingback/discovery.ts';
 import { apiClient, type Answer, type Article, type Page, type Response, type Site, type Tag } from './api.ts';
 import { articlePage, FORM_FIELDS, type FormState, type FormValues } from './article.page.ts';
@@ -27,7 +28,7 @@ export const PAGE_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-const STYLESHEET = readFileSync(new URL('./style.css', import.meta.url), 'utf8');
+const STYLESHEET = readFileSync(fromRoot('src/frontend/style.css'), 'utf8');
 
 export const frontendPlugin: FastifyPluginAsync<{ config: Config }> = async (app, { config }) => {
   const site = new URL(config.siteUrl);

@@ -2,7 +2,7 @@
 // outgoing pings, built once from the configuration and wired to publishing and to the
 // job runner. The composition root calls `composeLinkbacks`; app.ts registers
 // `linkbackRoutes` (public) and `pingAdminRoutes` (admin).
-import { createRequire } from 'node:module';
+import { PACKAGE } from '../paths.ts';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
@@ -24,11 +24,10 @@ export interface Linkbacks {
   outgoing: OutgoingPings;
 }
 
-const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 /** "Inkwell/<version> (+<site>)": every request we make names us and where to complain. */
 export function inkwellUserAgent(config: Pick<Config, 'siteUrl'>): string {
-  return `Inkwell/${version} (+${config.siteUrl})`;
+  return `Inkwell/${PACKAGE.version} (+${config.siteUrl})`;
 }
 
 export function composeLinkbacks(deps: {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 
@@ -22,9 +22,13 @@ export interface Proc {
   exited: Promise<number | null>;
 }
 
-/** Runs a project entry point (`src/server.ts`, `src/cli/main.ts`) the way npm scripts do. */
+/**
+ * Runs a project entry point the way npm scripts do: a TypeScript source (`src/server.ts`,
+ * `src/cli/main.ts`) through tsx, a built bundle (`dist/server.js`, see `buildBundle`) as is.
+ */
 export function runNode(script: string, args: string[], env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : ['--enable-source-maps'];
+  const child = spawn(process.execPath, [...loader, script, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TZ: 'UTC', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -49,4 +53,10 @@ export function runNode(script: string, args: string[], env: Record<string, stri
         check();
       }),
   };
+}
+
+/** `npm run build`: the bundle `npm start` runs (dist/server.js, dist/cli/main.js). */
+export function buildBundle(): void {
+  const r = spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`npm run build failed:\n${r.stdout}${r.stderr}`);
 }

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 // real processes on a machine that may be busy running other test files: be generous
 const SLOW = { timeout: 180_000 };
-import { freePort, runNode } from '../helpers/process.ts';
+import { buildBundle, freePort, runNode } from '../helpers/process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'inkwell-proc-'));
 const dataDir = join(dir, 'data');
@@ -43,14 +43,20 @@ describe('the server process on an embedded database', () => {
     expect(await p.exited).toBe(0);
   });
 
-  it('restart on the same data: no new token; the old one still works', SLOW, async () => {
+  it('restart on the same data, as `npm start` runs it (the built bundle): no new token; the old one still works', SLOW, async () => {
+    buildBundle();
     const port = await freePort();
-    const p = runNode('src/server.ts', [], { PORT: String(port), DATA_DIR: dataDir });
+    const p = runNode('dist/server.js', [], { PORT: String(port), DATA_DIR: dataDir });
     try {
       const out = await p.waitFor(/API docs:/);
       expect(out).not.toMatch(/Admin token:/);
       const who = await fetch(`http://127.0.0.1:${port}/v1/admin/whoami`, { headers: { authorization: `Bearer ${token}` } });
       expect(who.status).toBe(200);
+      // the bundle finds the project's files (migrations ran; the stylesheet; the version in the XML-RPC agent)
+      const css = await fetch(`http://127.0.0.1:${port}/assets/inkwell.css`);
+      expect(css.status).toBe(200);
+      expect(await css.text()).toMatch(/body\s*\{/);
+      expect((await fetch(`http://127.0.0.1:${port}/v1/articles`)).status).toBe(200);
     } finally {
       p.child.kill('SIGTERM');
     }
