@@ -29,23 +29,30 @@ export interface ArticleRecord {
   counts: { comments: number; pingbacks: number; webmentions: number };
 }
 
-const SELECT = sql`
-  select a.id, a.slug, a.title, a.excerpt, a.html, a.text, a.markdown, a.custom_excerpt, a.status, a.publish_at,
-         a.published_at, a.first_published_at, a.updated_at, a.created_at, a.reading_time_minutes, a.comments_open,
-         a.pings_open, a.announce, a.version, au.slug as author_slug, au.name as author_name,
-         coalesce((select json_agg(json_build_object('slug', t.slug, 'name', t.name) order by at.position, t.id)
-                   from article_tags at join tags t on t.id = at.tag_id where at.article_id = a.id), '[]'::json) as tags,
-         (select json_build_object('comments', count(*) filter (where r.type = 'comment'),
-                                   'pingbacks', count(*) filter (where r.type = 'pingback'),
-                                   'webmentions', count(*) filter (where r.type = 'webmention'))
-          from responses r where r.article_id = a.id and r.status = 'approved') as counts
-  from articles a left join authors au on au.id = a.author_id`;
+/** Everything a public view shows: no Markdown source, no plain text (lists stay a third of the bytes). */
+const PUBLIC_COLUMNS = sql`
+  a.id, a.slug, a.title, a.excerpt, a.html, a.custom_excerpt, a.status, a.publish_at,
+  a.published_at, a.first_published_at, a.updated_at, a.created_at, a.reading_time_minutes, a.comments_open,
+  a.pings_open, a.announce, a.version, au.slug as author_slug, au.name as author_name,
+  coalesce((select json_agg(json_build_object('slug', t.slug, 'name', t.name) order by at.position, t.id)
+            from article_tags at join tags t on t.id = at.tag_id where at.article_id = a.id), '[]'::json) as tags,
+  (select json_build_object('comments', count(*) filter (where r.type = 'comment'),
+                            'pingbacks', count(*) filter (where r.type = 'pingback'),
+                            'webmentions', count(*) filter (where r.type = 'webmention'))
+   from responses r where r.article_id = a.id and r.status = 'approved') as counts`;
+const FROM = sql`from articles a left join authors au on au.id = a.author_id`;
+/** the whole record: the editor's source and the plain text too */
+const SELECT = sql`select ${PUBLIC_COLUMNS}, a.text, a.markdown ${FROM}`;
+const SELECT_PUBLIC = sql`select ${PUBLIC_COLUMNS} ${FROM}`;
+
+/** An article as public reads show it: without the Markdown source and the plain text. */
+export type PublicArticleRecord = Omit<ArticleRecord, 'text' | 'markdown'>;
 
 type Row = Record<string, unknown>;
 const date = (v: unknown): Date | null => (v === null || v === undefined ? null : v instanceof Date ? v : new Date(String(v)));
 const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
 
-function toRecord(r: Row): ArticleRecord {
+function toPublicRecord(r: Row): PublicArticleRecord {
   const counts = json<{ comments: number; pingbacks: number; webmentions: number }>(r.counts);
   return {
     id: Number(r.id),
@@ -53,8 +60,6 @@ function toRecord(r: Row): ArticleRecord {
     title: String(r.title),
     excerpt: String(r.excerpt),
     html: String(r.html),
-    text: String(r.text),
-    markdown: (r.markdown as string | null) ?? null,
     customExcerpt: Boolean(r.custom_excerpt),
     status: r.status as ArticleStatus,
     publishAt: date(r.publish_at),
@@ -73,15 +78,19 @@ function toRecord(r: Row): ArticleRecord {
   };
 }
 
+function toRecord(r: Row): ArticleRecord {
+  return { ...toPublicRecord(r), text: String(r.text), markdown: (r.markdown as string | null) ?? null };
+}
+
 export async function findArticleById(db: Db, id: number, opts: { forUpdate?: boolean } = {}): Promise<ArticleRecord | null> {
   if (opts.forUpdate) await db.execute(sql`select 1 from articles where id = ${id} for update`);
   const rows = await queryRows(db, sql`${SELECT} where a.id = ${id}`);
   return rows[0] ? toRecord(rows[0]) : null;
 }
 
-export async function findPublicArticleBySlug(db: Db, slug: string): Promise<ArticleRecord | null> {
-  const rows = await queryRows(db, sql`${SELECT} where a.slug = ${slug} and a.status = 'published'`);
-  return rows[0] ? toRecord(rows[0]) : null;
+export async function findPublicArticleBySlug(db: Db, slug: string): Promise<PublicArticleRecord | null> {
+  const rows = await queryRows(db, sql`${SELECT_PUBLIC} where a.slug = ${slug} and a.status = 'published'`);
+  return rows[0] ? toPublicRecord(rows[0]) : null;
 }
 
 /** What a response to an article needs checked: whether it is public, its date, whether it takes comments and pings. */
@@ -150,7 +159,10 @@ export interface ListPage {
   after?: [string, number];
 }
 
-export async function listArticles(db: Db, p: ListPage): Promise<ArticleRecord[]> {
+/** A page of articles; with `source`, whole records (the admin list), else what public reads show. */
+export async function listArticles(db: Db, p: ListPage & { source: true }): Promise<ArticleRecord[]>;
+export async function listArticles(db: Db, p: ListPage): Promise<PublicArticleRecord[]>;
+export async function listArticles(db: Db, p: ListPage & { source?: boolean }): Promise<PublicArticleRecord[]> {
   let where = whereOf(p.filter);
   if (p.after) {
     const cmp = p.order === 'publishedAt' ? sql`>` : sql`<`;
@@ -169,8 +181,8 @@ export async function listArticles(db: Db, p: ListPage): Promise<ArticleRecord[]
   // page skips index entries, not thousands of tag and count aggregates
   const authorJoin = p.filter.author ? sql`left join authors au on au.id = a.author_id` : sql``;
   const ids = sql`select a.id from articles a ${authorJoin} ${where} order by ${order} limit ${p.limit} offset ${p.offset ?? 0}`;
-  const rows = await queryRows(db, sql`${SELECT} join unnest(array(${ids})) with ordinality as page(id, n) on page.id = a.id order by page.n`);
-  return rows.map(toRecord);
+  const rows = await queryRows(db, sql`${p.source ? SELECT : SELECT_PUBLIC} join unnest(array(${ids})) with ordinality as page(id, n) on page.id = a.id order by page.n`);
+  return rows.map(p.source ? toRecord : toPublicRecord);
 }
 
 export async function countArticles(db: Db, filter: ListFilter): Promise<number> {

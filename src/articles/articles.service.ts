@@ -11,7 +11,7 @@ import { isSlug, toSlug } from '../lib/slug.ts';
 import { CursorError, decodeCursor, encodeCursor, fingerprint, pageMeta, type PageMeta } from '../lib/pagination.ts';
 import { authorIdBySlug, ensureTags } from '../taxonomy/taxonomy.repository.ts';
 import * as repo from './articles.repository.ts';
-import type { ArticleRecord, ListFilter, ListOrder } from './articles.repository.ts';
+import type { ArticleRecord, ListFilter, ListOrder, PublicArticleRecord } from './articles.repository.ts';
 import type { ArticleView, CreateArticleInput, ListArticlesParams, UpdateArticleInput } from './articles.schemas.ts';
 import type { ArticleStatus } from './articles.table.ts';
 import { permalinkFor } from './permalink.ts';
@@ -81,7 +81,7 @@ export class ArticlesService {
     return permalinkFor(this.deps.config, a);
   }
 
-  private async views(db: Db, records: ArticleRecord[]): Promise<ArticleView[]> {
+  private async views(db: Db, records: PublicArticleRecord[]): Promise<ArticleView[]> {
     const announcements = this.deps.announcements && records.length ? await this.deps.announcements(db, records.map((r) => r.id)) : new Map();
     return records.map((r) => ({
       id: r.id,
@@ -104,16 +104,21 @@ export class ArticlesService {
   }
 
   private async adminView(db: Db, r: ArticleRecord): Promise<AdminArticleView> {
-    const [v] = await this.views(db, [r]);
-    return {
-      ...v,
+    return (await this.adminViews(db, [r]))[0];
+  }
+
+  /** one announcements query for the whole page */
+  private async adminViews(db: Db, records: ArticleRecord[]): Promise<AdminArticleView[]> {
+    const views = await this.views(db, records);
+    return records.map((r, i) => ({
+      ...views[i],
       markdown: r.markdown,
       customExcerpt: r.customExcerpt,
       publishAt: r.publishAt?.toISOString() ?? null,
       announce: r.announce,
       version: r.version,
       createdAt: r.createdAt.toISOString(),
-    };
+    }));
   }
 
   static etag(r: { id: number; version: number }): string {
@@ -198,10 +203,10 @@ export class ArticlesService {
     const page = params.page ?? 1;
     const filter: ListFilter = { status: params.status, q: params.q };
     const [records, total] = await Promise.all([
-      repo.listArticles(this.db, { filter, order: '-updatedAt', limit, offset: (page - 1) * limit }),
+      repo.listArticles(this.db, { filter, order: '-updatedAt', limit, offset: (page - 1) * limit, source: true }),
       repo.countArticles(this.db, filter),
     ]);
-    const data = await Promise.all(records.map((r) => this.adminView(this.db, r)));
+    const data = await this.adminViews(this.db, records);
     return { data, meta: { pagination: pageMeta({ page, limit, total, nextCursor: null, hasMore: page * limit < total }) } };
   }
 
