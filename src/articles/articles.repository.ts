@@ -104,12 +104,13 @@ export interface ArticleRef {
 }
 
 /**
- * An article's reference by slug (published only) or id: one narrow indexed read for the
+ * An article's reference by slug (published only, unless `anyStatus`) or id: one narrow indexed read for the
  * write paths (comments, pingbacks, webmentions), which need neither the body nor the
  * aggregates.
  */
-export async function findArticleRef(db: Db, key: { slug: string } | { id: number }): Promise<ArticleRef | null> {
-  const where = 'slug' in key ? sql`a.slug = ${key.slug} and a.status = 'published'` : sql`a.id = ${key.id}`;
+export async function findArticleRef(db: Db, key: { slug: string; anyStatus?: boolean } | { id: number }): Promise<ArticleRef | null> {
+  const where =
+    'slug' in key ? (key.anyStatus ? sql`a.slug = ${key.slug}` : sql`a.slug = ${key.slug} and a.status = 'published'`) : sql`a.id = ${key.id}`;
   const rows = await queryRows(db, sql`select a.id, a.slug, a.status, a.published_at, a.comments_open, a.pings_open from articles a where ${where}`);
   const r = rows[0];
   return r ? { id: Number(r.id), slug: String(r.slug), status: r.status as ArticleStatus, publishedAt: date(r.published_at), commentsOpen: Boolean(r.comments_open), pingsOpen: Boolean(r.pings_open) } : null;

@@ -196,6 +196,11 @@ export class ArticlesService {
     return repo.findArticleRef(this.db, { slug });
   }
 
+  /** For editors' filters (the moderation queue): the article behind a slug, whatever its status. */
+  async findRef(slug: string): Promise<repo.ArticleRef | null> {
+    return repo.findArticleRef(this.db, { slug, anyStatus: true });
+  }
+
   // ---------- admin ----------
 
   async listAdmin(params: { status?: ArticleStatus; page?: number; limit?: number; q?: string }): Promise<{ data: AdminArticleView[]; meta: { pagination: PageMeta } }> {

@@ -261,11 +261,7 @@ export class ResponsesService {
     let articleId: number | undefined;
     if (q.article) {
       if (/^\d+$/.test(q.article)) articleId = Number(q.article);
-      else {
-        const found = await this.db.execute(sql`select id from articles where slug = ${q.article}`);
-        const rows = (Array.isArray(found) ? found : (found as { rows: { id: number }[] }).rows) as { id: number }[];
-        articleId = rows[0]?.id ?? -1;
-      }
+      else articleId = (await this.deps.articles.findRef(q.article))?.id ?? -1;
     }
     const { rows, total } = await repo.listForAdmin(this.db, { status: q.status, type: q.type, articleId }, { limit, offset: (page - 1) * limit });
     const data = rows.map(toAdmin);
