@@ -1,7 +1,5 @@
 import { Type, type Static } from 'typebox';
-
-const DateTime = (description: string) => Type.String({ format: 'date-time', description });
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(s: T) => Type.Union([s, Type.Null()]);
+import { DateTime, Nullable, PaginationMeta } from '../http/schemas.ts';
 
 const TagRef = Type.Object({ slug: Type.String(), name: Type.String() }, { description: 'A tag: link to /v1/tags/{slug}' });
 const AuthorRef = Type.Object({ slug: Type.String(), name: Type.String() }, { description: 'An author: link to /v1/authors/{slug}' });
@@ -56,21 +54,6 @@ export const AdminArticle = Type.Intersect(
     }),
   ],
   { $id: 'AdminArticle', title: 'AdminArticle' },
-);
-
-export const PaginationMeta = Type.Object(
-  {
-    pagination: Type.Object({
-      page: Nullable(Type.Integer({ description: 'Current page (null when paging with `after`)' })),
-      limit: Type.Integer(),
-      pages: Type.Integer(),
-      total: Type.Integer(),
-      next: Nullable(Type.Integer({ description: 'Next page number, null on the last page' })),
-      prev: Nullable(Type.Integer()),
-      nextCursor: Nullable(Type.String({ description: 'Pass as `after` for the next page by keyset: stable while new articles are published' })),
-    }),
-  },
-  { $id: 'PaginationMeta', title: 'PaginationMeta' },
 );
 
 const TITLE_MAX = 300;

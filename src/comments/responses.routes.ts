@@ -1,13 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Config } from '../config.ts';
-import { problems } from '../http/schemas.ts';
+import { Nullable, problems } from '../http/schemas.ts';
 import { linkHeader } from '../lib/pagination.ts';
 import type { ResponsesService } from './responses.service.ts';
 
 const TypeSchema = Type.Union([Type.Literal('comment'), Type.Literal('pingback'), Type.Literal('webmention')]);
 const StatusSchema = Type.Union([Type.Literal('pending'), Type.Literal('approved'), Type.Literal('spam'), Type.Literal('trash')]);
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(s: T) => Type.Union([s, Type.Null()]);
 
 const responseFields = {
   id: Type.Integer(),

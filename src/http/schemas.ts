@@ -1,5 +1,38 @@
-// Schemas shared by every route: the problem body and the error responses built on it.
+// Schemas shared by every route: the problem body and the error responses built on it,
+// the pagination block of every list, and small helpers for the rest.
 import { Type, type TSchema } from 'typebox';
+
+export const DateTime = (description: string) => Type.String({ format: 'date-time', description });
+export const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(s: T) => Type.Union([s, Type.Null()]);
+
+/** `meta` of every paged list (built by `pageMeta` in lib/pagination.ts) */
+export const PaginationMeta = Type.Object(
+  {
+    pagination: Type.Object({
+      page: Nullable(Type.Integer({ description: 'Current page (null when paging with `after`)' })),
+      limit: Type.Integer(),
+      pages: Type.Integer(),
+      total: Type.Integer(),
+      next: Nullable(Type.Integer({ description: 'Next page number, null on the last page' })),
+      prev: Nullable(Type.Integer()),
+      nextCursor: Nullable(Type.String({ description: 'Pass as `after` for the next page by keyset, stable while new items arrive (lists that take `after`; null elsewhere)' })),
+    }),
+  },
+  { $id: 'PaginationMeta', title: 'PaginationMeta' },
+);
+
+/** The query of an editor's queue (outgoing pings, announcements): by status and article, a page at a time. */
+export function adminQueueQuery<S extends TSchema>(status: S, articleDescription: string) {
+  return Type.Object(
+    {
+      status: Type.Optional(status),
+      article: Type.Optional(Type.Integer({ minimum: 1, description: articleDescription })),
+      page: Type.Integer({ minimum: 1, default: 1 }),
+      limit: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),
+    },
+    { additionalProperties: false },
+  );
+}
 
 export const ProblemSchema = Type.Object(
   {

@@ -3,13 +3,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
 import { notFound } from '../http/errors.ts';
-import { problems } from '../http/schemas.ts';
+import { adminQueueQuery, DateTime, Nullable, problems } from '../http/schemas.ts';
+import { pageMeta } from '../lib/pagination.ts';
 import type { OutgoingPing } from './outgoing.repository.ts';
 import type { OutgoingPings } from './outgoing.service.ts';
 import type { OutgoingPingStatus } from './outgoing.table.ts';
 
-const DateTime = (description: string) => Type.String({ format: 'date-time', description });
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(s: T) => Type.Union([s, Type.Null()]);
 
 // spelled out (not mapped) so the type provider infers the literal union
 const StatusSchema = Type.Union([Type.Literal('queued'), Type.Literal('sent'), Type.Literal('failed'), Type.Literal('unsupported')], {
@@ -45,29 +44,9 @@ const PingSchema = Type.Object(
   { title: 'OutgoingPing', description: 'A pingback or Webmention we send for one external link of an article' },
 );
 
-const ListQuery = Type.Object(
-  {
-    status: Type.Optional(StatusSchema),
-    article: Type.Optional(Type.Integer({ minimum: 1, description: 'Only the pings of this article id' })),
-    page: Type.Integer({ minimum: 1, default: 1 }),
-    limit: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),
-  },
-  { additionalProperties: false },
-);
+const ListQuery = adminQueueQuery(StatusSchema, 'Only the pings of this article id');
 
-const ListResponse = Type.Object({
-  data: Type.Array(PingSchema),
-  meta: Type.Object({
-    pagination: Type.Object({
-      page: Type.Integer(),
-      limit: Type.Integer(),
-      pages: Type.Integer(),
-      total: Type.Integer(),
-      next: Nullable(Type.Integer({ description: 'Next page number, null on the last page' })),
-      prev: Nullable(Type.Integer()),
-    }),
-  }),
-});
+const ListResponse = Type.Object({ data: Type.Array(PingSchema), meta: Type.Ref('PaginationMeta') });
 
 const security = [{ bearerAuth: [] }];
 
@@ -107,11 +86,7 @@ export const pingAdminRoutes: FastifyPluginAsyncTypebox<{ pings: OutgoingPings }
     async (req) => {
       const { status, article, page, limit } = req.query;
       const { data, total } = await pings.list({ status, articleId: article }, { page, limit });
-      const pages = Math.max(1, Math.ceil(total / limit));
-      return {
-        data: data.map(view),
-        meta: { pagination: { page, limit, pages, total, next: page < pages ? page + 1 : null, prev: page > 1 ? Math.min(page - 1, pages) : null } },
-      };
+      return { data: data.map(view), meta: { pagination: pageMeta({ page, limit, total, nextCursor: null, hasMore: page * limit < total }) } };
     },
   );
 

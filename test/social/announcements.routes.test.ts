@@ -56,7 +56,7 @@ describe('GET /v1/admin/announcements', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['cache-control']).toBe('no-store');
     const body = res.json();
-    expect(body.meta.pagination).toEqual({ page: 1, limit: 50, pages: 1, total: 3, next: null, prev: null });
+    expect(body.meta.pagination).toEqual({ page: 1, limit: 50, pages: 1, total: 3, next: null, prev: null, nextCursor: null });
     expect(body.meta.sending).toEqual({ configured: true, pausedReason: null, pausedAt: null, holdUntil: null, holdReason: null });
     const byArticle = new Map(body.data.map((a: any) => [a.articleId, a]));
     expect(byArticle.get(posted.id)).toMatchObject({

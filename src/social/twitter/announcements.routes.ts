@@ -2,13 +2,12 @@
 // announced where, what waits and why, and a retry.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { problems } from '../../http/schemas.ts';
+import { adminQueueQuery, DateTime, Nullable, PaginationMeta, problems } from '../../http/schemas.ts';
+import { pageMeta } from '../../lib/pagination.ts';
 import { ANNOUNCEMENT_STATUSES } from './announcements.table.ts';
 import type { Announcement } from './announcements.repository.ts';
 import type { AnnouncementService } from './announcements.service.ts';
 
-const DateTime = (description: string) => Type.String({ format: 'date-time', description });
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(s: T) => Type.Union([s, Type.Null()]);
 
 const StatusSchema = Type.Enum(ANNOUNCEMENT_STATUSES, {
   description:
@@ -53,29 +52,11 @@ const SendingSchema = Type.Object(
   { description: 'Whether announcements are being sent to X right now, and if not why' },
 );
 
-const ListQuery = Type.Object(
-  {
-    status: Type.Optional(StatusSchema),
-    article: Type.Optional(Type.Integer({ minimum: 1, description: 'Only the announcement of this article id' })),
-    page: Type.Integer({ minimum: 1, default: 1 }),
-    limit: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),
-  },
-  { additionalProperties: false },
-);
+const ListQuery = adminQueueQuery(StatusSchema, 'Only the announcement of this article id');
 
 const ListResponse = Type.Object({
   data: Type.Array(AnnouncementSchema),
-  meta: Type.Object({
-    pagination: Type.Object({
-      page: Type.Integer(),
-      limit: Type.Integer(),
-      pages: Type.Integer(),
-      total: Type.Integer(),
-      next: Nullable(Type.Integer({ description: 'Next page number, null on the last page' })),
-      prev: Nullable(Type.Integer()),
-    }),
-    sending: SendingSchema,
-  }),
+  meta: Type.Object({ pagination: PaginationMeta.properties.pagination, sending: SendingSchema }),
 });
 
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, description: 'Announcement id' }) });
@@ -109,11 +90,10 @@ export const announcementAdminRoutes: FastifyPluginAsyncTypebox<{ announcements:
     async (req) => {
       const { status, article, page, limit } = req.query;
       const { items, total, sending } = await announcements.list({ status, articleId: article, page, limit });
-      const pages = Math.max(1, Math.ceil(total / limit));
       return {
         data: items.map(view),
         meta: {
-          pagination: { page, limit, pages, total, next: page < pages ? page + 1 : null, prev: page > 1 ? Math.min(page - 1, pages) : null },
+          pagination: pageMeta({ page, limit, total, nextCursor: null, hasMore: page * limit < total }),
           sending: {
             ...sending,
             pausedAt: sending.pausedAt?.toISOString() ?? null,
