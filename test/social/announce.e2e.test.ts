@@ -1,23 +1,16 @@
 // Through the HTTP API, as an editor and a frontend meet it: write and publish with
 // the admin API, watch the post arrive on the fake X, read `announcement` on the
 // public article.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { adminRequest, createArticle } from '../helpers/factories.ts';
-import { FakeX, X } from '../helpers/fake-x.ts';
-import { xConfig } from './support.ts';
+import { type FakeX, X } from '../helpers/fake-x.ts';
+import { useAppWithFakeX, xConfig } from './support.ts';
 
 let fake: FakeX;
 let t: TestApp;
 
-beforeAll(async () => {
-  fake = await FakeX.start();
-  t = await createTestApp(xConfig(fake));
-});
-afterAll(async () => {
-  await t?.close();
-  await fake?.close();
-});
+useAppWithFakeX((f, a) => ((fake = f), (t = a)));
 beforeEach(() => fake.reset());
 
 const drain = () => t.services.jobs.drainDue();

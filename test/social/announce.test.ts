@@ -3,7 +3,7 @@
 // reference's error → action table ends in the state an editor should see.
 import { sql } from 'drizzle-orm';
 import { pino } from 'pino';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { JobRunner } from '../../src/jobs/kernel.ts';
 import { testDatabaseKind } from '../helpers/db.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
@@ -19,6 +19,7 @@ import {
   republishArticle,
   runAgain,
   unpublishArticle,
+  useAppWithFakeX,
   xConfig,
 } from './support.ts';
 
@@ -26,14 +27,7 @@ let fake: FakeX;
 let t: TestApp;
 const SITE = 'https://blog.example.com';
 
-beforeAll(async () => {
-  fake = await FakeX.start();
-  t = await createTestApp(xConfig(fake));
-});
-afterAll(async () => {
-  await t?.close();
-  await fake?.close();
-});
+useAppWithFakeX((f, a) => ((fake = f), (t = a)));
 
 const db = () => t.database.db;
 const drain = () => t.services.jobs.drainDue();

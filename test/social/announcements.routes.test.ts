@@ -1,21 +1,14 @@
 // The editor's view: GET /v1/admin/announcements and POST …/{id}/retry.
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { FakeX, FAKE_CREDENTIALS, X } from '../helpers/fake-x.ts';
-import { announcementOf, letTimePass, publishArticle, xConfig } from './support.ts';
+import { type FakeX, FAKE_CREDENTIALS, X } from '../helpers/fake-x.ts';
+import { announcementOf, letTimePass, publishArticle, useAppWithFakeX } from './support.ts';
 
 let fake: FakeX;
 let t: TestApp;
 
-beforeAll(async () => {
-  fake = await FakeX.start();
-  t = await createTestApp(xConfig(fake));
-});
-afterAll(async () => {
-  await t?.close();
-  await fake?.close();
-});
+useAppWithFakeX((f, a) => ((fake = f), (t = a)));
 beforeEach(async () => {
   await t.database.db.execute(sql`delete from jobs where kind = 'announce.x'`);
   await t.database.db.execute(sql`delete from announcements`);

@@ -8,7 +8,9 @@ import { queryRows, type Db } from '../../src/db/client.ts';
 import { permalinkFor } from '../../src/articles/permalink.ts';
 import type { PublishedArticle } from '../../src/articles/publishing.ts';
 import { ANNOUNCE_JOB_KIND } from '../../src/social/twitter/announce.job.ts';
-import { FAKE_CREDENTIALS, type FakeX } from '../helpers/fake-x.ts';
+import { afterAll, beforeAll } from 'vitest';
+import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { FAKE_CREDENTIALS, FakeX } from '../helpers/fake-x.ts';
 
 /** Config for a test app that announces to `fake`. The site URL has a real TLD so X counts it as a link (23). */
 export function xConfig(fake: FakeX, more: Partial<Config> = {}): Partial<Config> {
@@ -19,6 +21,21 @@ export function xConfig(fake: FakeX, more: Partial<Config> = {}): Partial<Config
     siteTwitter: 'inkwellblog',
     ...more,
   };
+}
+
+/** For this test file: a fake X, and a test app announcing to it; both closed after the file. */
+export function useAppWithFakeX(ready: (fake: FakeX, t: TestApp) => void): void {
+  let fake: FakeX | undefined;
+  let t: TestApp | undefined;
+  beforeAll(async () => {
+    fake = await FakeX.start();
+    t = await createTestApp(xConfig(fake));
+    ready(fake, t);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await fake?.close();
+  });
 }
 
 export interface ArticleSpec {
