@@ -51,7 +51,7 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { Negotiator } from '@fastify/accept-negotiator';
 import type { EventEmitter } from 'node:events';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { matchesIfNoneMatch } from './caching.ts';
@@ -262,16 +262,15 @@ type Tracked = FastifyRequest & { [kGeneration]?: number; [kSettle]?: () => void
 const cacheable = (req: FastifyRequest) =>
   (req.method === 'GET' || req.method === 'HEAD') && req.routeOptions.config?.publicCache === true;
 
-function replay(cache: ResponseCache, req: FastifyRequest, reply: FastifyReply, e: Entry): void {
-  const res: ServerResponse = reply.raw;
-  // registered first (app.ts), no other hook has set a header yet: the stored ones are the answer's
-  const headers: Record<string, string | number | string[]> = { ...e.headers, 'x-request-id': String(req.id) };
-  const { body, coding } = cache.representation(req.url, e, req.headers['accept-encoding']);
+/** Writes a stored answer (or its 304) to the socket: the stored headers, this request's id, the encoding it accepts. */
+function writeEntry(cache: ResponseCache, req: IncomingMessage, res: ServerResponse, e: Entry, requestId: string): void {
+  const headers: Record<string, string | number | string[]> = { ...e.headers, 'x-request-id': requestId };
+  const url = req.url ?? '/';
+  const { body, coding } = cache.representation(url, e, req.headers['accept-encoding']);
   if (coding) {
     headers['content-encoding'] = coding;
     if (e.etag) headers.etag = weak(e.etag);
   }
-  reply.hijack();
   if (e.etag && matchesIfNoneMatch(req.headers['if-none-match'], e.etag)) {
     // the same 304 the caching plugin sends on a miss: the answer's headers, no body
     delete headers['content-encoding'];
@@ -284,6 +283,28 @@ function replay(cache: ResponseCache, req: FastifyRequest, reply: FastifyReply, 
   res.writeHead(e.status, headers);
   if (req.method === 'HEAD') res.end();
   else res.end(body);
+}
+
+function replay(cache: ResponseCache, req: FastifyRequest, reply: FastifyReply, e: Entry): void {
+  // registered first (app.ts), no other hook has set a header yet: the stored ones are the answer's
+  reply.hijack();
+  writeEntry(cache, req.raw, reply.raw, e, String(req.id));
+}
+
+/**
+ * The fast path, for the HTTP server ahead of Fastify (app.ts): a fresh entry for this
+ * GET or HEAD is written straight to the socket, without routing, request object or
+ * hooks; anything else (a miss, an expired entry, another method) returns false and
+ * goes through Fastify, where the onRequest hook below handles it. An entry exists only
+ * for a URL a public-cache route answered, so this serves nothing a route would not.
+ */
+export function serveFromCache(cache: ResponseCache, req: IncomingMessage, res: ServerResponse, requestId: () => string): boolean {
+  if ((req.method !== 'GET' && req.method !== 'HEAD') || !req.url) return false;
+  const e = cache.get(req.url);
+  if (!e) return false;
+  cache.stats.hits++;
+  writeEntry(cache, req, res, e, requestId());
+  return true;
 }
 
 export default fp<ResponseCacheOptions>(

@@ -5,6 +5,7 @@
 // nothing was cached. Runs on PGlite, and on PostgreSQL with TEST_DATABASE_URL
 // (there also across two app instances, through LISTEN/NOTIFY).
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import zlib from 'node:zlib';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
@@ -429,6 +430,71 @@ describe('the TTL safety net', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe('over a real socket: hits are written ahead of Fastify', () => {
+  let base = '';
+  beforeAll(async () => {
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const addr = t.app.server.address();
+    base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  });
+
+  /** one exchange, the body exactly as sent */
+  const exchange = (method: string, path: string, headers: Record<string, string> = {}) =>
+    new Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+      const req = httpRequest(base + path, { method, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  const strip = ({ 'x-request-id': _id, date: _d, connection: _c, 'keep-alive': _k, ...rest }: IncomingHttpHeaders) => rest;
+
+  it('answers a repeated read with the same status, headers and bytes as the handler did, with its own request id', async () => {
+    t.services.events.emit('content-changed');
+    const miss = await exchange('GET', '/v1/articles?limit=5');
+    const hits = stats().hits;
+    const hit = await exchange('GET', '/v1/articles?limit=5', { 'x-request-id': 'frontend-42' });
+    expect(stats().hits).toBe(hits + 1);
+    expect(hit.status).toBe(200);
+    expect(hit.body.equals(miss.body)).toBe(true);
+    expect(strip(hit.headers)).toEqual(strip(miss.headers));
+    expect(hit.headers['x-request-id']).toBe('frontend-42');
+    const other = await exchange('GET', '/v1/articles?limit=5', { 'x-request-id': 'not a token!' });
+    expect(other.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('answers If-None-Match with 304, HEAD without a body, and an encoding the client accepts', async () => {
+    const first = await exchange('GET', '/v1/articles?limit=6');
+    const etag = String(first.headers.etag);
+    const notModified = await exchange('GET', '/v1/articles?limit=6', { 'if-none-match': etag });
+    expect(notModified.status).toBe(304);
+    expect(notModified.body.length).toBe(0);
+    const head = await exchange('HEAD', '/v1/articles?limit=6');
+    expect(head.status).toBe(200);
+    expect(head.body.length).toBe(0);
+    expect(Number(head.headers['content-length'])).toBe(first.body.length);
+    await vi.waitFor(async () => expect((await exchange('GET', '/v1/articles?limit=6', { 'accept-encoding': 'br' })).headers['content-encoding']).toBe('br'), {
+      timeout: 5000,
+      interval: 10,
+    });
+    const br = await exchange('GET', '/v1/articles?limit=6', { 'accept-encoding': 'br' });
+    expect(zlib.brotliDecompressSync(br.body).equals(first.body)).toBe(true);
+  });
+
+  it('never answers a write, and serves no stale read after one', async () => {
+    const before = await exchange('GET', '/v1/articles?limit=7');
+    await exchange('GET', '/v1/articles?limit=7');
+    const post = await exchange('POST', '/v1/articles?limit=7');
+    expect(post.status).not.toBe(200);
+    await createArticle(t, { title: 'Fresh over the socket' });
+    const after = await exchange('GET', '/v1/articles?limit=7');
+    expect(JSON.parse(after.body.toString()).data[0].title).toBe('Fresh over the socket');
+    expect(after.headers.etag).not.toBe(before.headers.etag);
   });
 });
 
