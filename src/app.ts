@@ -89,7 +89,7 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
     const reqId = requestIdOf(req);
     if (!serveFromCache(app.responseCache, req, res, () => reqId)) return false;
     if (LOGS_REQUESTS.has(app.log.level)) {
-      app.log.info({ reqId, req: { method: req.method, url: req.url, remoteAddress: req.socket.remoteAddress }, res: { statusCode: res.statusCode }, responseTime: performance.now() - started, cache: 'hit' }, 'request completed');
+      app.log.info({ reqId, req: { method: req.method, url: req.url }, remoteAddress: req.socket.remoteAddress, res: { statusCode: res.statusCode }, responseTime: performance.now() - started, cache: 'hit' }, 'request completed');
     }
     return true;
   };
