@@ -86,8 +86,9 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
   fromCache = (req, res) => {
     if (closing) return false;
     const started = performance.now();
-    const reqId = requestIdOf(req);
-    if (!serveFromCache(app.responseCache, req, res, () => reqId)) return false;
+    let reqId = '';
+    // the id is made only for a hit: a miss gets its own from Fastify (genReqId)
+    if (!serveFromCache(app.responseCache, req, res, () => (reqId = requestIdOf(req)))) return false;
     if (LOGS_REQUESTS.has(app.log.level)) {
       app.log.info({ reqId, req: { method: req.method, url: req.url }, remoteAddress: req.socket.remoteAddress, res: { statusCode: res.statusCode }, responseTime: performance.now() - started, cache: 'hit' }, 'request completed');
     }
