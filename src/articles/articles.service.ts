@@ -3,7 +3,7 @@
 // their outbox rows commit or roll back with the article.
 import { sql } from 'drizzle-orm';
 import type { Config } from '../config.ts';
-import type { Db } from '../db/client.ts';
+import { isUniqueViolation, type Db } from '../db/client.ts';
 import { enqueue, RescheduleJob, type Job } from '../jobs/kernel.ts';
 import { AppError, notFound, type FieldError } from '../http/errors.ts';
 import { excerptOf, htmlToText, markdownToHtml, readingTimeMinutes, sanitizeArticleHtml, stripBidi } from '../lib/html.ts';
@@ -46,14 +46,6 @@ export interface ArticleList {
   data: ArticleView[];
   meta: { pagination: PageMeta };
 }
-
-const UNIQUE_VIOLATION = '23505';
-const isUniqueViolation = (e: unknown) => {
-  for (let x: unknown = e, i = 0; x && i < 4; x = (x as { cause?: unknown }).cause, i++) {
-    if ((x as { code?: string }).code === UNIQUE_VIOLATION) return true;
-  }
-  return false;
-};
 
 const invalid = (errors: FieldError[]) =>
   new AppError('validation', errors.map((e) => `${e.pointer} ${e.message}`).join('; '), { errors });

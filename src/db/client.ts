@@ -105,3 +105,11 @@ export async function ping(db: Db, timeoutMs = 2000): Promise<boolean> {
     clearTimeout(timer);
   }
 }
+
+/** Is this a unique-index violation (PostgreSQL 23505), on either driver, however wrapped? */
+export function isUniqueViolation(err: unknown): boolean {
+  for (let e: unknown = err, i = 0; e && i < 5; e = (e as { cause?: unknown }).cause, i++) {
+    if ((e as { code?: unknown }).code === '23505') return true;
+  }
+  return false;
+}

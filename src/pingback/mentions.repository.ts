@@ -24,11 +24,3 @@ export async function approvedSources(db: Db, articleId: number): Promise<string
     .orderBy(responses.createdAt, responses.id);
   return rows.map((r) => r.sourceUrl).filter((u): u is string => !!u);
 }
-
-/** Is this a unique-index violation (PostgreSQL 23505), on either driver, however wrapped? */
-export function isUniqueViolation(err: unknown): boolean {
-  for (let e: unknown = err, i = 0; e && i < 5; e = (e as { cause?: unknown }).cause, i++) {
-    if ((e as { code?: unknown }).code === '23505') return true;
-  }
-  return false;
-}

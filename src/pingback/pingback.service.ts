@@ -8,7 +8,7 @@ import type { Db } from '../db/client.ts';
 import type { Logger } from '../jobs/kernel.ts';
 import { OutboundError, type Outbound } from '../lib/outbound.ts';
 import type { ResponsesService } from '../comments/responses.service.ts';
-import { approvedSources, findMention, isUniqueViolation } from './mentions.repository.ts';
+import { approvedSources, findMention } from './mentions.repository.ts';
 import { checkSource, mentionHtml, sameResource, type SourceFailure } from './source.ts';
 import { resolveTarget } from './targets.ts';
 import { FAULT, XmlRpcFault } from './xmlrpc.codec.ts';
@@ -88,24 +88,18 @@ export class PingbackService {
       throw new XmlRpcFault(code, message);
     }
 
-    let stored;
-    try {
-      stored = await this.deps.responses.storeMention(db, {
-        articleId: article.id,
-        type: 'pingback',
-        sourceUrl: sourceUrl.href,
-        targetUrl: resolved.url.href,
-        authorName: check.title,
-        authorUrl: sourceUrl.href,
-        html: mentionHtml(check.excerpt),
-        ip: caller.ip,
-        userAgent: caller.userAgent?.slice(0, 254) ?? null,
-      });
-    } catch (e) {
-      // a twin request stored the same source between our check and our insert
-      if (!isUniqueViolation(e)) throw e;
-      stored = null;
-    }
+    // null: this source already has a response on this article (a twin request stored it first)
+    const stored = await this.deps.responses.storeMention(db, {
+      articleId: article.id,
+      type: 'pingback',
+      sourceUrl: sourceUrl.href,
+      targetUrl: resolved.url.href,
+      authorName: check.title,
+      authorUrl: sourceUrl.href,
+      html: mentionHtml(check.excerpt),
+      ip: caller.ip,
+      userAgent: caller.userAgent?.slice(0, 254) ?? null,
+    });
     if (!stored) throw new XmlRpcFault(FAULT.alreadyRegistered, 'The pingback has already been registered.');
     log.info({ responseId: stored.id, articleId: article.id, source: sourceUrl.href, status: stored.status, ms: Date.now() - started }, 'pingback registered');
     const held = stored.status !== 'approved' ? ' (awaiting moderation)' : '';
