@@ -1,7 +1,7 @@
 // SQL for articles. Every read is one query: the author, the tags and the response
 // counts come along as joins and correlated aggregates (no N+1).
 import { eq, sql, type SQL } from 'drizzle-orm';
-import { queryRows, type Db } from '../db/client.ts';
+import { prepared, queryRows, type Db } from '../db/client.ts';
 import { articles, articleTags, slugRedirects, type ArticleStatus } from './articles.table.ts';
 
 export interface ArticleRecord {
@@ -108,12 +108,40 @@ export interface ArticleRef {
  * write paths (comments, pingbacks, webmentions), which need neither the body nor the
  * aggregates.
  */
-export async function findArticleRef(db: Db, key: { slug: string; anyStatus?: boolean } | { id: number }): Promise<ArticleRef | null> {
-  const where =
-    'slug' in key ? (key.anyStatus ? sql`a.slug = ${key.slug}` : sql`a.slug = ${key.slug} and a.status = 'published'`) : sql`a.id = ${key.id}`;
-  const rows = await queryRows(db, sql`select a.id, a.slug, a.status, a.published_at, a.comments_open, a.pings_open from articles a where ${where}`);
-  const r = rows[0];
-  return r ? { id: Number(r.id), slug: String(r.slug), status: r.status as ArticleStatus, publishedAt: date(r.published_at), commentsOpen: Boolean(r.comments_open), pingsOpen: Boolean(r.pings_open) } : null;
+export async function findArticleRef(
+  db: Db,
+  key: { slug: string; anyStatus?: boolean } | { id: number },
+  opts: { mentionFrom?: string } = {},
+): Promise<(ArticleRef & { mentioned: boolean }) | null> {
+  const by = 'id' in key ? 'id' : key.anyStatus ? 'any-slug' : 'slug';
+  const withMention = opts.mentionFrom !== undefined;
+  const statement = prepared(db, `article-ref:${by}:${withMention}`, (d) =>
+    d
+      .select({
+        id: articles.id,
+        slug: articles.slug,
+        status: articles.status,
+        publishedAt: articles.publishedAt,
+        commentsOpen: articles.commentsOpen,
+        pingsOpen: articles.pingsOpen,
+        // a pingback asks, in the same round trip, whether this source already mentions the article
+        mentioned: withMention
+          ? // (the column written out: Drizzle leaves select-list columns unqualified, and a bare "id" here would be r.id)
+            sql<boolean>`exists (select 1 from responses r where r.article_id = articles.id and r.source_url = ${sql.placeholder('source')})`
+          : sql<boolean>`false`,
+      })
+      .from(articles)
+      .where(
+        by === 'id'
+          ? eq(articles.id, sql.placeholder('id'))
+          : by === 'slug'
+            ? sql`${articles.slug} = ${sql.placeholder('slug')} and ${articles.status} = 'published'`
+            : eq(articles.slug, sql.placeholder('slug')),
+      )
+      .prepare(`article_ref_${by.replace('-', '_')}${withMention ? '_mention' : ''}`),
+  );
+  const [row] = await statement.execute({ ...key, source: opts.mentionFrom });
+  return row ? { ...row, mentioned: Boolean(row.mentioned) } : null;
 }
 
 /** The current slug of a public article that used to be called `slug`. */

@@ -6,7 +6,7 @@
 // The verdict is an SQL expression that the INSERT storing the response evaluates: one
 // round trip instead of a look-up and a write, and "first-time" sees the very snapshot
 // the write is made in.
-import { sql, type SQL } from 'drizzle-orm';
+import { sql, type Placeholder, type SQL } from 'drizzle-orm';
 import type { ModerationPolicy } from '../config.ts';
 import { responses, sourceHostOf, type ResponseStatus } from './responses.table.ts';
 
@@ -15,8 +15,8 @@ export const MAX_LINKS = 2;
 export interface ModerationInput {
   /** comments: the author's email; mentions: none */
   authorEmail?: string | null;
-  /** mentions: the source page; "first-time" looks for an approved mention from the same host */
-  sourceUrl?: string | null;
+  /** mentions: the source page (or the placeholder of a prepared statement); "first-time" looks for an approved mention from the same host */
+  sourceUrl?: string | Placeholder | null;
   linkCount: number;
   /** the honeypot was filled: a bot */
   honeypot?: boolean;
@@ -42,13 +42,7 @@ function knownAuthor(input: ModerationInput): SQL | null {
     return sql`select 1 from ${responses} where ${approved} and ${responses.authorEmail} = ${input.authorEmail.toLowerCase()}`;
   }
   if (input.sourceUrl) {
-    let host: string;
-    try {
-      host = new URL(input.sourceUrl).host.toLowerCase();
-    } catch {
-      return null;
-    }
-    return sql`select 1 from ${responses} where ${approved} and ${responses.sourceUrl} IS NOT NULL and ${sourceHostOf(responses.sourceUrl)} = ${host}`;
+    return sql`select 1 from ${responses} where ${approved} and ${responses.sourceUrl} IS NOT NULL and ${sourceHostOf(responses.sourceUrl)} = ${sourceHostOf(input.sourceUrl)}`;
   }
   return null;
 }

@@ -1,6 +1,8 @@
 // SQL for the conversation of articles.
 import { and, count, desc, eq, sql, type SQL } from 'drizzle-orm';
-import type { Db } from '../db/client.ts';
+import { prepared, type Db } from '../db/client.ts';
+import type { ModerationPolicy } from '../config.ts';
+import { statusFor } from './moderation.ts';
 import { articles } from '../articles/articles.table.ts';
 import { responses, type ResponseStatus, type ResponseType } from './responses.table.ts';
 
@@ -14,13 +16,46 @@ export async function insertResponse(db: Db, values: NewResponse): Promise<Respo
   return row;
 }
 
-/** Stores a mention unless this source already has one on this article (then null): one statement, no race. */
-export async function insertMention(db: Db, values: NewResponse): Promise<ResponseRow | null> {
-  const [row] = await db
-    .insert(responses)
-    .values(values)
-    .onConflictDoNothing({ target: [responses.articleId, responses.sourceUrl], where: sql`${responses.sourceUrl} IS NOT NULL` })
-    .returning();
+/** What a new mention carries; its status is the policy's verdict, computed by the INSERT. */
+export interface NewMention {
+  articleId: number;
+  type: 'pingback' | 'webmention';
+  sourceUrl: string;
+  targetUrl: string;
+  authorName: string;
+  authorUrl: string | null;
+  html: string;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/**
+ * Stores a mention unless this source already has one on this article (then null): one
+ * statement, no race. Prepared once per policy: it is the write every pingback makes.
+ */
+export async function insertMention(db: Db, policy: ModerationPolicy, values: NewMention): Promise<ResponseRow | null> {
+  const statement = prepared(db, `insert-mention:${policy}`, (d) => {
+    const p = <K extends keyof NewMention>(name: K) => sql.placeholder(name);
+    return d
+      .insert(responses)
+      .values({
+        articleId: p('articleId'),
+        type: p('type'),
+        status: statusFor(policy, { sourceUrl: p('sourceUrl'), linkCount: 0 }),
+        sourceUrl: p('sourceUrl'),
+        targetUrl: p('targetUrl'),
+        authorName: p('authorName'),
+        authorUrl: p('authorUrl'),
+        authorEmail: null,
+        html: p('html'),
+        ip: p('ip'),
+        userAgent: p('userAgent'),
+      })
+      .onConflictDoNothing({ target: [responses.articleId, responses.sourceUrl], where: sql`${responses.sourceUrl} IS NOT NULL` })
+      .returning()
+      .prepare(`insert_mention_${policy.replace('-', '_')}`);
+  });
+  const [row] = await statement.execute({ ...values });
   return row ?? null;
 }
 

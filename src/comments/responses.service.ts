@@ -236,9 +236,13 @@ export class ResponsesService {
         return row;
       }
     }
-    const status = statusFor(this.deps.config.commentModeration, { sourceUrl: m.sourceUrl, linkCount: 0 });
     // null: this source already has a response on this article (a twin request won the race)
-    const row = await repo.insertMention(tx, { ...m, authorUrl: m.authorUrl ?? null, status, authorEmail: null });
+    const row = await repo.insertMention(tx, this.deps.config.commentModeration, {
+      ...m,
+      authorUrl: m.authorUrl ?? null,
+      ip: m.ip ?? null,
+      userAgent: m.userAgent ?? null,
+    });
     if (row?.status === 'approved') this.deps.onChange?.();
     return row;
   }

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type Placeholder } from 'drizzle-orm';
 import { type AnyPgColumn, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { articles } from '../articles/articles.table.ts';
 
@@ -9,9 +9,10 @@ export type ResponseStatus = (typeof RESPONSE_STATUSES)[number];
 
 /**
  * The host of a mention's source page ("example.com:8080"), lower-cased: what the
- * "first-time" policy keys on. Written once here so the query and its index match.
+ * "first-time" policy keys on. Written once here so the query and its index match; applied
+ * to a new mention's URL as well, so both sides of the comparison are the same expression.
  */
-export const sourceHostOf = (sourceUrl: AnyPgColumn) => sql`lower(split_part(split_part(${sourceUrl}, '://', 2), '/', 1))`;
+export const sourceHostOf = (sourceUrl: AnyPgColumn | Placeholder | string) => sql`lower(split_part(split_part(${sourceUrl}, '://', 2), '/', 1))`;
 
 /** The whole conversation of an article: reader comments, pingbacks and webmentions. */
 export const responses = pgTable(

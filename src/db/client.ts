@@ -83,6 +83,22 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
  * Runs raw SQL and returns its rows on either driver (PGlite answers `{ rows }`,
  * postgres.js an array).
  */
+const statements = new WeakMap<Db, Map<string, unknown>>();
+
+/**
+ * A hot statement built once per database handle, with `sql.placeholder`s for its values:
+ * each run skips Drizzle's query builder and, on PostgreSQL, is a named prepared statement
+ * (Drizzle sends every other query unnamed, so the server parses and plans it every time).
+ * `key` names the statement's shape: everything baked into it that is not a placeholder.
+ */
+export function prepared<T>(db: Db, key: string, build: (db: Db) => T): T {
+  let byKey = statements.get(db);
+  if (!byKey) statements.set(db, (byKey = new Map()));
+  let statement = byKey.get(key) as T | undefined;
+  if (statement === undefined) byKey.set(key, (statement = build(db)));
+  return statement;
+}
+
 export async function queryRows<T = Record<string, unknown>>(db: Db, query: SQL): Promise<T[]> {
   const res = (await db.execute(query)) as unknown;
   if (Array.isArray(res)) return res as T[];

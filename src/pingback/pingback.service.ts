@@ -8,7 +8,7 @@ import type { Db } from '../db/client.ts';
 import type { Logger } from '../jobs/kernel.ts';
 import { OutboundError, type Outbound } from '../lib/outbound.ts';
 import type { ResponsesService } from '../comments/responses.service.ts';
-import { approvedSources, findMention } from './mentions.repository.ts';
+import { approvedSources } from './mentions.repository.ts';
 import { checkSource, mentionHtml, sameResource, type SourceFailure } from './source.ts';
 import { resolveTarget } from './targets.ts';
 import { FAULT, XmlRpcFault } from './xmlrpc.codec.ts';
@@ -65,14 +65,14 @@ export class PingbackService {
     }
     sourceUrl.hash = '';
 
-    const resolved = await resolveTarget(db, config, target);
+    const resolved = await resolveTarget(db, config, target, { mentionFrom: sourceUrl.href });
     if (!resolved.ok) {
       throw new XmlRpcFault(resolved.reason === 'not-found' ? FAULT.targetNotFound : FAULT.targetInvalid, resolved.detail);
     }
     const { article } = resolved;
     if (sameResource(sourceUrl, resolved.url)) throw new XmlRpcFault(FAULT.generic, 'The source and the target are the same page.');
     await hooks.admitTarget?.(article.id);
-    if (await findMention(db, article.id, sourceUrl.href)) throw new XmlRpcFault(FAULT.alreadyRegistered, 'The pingback has already been registered.');
+    if (resolved.mentioned) throw new XmlRpcFault(FAULT.alreadyRegistered, 'The pingback has already been registered.');
 
     const started = Date.now();
     const check = await checkSource(outbound, sourceUrl.href, target, {

@@ -5,18 +5,22 @@ import { parsePermalink } from '../articles/permalink.ts';
 import { findArticleRef, findRedirect, type ArticleRef } from '../articles/articles.repository.ts';
 
 export type TargetResult =
-  | { ok: true; article: ArticleRef; url: URL }
+  /** mentioned: `mentionFrom` already has a response on the article (false when not asked) */
+  | { ok: true; article: ArticleRef; url: URL; mentioned: boolean }
   /** not-ours: not a permalink of this site · not-found: no such published article · closed: pings are closed */
   | { ok: false; reason: 'not-ours' | 'not-found' | 'closed'; detail: string };
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
-/** Resolves a frontend permalink (SITE_URL + PERMALINK; query and fragment ignored) to a published article. */
+/**
+ * Resolves a frontend permalink (SITE_URL + PERMALINK; query and fragment ignored) to a published article;
+ * with `mentionFrom`, the same read also tells whether that source page already mentions it.
+ */
 export async function resolveTarget(
   db: Db,
   config: Pick<Config, 'siteUrl' | 'permalink'>,
   target: string,
-  opts: { requireOpen?: boolean } = {},
+  opts: { requireOpen?: boolean; mentionFrom?: string } = {},
 ): Promise<TargetResult> {
   let url: URL;
   try {
@@ -26,13 +30,14 @@ export async function resolveTarget(
   }
   const parts = parsePermalink(config, url.href);
   if (!parts) return { ok: false, reason: 'not-ours', detail: 'The target is not an article permalink of this site.' };
-  let article: ArticleRef | null;
+  const ask = { mentionFrom: opts.mentionFrom };
+  let article: (ArticleRef & { mentioned: boolean }) | null;
   if (parts.slug !== undefined) {
     // a renamed article still answers to the links made under its old slug
-    article = await findArticleRef(db, { slug: parts.slug });
+    article = await findArticleRef(db, { slug: parts.slug }, ask);
     const renamed = article ? null : await findRedirect(db, parts.slug);
-    if (renamed) article = await findArticleRef(db, { slug: renamed });
-  } else article = await findArticleRef(db, { id: parts.id! });
+    if (renamed) article = await findArticleRef(db, { slug: renamed }, ask);
+  } else article = await findArticleRef(db, { id: parts.id! }, ask);
   const notFound = { ok: false, reason: 'not-found', detail: 'The target is not a published article.' } as const;
   if (!article || article.status !== 'published') return notFound;
   if (parts.id !== undefined && parts.id !== article.id) return notFound;
@@ -41,5 +46,6 @@ export async function resolveTarget(
     return notFound;
   }
   if (opts.requireOpen !== false && !article.pingsOpen) return { ok: false, reason: 'closed', detail: 'The target article does not accept pingbacks or webmentions.' };
-  return { ok: true, article, url };
+  const { mentioned, ...ref } = article;
+  return { ok: true, article: ref, url, mentioned };
 }

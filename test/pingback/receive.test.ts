@@ -88,6 +88,25 @@ describe('verifying the source', () => {
     expect(await ping(t, blog.url('/bare'), bare)).toMatch(/registered/);
   });
 
+  it('refuses a repeat (0x30) from what is stored, without fetching the source again', async () => {
+    // mentions of other articles first, so no response id happens to equal this article's id
+    const other = await publish(t, { title: 'Pinged before' });
+    for (const n of [1, 2]) {
+      blog.page(`/before-${n}`, { body: html(`<p><a href="${other.url}">earlier</a></p>`) });
+      expect(await ping(t, blog.url(`/before-${n}`), other.url)).toMatch(/registered/);
+    }
+    const a = await publish(t, { title: 'Pinged twice' });
+    blog.page('/twice', { body: html(`<p>Read <a href="${a.url}">this</a>.</p>`) });
+    expect(await ping(t, blog.url('/twice'), a.url)).toMatch(/registered/);
+    expect(await ping(t, blog.url('/twice'), a.url)).toBe(0x30);
+    expect(await ping(t, blog.url('/twice#again'), `${a.url}#comments`)).toBe(0x30);
+    expect(blog.requestsTo('/twice')).toHaveLength(1);
+    // the same page may still mention another article
+    blog.page('/twice', { body: html(`<p>Read <a href="${a.url}">this</a> and <a href="${other.url}">that</a>.</p>`) });
+    expect(await ping(t, blog.url('/twice'), other.url)).toMatch(/registered/);
+    expect(blog.requestsTo('/twice')).toHaveLength(2);
+  });
+
   it('refuses a ping whose source is the target itself, and sources that are not http(s)', async () => {
     const a = await publish(t, { title: 'Self' });
     expect(await ping(t, a.url, a.url)).toBe(0);

@@ -85,6 +85,8 @@ describe("Python's xmlrpc.client as the sender", () => {
     expect(results[0].ok).toMatch(/^Pingback from .* registered\. Keep the web talking! :-\)$/);
     expect(results[14].ok).toEqual(['pingback.ping', 'pingback.extensions.getPingbacks', 'system.listMethods']);
     expect(results[15].ok).toEqual([blog.url('/links')]);
+    // the repeat (0x30) is known from the database before anything is fetched
+    expect(blog.requestsTo('/links')).toHaveLength(1);
     expect(results[17]).toMatchObject({ status: 200, content_type: 'text/xml; charset=utf-8' });
   });
 
