@@ -1,5 +1,6 @@
+import http from 'node:http';
 import { gzipSync } from 'node:zlib';
-import type { LookupFunction } from 'node:net';
+import type { AddressInfo, LookupFunction } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Outbound, OutboundError, firstHeader } from '../../src/lib/outbound.ts';
 import { html, startFakeBlog, type FakeBlog } from '../helpers/fake-blogs.ts';
@@ -193,5 +194,55 @@ describe('caps and content rules', () => {
     await gone.close();
     const err = await refusal(open().fetch(url));
     expect(err.code).toBe('network');
+  });
+});
+
+describe('kept-alive connections', () => {
+  /** A server that keeps connections alive (5 s, Node's default) and can drop a reused one unanswered. */
+  async function keepAliveServer(dropReused: boolean) {
+    const perSocket = new WeakMap<object, number>();
+    let connections = 0;
+    const server = http.createServer((req, res) => {
+      const n = (perSocket.get(req.socket) ?? 0) + 1;
+      perSocket.set(req.socket, n);
+      // what a server that timed the connection out at that very moment looks like from here
+      if (dropReused && n > 1) return void req.socket.destroy();
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'text/plain' }).end(`answer ${req.url}`));
+    });
+    server.on('connection', () => connections++);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    return {
+      url: (path: string) => `http://127.0.0.1:${port}${path}`,
+      connections: () => connections,
+      close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))),
+    };
+  }
+
+  it('fetches one origin over one connection', async () => {
+    const server = await keepAliveServer(false);
+    try {
+      const outbound = open();
+      for (const n of [1, 2, 3]) expect((await outbound.fetch(server.url(`/${n}`))).body).toBe(`answer /${n}`);
+      expect(server.connections()).toBe(1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('sends a GET again on a new connection when the server had closed the idle one; a POST is not resent', async () => {
+    const server = await keepAliveServer(true);
+    try {
+      const outbound = open();
+      expect((await outbound.fetch(server.url('/first'))).body).toBe('answer /first');
+      expect((await outbound.fetch(server.url('/second'))).body).toBe('answer /second');
+      expect(server.connections()).toBe(2);
+      const err = await refusal(outbound.fetch(server.url('/third'), { method: 'POST', body: 'x', headers: { 'content-type': 'text/plain' } }));
+      expect(err.code).toBe('network');
+      expect(server.connections()).toBe(2);
+    } finally {
+      await server.close();
+    }
   });
 });
