@@ -156,52 +156,49 @@ export class ResponsesService {
     const html = commentToHtml(bodyText);
     // no transaction: under READ COMMITTED it would not make the checks below atomic with
     // the insert either, and it cost two more round trips (BEGIN, COMMIT) per comment
-    const stored = await (async () => {
-      const tx = this.db;
-      let depth = 0;
-      if (parentRaw !== undefined) {
-        const parent = await repo.findResponse(tx, parentRaw);
-        if (!parent || parent.articleId !== article.id || parent.status !== 'approved') {
-          throw new AppError('validation', '/body/parentId is not an approved response of this article', {
-            errors: [{ pointer: '/body/parentId', message: 'is not an approved response of this article' }],
-          });
-        }
-        if (parent.depth + 1 > MAX_DEPTH) {
-          throw new AppError('validation', `/body/parentId replies nest at most ${MAX_DEPTH} levels deep`, {
-            errors: [{ pointer: '/body/parentId', message: `replies nest at most ${MAX_DEPTH} levels deep; reply higher up the thread` }],
-          });
-        }
-        depth = parent.depth + 1;
+    let depth = 0;
+    if (parentRaw !== undefined) {
+      const parent = await repo.findResponse(this.db, parentRaw);
+      if (!parent || parent.articleId !== article.id || parent.status !== 'approved') {
+        throw new AppError('validation', '/body/parentId is not an approved response of this article', {
+          errors: [{ pointer: '/body/parentId', message: 'is not an approved response of this article' }],
+        });
       }
-      const interval = this.deps.config.commentMinIntervalSeconds;
-      if (interval > 0) {
-        const ago = await repo.secondsSinceLastComment(tx, client.ip, interval);
-        if (ago !== null && ago < interval) {
-          const wait = Math.max(1, Math.ceil(interval - ago));
-          throw new AppError('too-many-requests', `You are commenting too quickly; wait ${wait} s.`, { headers: { 'retry-after': String(wait) } });
-        }
+      if (parent.depth + 1 > MAX_DEPTH) {
+        throw new AppError('validation', `/body/parentId replies nest at most ${MAX_DEPTH} levels deep`, {
+          errors: [{ pointer: '/body/parentId', message: `replies nest at most ${MAX_DEPTH} levels deep; reply higher up the thread` }],
+        });
       }
-      if (await repo.isDuplicate(tx, article.id, authorEmail, html)) {
-        throw new AppError('conflict', 'You already posted this comment here.');
+      depth = parent.depth + 1;
+    }
+    const interval = this.deps.config.commentMinIntervalSeconds;
+    if (interval > 0) {
+      const ago = await repo.secondsSinceLastComment(this.db, client.ip, interval);
+      if (ago !== null && ago < interval) {
+        const wait = Math.max(1, Math.ceil(interval - ago));
+        throw new AppError('too-many-requests', `You are commenting too quickly; wait ${wait} s.`, { headers: { 'retry-after': String(wait) } });
       }
-      return repo.insertResponse(tx, {
-        articleId: article.id,
-        type: 'comment',
-        status: statusFor(this.deps.config.commentModeration, {
-          authorEmail,
-          linkCount: countLinks(html),
-          honeypot: Boolean(input.website && input.website.trim()),
-        }),
-        parentId: parentRaw ?? null,
-        depth,
-        authorName,
+    }
+    if (await repo.isDuplicate(this.db, article.id, authorEmail, html)) {
+      throw new AppError('conflict', 'You already posted this comment here.');
+    }
+    const stored = await repo.insertResponse(this.db, {
+      articleId: article.id,
+      type: 'comment',
+      status: statusFor(this.deps.config.commentModeration, {
         authorEmail,
-        authorUrl,
-        html,
-        ip: client.ip,
-        userAgent: client.userAgent?.slice(0, 500) ?? null,
-      });
-    })();
+        linkCount: countLinks(html),
+        honeypot: Boolean(input.website && input.website.trim()),
+      }),
+      parentId: parentRaw ?? null,
+      depth,
+      authorName,
+      authorEmail,
+      authorUrl,
+      html,
+      ip: client.ip,
+      userAgent: client.userAgent?.slice(0, 500) ?? null,
+    });
     if (stored.status === 'approved') this.deps.onChange?.();
     // a bot that filled the honeypot is told what a held comment is told
     const shownStatus: ResponseStatus = stored.status === 'spam' ? 'pending' : stored.status;

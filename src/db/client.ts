@@ -79,10 +79,6 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   };
 }
 
-/**
- * Runs raw SQL and returns its rows on either driver (PGlite answers `{ rows }`,
- * postgres.js an array).
- */
 const statements = new WeakMap<Db, Map<string, unknown>>();
 
 /**
@@ -99,6 +95,10 @@ export function prepared<T>(db: Db, key: string, build: (db: Db) => T): T {
   return statement;
 }
 
+/**
+ * Runs raw SQL and returns its rows on either driver (PGlite answers `{ rows }`,
+ * postgres.js an array).
+ */
 export async function queryRows<T = Record<string, unknown>>(db: Db, query: SQL): Promise<T[]> {
   const res = (await db.execute(query)) as unknown;
   if (Array.isArray(res)) return res as T[];
