@@ -254,8 +254,8 @@ export class Outbound {
       return await this.sendOnce(url, method, headers, body, signal);
     } catch (e) {
       // a reused connection the server closed meanwhile: GET and HEAD are safe to send again, on a new one
-      if (!(e instanceof StaleSocketError) || signal.aborted) throw e instanceof StaleSocketError ? e.cause : e;
-      if (method !== 'GET' && method !== 'HEAD') throw e.cause;
+      if (!(e instanceof StaleSocketError)) throw e;
+      if (signal.aborted || (method !== 'GET' && method !== 'HEAD')) throw e.cause;
       return this.sendOnce(url, method, headers, body, signal);
     }
   }
