@@ -18,6 +18,8 @@ export interface ModerationInput {
   /** mentions: the source page (or the placeholder of a prepared statement); "first-time" looks for an approved mention from the same host */
   sourceUrl?: string | Placeholder | null;
   linkCount: number;
+  /** social replies and mentions: the author's profile; "first-time" looks for an approved response by the same profile */
+  socialAuthorUrl?: string | null;
   /** the honeypot was filled: a bot */
   honeypot?: boolean;
 }
@@ -40,6 +42,9 @@ function knownAuthor(input: ModerationInput): SQL | null {
   const approved = sql`${responses.status} = ${status('approved')}`;
   if (input.authorEmail) {
     return sql`select 1 from ${responses} where ${approved} and ${responses.authorEmail} = ${input.authorEmail.toLowerCase()}`;
+  }
+  if (input.socialAuthorUrl) {
+    return sql`select 1 from ${responses} where ${approved} and ${responses.type} = 'social' and ${responses.authorUrl} = ${input.socialAuthorUrl}`;
   }
   if (input.sourceUrl) {
     return sql`select 1 from ${responses} where ${approved} and ${responses.sourceUrl} IS NOT NULL and ${sourceHostOf(responses.sourceUrl)} = ${sourceHostOf(input.sourceUrl)}`;

@@ -1,10 +1,10 @@
 // SQL for the conversation of articles.
-import { and, count, desc, eq, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, isNull, notInArray, sql, type SQL } from 'drizzle-orm';
 import { prepared, type Db } from '../db/client.ts';
 import type { ModerationPolicy } from '../config.ts';
 import { statusFor } from './moderation.ts';
 import { articles } from '../articles/articles.table.ts';
-import { responses, type ResponseStatus, type ResponseType } from './responses.table.ts';
+import { responses, type ResponseStatus, type ResponseType, type SocialKind, type SocialNetwork } from './responses.table.ts';
 
 export type ResponseRow = typeof responses.$inferSelect;
 export type ResponseInsert = typeof responses.$inferInsert;
@@ -65,8 +65,13 @@ export async function findResponse(db: Db, id: number): Promise<ResponseRow | nu
 }
 
 /** Approved responses of an article, oldest first (the order a thread is read in). */
-export async function listApproved(db: Db, articleId: number, opts: { type?: ResponseType; limit: number; offset: number }) {
-  const where = and(eq(responses.articleId, articleId), eq(responses.status, 'approved'), opts.type ? eq(responses.type, opts.type) : undefined);
+export async function listApproved(db: Db, articleId: number, opts: { type?: ResponseType; kind?: SocialKind; limit: number; offset: number }) {
+  const where = and(
+    eq(responses.articleId, articleId),
+    eq(responses.status, 'approved'),
+    opts.type ? eq(responses.type, opts.type) : undefined,
+    opts.kind ? eq(responses.kind, opts.kind) : undefined,
+  );
   const [rows, [{ n }]] = await Promise.all([
     db.select().from(responses).where(where).orderBy(responses.createdAt, responses.id).limit(opts.limit).offset(opts.offset),
     db.select({ n: count() }).from(responses).where(where),
@@ -139,4 +144,59 @@ export async function findForAdmin(db: Db, id: number) {
     .where(eq(responses.id, id))
     .limit(1);
   return row ?? null;
+}
+
+/**
+ * A social response, one per original (article, socialKey). A repeat refreshes what the
+ * original says now and keeps its status; a webmention's earlier plain mention from the
+ * same source page is turned into this response rather than duplicated.
+ */
+export async function upsertSocial(db: Db, values: NewResponse & { socialKey: string }): Promise<ResponseRow> {
+  const refresh = {
+    type: values.type,
+    network: values.network,
+    kind: values.kind,
+    socialKey: values.socialKey,
+    authorName: values.authorName,
+    authorUrl: values.authorUrl,
+    authorPhoto: values.authorPhoto,
+    originalUrl: values.originalUrl,
+    html: values.html,
+    updatedAt: sql`now()`,
+  };
+  if (values.sourceUrl) {
+    const [bySource] = await db
+      .update(responses)
+      .set({ ...refresh, targetUrl: values.targetUrl })
+      .where(and(eq(responses.articleId, values.articleId), eq(responses.sourceUrl, values.sourceUrl)))
+      .returning();
+    if (bySource) return bySource;
+  }
+  const [row] = await db
+    .insert(responses)
+    .values(values)
+    .onConflictDoUpdate({
+      target: [responses.articleId, responses.socialKey],
+      targetWhere: sql`${responses.socialKey} IS NOT NULL`,
+      set: { ...refresh, sourceUrl: sql`coalesce(excluded.source_url, ${responses.sourceUrl})`, targetUrl: sql`coalesce(excluded.target_url, ${responses.targetUrl})` },
+    })
+    .returning();
+  return row;
+}
+
+/** Social responses of one network on an article whose keys are not in `seen`: withdrawn likes, deleted replies. */
+export async function deleteSocialExcept(db: Db, articleId: number, network: SocialNetwork, kinds: SocialKind[], seen: string[]): Promise<ResponseRow[]> {
+  return db
+    .delete(responses)
+    .where(
+      and(
+        eq(responses.articleId, articleId),
+        eq(responses.type, 'social'),
+        eq(responses.network, network),
+        inArray(responses.kind, kinds),
+        isNull(responses.sourceUrl),
+        seen.length ? notInArray(responses.socialKey, seen) : undefined,
+      ),
+    )
+    .returning();
 }

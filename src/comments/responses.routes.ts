@@ -4,8 +4,11 @@ import type { Config } from '../config.ts';
 import { Nullable, problems } from '../http/schemas.ts';
 import { linkHeader } from '../lib/pagination.ts';
 import type { ResponsesService } from './responses.service.ts';
+import { RESPONSE_TYPES, SOCIAL_KINDS, SOCIAL_NETWORKS } from './responses.table.ts';
 
-const TypeSchema = Type.Union([Type.Literal('comment'), Type.Literal('pingback'), Type.Literal('webmention')]);
+const TypeSchema = Type.Union(RESPONSE_TYPES.map((t) => Type.Literal(t)));
+const KindSchema = Type.Union(SOCIAL_KINDS.map((k) => Type.Literal(k)), { description: 'Social responses: what the reaction is' });
+const NetworkSchema = Type.Union(SOCIAL_NETWORKS.map((n) => Type.Literal(n)), { description: 'Social responses: where it happened (`web`: a webmention with microformats)' });
 const StatusSchema = Type.Union([Type.Literal('pending'), Type.Literal('approved'), Type.Literal('spam'), Type.Literal('trash')]);
 
 const responseFields = {
@@ -17,6 +20,19 @@ const responseFields = {
   createdAt: Type.String({ format: 'date-time' }),
   parentId: Nullable(Type.Integer({ description: 'The response this one replies to (threads)' })),
   avatarUrl: Nullable(Type.String({ description: 'Gravatar (SHA-256 of the email) for comments; the email itself is never public' })),
+  network: Nullable(NetworkSchema),
+  kind: Nullable(KindSchema),
+  author: Nullable(
+    Type.Object(
+      {
+        name: Type.String({ description: 'Plain text: escape it' }),
+        url: Nullable(Type.String({ description: 'The author’s profile' })),
+        photo: Nullable(Type.String({ description: 'The author’s picture on its own host: proxy it or cap its size before showing it' })),
+      },
+      { description: 'Social responses: who reacted' },
+    ),
+  ),
+  url: Nullable(Type.String({ description: 'Social responses: the original post' })),
 };
 
 export const ResponseSchema = Type.Object(responseFields, { $id: 'Response', title: 'Response' });
@@ -56,6 +72,7 @@ const CommentBody = Type.Object(
 const ListQuery = Type.Object(
   {
     type: Type.Optional(TypeSchema),
+    kind: Type.Optional(KindSchema),
     page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50, description: '1–100 (default 50); above 100 answers 400' })),
   },
@@ -70,7 +87,7 @@ export const responsePublicRoutes: FastifyPluginAsyncTypebox<{ responses: Respon
       schema: {
         tags: ['responses'],
         summary: 'The approved conversation of an article',
-        description: 'Comments, pingbacks and webmentions, oldest first. Thread comments with `parentId`. Paginated like articles (`Link`, `X-Total-Count`).',
+        description: 'Comments, pingbacks, webmentions and social reactions (`type=social`, `kind=like|repost|reply|bookmark|mention`), oldest first. Thread comments with `parentId`. Paginated like articles (`Link`, `X-Total-Count`).',
         params: Type.Object({ slug: Type.String({ maxLength: 200 }) }),
         querystring: ListQuery,
         response: { 200: Type.Object({ data: Type.Array(Type.Ref('Response')), meta: Type.Ref('PaginationMeta') }), ...problems(400, 404) },

@@ -10,7 +10,7 @@ import type { ArticlesService } from '../articles/articles.service.ts';
 import { cleanText, commentToHtml, countLinks } from './comment-html.ts';
 import { statusFor } from './moderation.ts';
 import * as repo from './responses.repository.ts';
-import { responses, type ResponseStatus, type ResponseType } from './responses.table.ts';
+import { responses, type ResponseStatus, type ResponseType, type SocialKind, type SocialNetwork } from './responses.table.ts';
 
 /** Replies nest at most this deep; deeper replies attach to the deepest allowed level's thread. */
 export const MAX_DEPTH = 5;
@@ -24,6 +24,27 @@ export interface PublicResponse {
   createdAt: string;
   parentId: number | null;
   avatarUrl: string | null;
+  network: SocialNetwork | null;
+  kind: SocialKind | null;
+  author: { name: string; url: string | null; photo: string | null } | null;
+  url: string | null;
+}
+
+/** A reaction from a social network or a microformats page, as the poller or a webmention found it. */
+export interface SocialInput {
+  articleId: number;
+  network: SocialNetwork;
+  kind: SocialKind;
+  author: { name: string; url: string | null; photo: string | null };
+  /** plain text (replies and mentions) */
+  text: string;
+  published: Date | null;
+  /** the original post */
+  originalUrl: string | null;
+  /** a webmention's source page and our URL it names */
+  sourceUrl?: string | null;
+  targetUrl?: string | null;
+  parentId?: number | null;
 }
 
 export interface AdminResponse extends PublicResponse {
@@ -90,7 +111,19 @@ function toPublic(r: repo.ResponseRow): PublicResponse {
     createdAt: r.createdAt.toISOString(),
     parentId: r.parentId,
     avatarUrl: r.type === 'comment' ? avatarFor(r.authorEmail) : null,
+    network: r.network,
+    // a plain webmention is a mention too (§13)
+    kind: r.kind ?? (r.type === 'webmention' ? 'mention' : null),
+    author: r.type === 'social' ? { name: r.authorName, url: r.authorUrl, photo: r.authorPhoto } : null,
+    url: r.originalUrl,
   };
+}
+
+/** One response per original: a reply or mention by its post, a like or repost by who made it. */
+export function socialKeyOf(s: Pick<SocialInput, 'kind' | 'author' | 'originalUrl' | 'sourceUrl'>): string | null {
+  const post = s.originalUrl ?? s.sourceUrl ?? null;
+  if (s.kind === 'like' || s.kind === 'repost') return s.author.url ? `${s.kind} ${s.author.url}` : post && `${s.kind} ${post}`;
+  return post;
 }
 
 function toAdmin({ response: r, articleSlug, articleTitle }: { response: repo.ResponseRow; articleSlug: string; articleTitle: string }): AdminResponse {
@@ -122,11 +155,11 @@ export class ResponsesService {
     return article;
   }
 
-  async listPublic(slug: string, q: { type?: ResponseType; page?: number; limit?: number }): Promise<{ data: PublicResponse[]; meta: { pagination: PageMeta } }> {
+  async listPublic(slug: string, q: { type?: ResponseType; kind?: SocialKind; page?: number; limit?: number }): Promise<{ data: PublicResponse[]; meta: { pagination: PageMeta } }> {
     const article = await this.publicArticle(slug);
     const limit = q.limit ?? 50;
     const page = q.page ?? 1;
-    const { rows, total } = await repo.listApproved(this.db, article.id, { type: q.type, limit, offset: (page - 1) * limit });
+    const { rows, total } = await repo.listApproved(this.db, article.id, { type: q.type, kind: q.kind, limit, offset: (page - 1) * limit });
     return { data: rows.map(toPublic), meta: { pagination: pageMeta({ page, limit, total, nextCursor: null, hasMore: page * limit < total }) } };
   }
 
@@ -243,6 +276,38 @@ export class ResponsesService {
       userAgent: m.userAgent ?? null,
     });
     if (row?.status === 'approved') this.deps.onChange?.();
+    return row;
+  }
+
+  /**
+   * Stores or refreshes a social response (§13). Likes, reposts and bookmarks are approved
+   * at once; replies and mentions follow COMMENT_MODERATION, trusting an author whose profile
+   * was approved before. A webmention's earlier plain mention from the same source becomes
+   * this social response. Null when the reaction has nothing to key it by.
+   */
+  async storeSocial(tx: Db, s: SocialInput): Promise<repo.ResponseRow | null> {
+    const socialKey = socialKeyOf(s);
+    if (!socialKey) return null;
+    const talks = s.kind === 'reply' || s.kind === 'mention';
+    const values = {
+      articleId: s.articleId,
+      type: 'social' as const,
+      network: s.network,
+      kind: s.kind,
+      socialKey,
+      authorName: s.author.name,
+      authorUrl: s.author.url,
+      authorPhoto: s.author.photo,
+      originalUrl: s.originalUrl,
+      html: talks && s.text ? commentToHtml(s.text) : '',
+      sourceUrl: s.sourceUrl ?? null,
+      targetUrl: s.targetUrl ?? null,
+      parentId: s.parentId ?? null,
+      ...(s.published ? { createdAt: s.published } : {}),
+    };
+    const status = talks ? statusFor(this.deps.config.commentModeration, { socialAuthorUrl: s.author.url, linkCount: 0 }) : statusFor('open', { linkCount: 0 });
+    const row = await repo.upsertSocial(tx, { ...values, status });
+    if (row.status === 'approved') this.deps.onChange?.();
     return row;
   }
 

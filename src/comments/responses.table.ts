@@ -2,10 +2,16 @@ import { sql, type Placeholder } from 'drizzle-orm';
 import { type AnyPgColumn, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { articles } from '../articles/articles.table.ts';
 
-export const RESPONSE_TYPES = ['comment', 'pingback', 'webmention'] as const;
+export const RESPONSE_TYPES = ['comment', 'pingback', 'webmention', 'social'] as const;
 export type ResponseType = (typeof RESPONSE_TYPES)[number];
 export const RESPONSE_STATUSES = ['pending', 'approved', 'spam', 'trash'] as const;
 export type ResponseStatus = (typeof RESPONSE_STATUSES)[number];
+/** what a social response is (§13): the microformats2 response properties, else a mention */
+export const SOCIAL_KINDS = ['reply', 'like', 'repost', 'bookmark', 'mention'] as const;
+export type SocialKind = (typeof SOCIAL_KINDS)[number];
+/** where it happened; `web` for a webmention whose source has microformats */
+export const SOCIAL_NETWORKS = ['mastodon', 'bluesky', 'x', 'web'] as const;
+export type SocialNetwork = (typeof SOCIAL_NETWORKS)[number];
 
 /**
  * The host of a mention's source page ("example.com:8080"), lower-cased: what the
@@ -37,6 +43,20 @@ export const responses = pgTable(
     sourceUrl: text('source_url'),
     /** pingbacks and webmentions: our URL it links to */
     targetUrl: text('target_url'),
+    /** social responses: where it happened (mastodon, bluesky, x; web for a webmention with microformats) */
+    network: text('network').$type<SocialNetwork>(),
+    /** social responses: reply, like, repost, bookmark, mention */
+    kind: text('kind').$type<SocialKind>(),
+    /** social responses: the author's picture (an h-card photo, a network avatar) */
+    authorPhoto: text('author_photo'),
+    /** social responses: the original post's public address */
+    originalUrl: text('original_url'),
+    /**
+     * social responses: one per original. A reply or mention is keyed by its post's URL, a
+     * like or repost by kind and the author's profile URL, so a like seen by polling and again
+     * through a Bridgy webmention is one response.
+     */
+    socialKey: text('social_key'),
     /** never public */
     ip: text('ip'),
     userAgent: text('user_agent'),
@@ -56,5 +76,7 @@ export const responses = pgTable(
       .where(sql`${t.status} = 'approved' AND ${t.sourceUrl} IS NOT NULL`),
     /** one mention per source page per article, whichever protocol brought it */
     uniqueIndex('responses_source_idx').on(t.articleId, t.sourceUrl).where(sql`${t.sourceUrl} IS NOT NULL`),
+    /** one social response per original (see socialKey) */
+    uniqueIndex('responses_social_key_idx').on(t.articleId, t.socialKey).where(sql`${t.socialKey} IS NOT NULL`),
   ],
 );

@@ -7,10 +7,9 @@
 // http(s), and nothing is kept as HTML (the text is re-rendered as a comment's is).
 import { mf2 } from 'microformats-parser';
 import { htmlToText } from '../lib/html.ts';
+import type { SocialKind, SocialNetwork } from '../comments/responses.table.ts';
 import { clean } from './source.ts';
 
-export const SOCIAL_KINDS = ['reply', 'like', 'repost', 'bookmark', 'mention'] as const;
-export type SocialKind = (typeof SOCIAL_KINDS)[number];
 
 export interface SocialAuthor {
   name: string;
@@ -157,8 +156,6 @@ export function readEntry(html: string, pageUrl: string, targetUrl: string): Soc
   };
 }
 
-export const SOCIAL_NETWORKS = ['mastodon', 'bluesky', 'x', 'web'] as const;
-export type SocialNetwork = (typeof SOCIAL_NETWORKS)[number];
 
 /**
  * Which network a webmention's reaction happened on. Bridgy's source pages say it in their

@@ -2,6 +2,7 @@
 // through the outbound guard, find a link to the target in it, and take from it what a
 // reader sees of the mention (the page title as author, the words around the link).
 import { OutboundError, type Outbound } from '../lib/outbound.ts';
+import { readEntry, type SocialEntry } from './microformats.ts';
 import { documentBase, parseHtml, resolveUrl, type AnyNode, type CheerioAPI, type Element } from '../lib/html-links.ts';
 
 export type SourceFailure =
@@ -19,7 +20,7 @@ export type SourceFailure =
   | 'no-link';
 
 export type SourceCheck =
-  | { ok: true; title: string; excerpt: string; finalUrl: string }
+  | { ok: true; title: string; excerpt: string; finalUrl: string; entry?: SocialEntry | null }
   | { ok: false; reason: SourceFailure; detail: string };
 
 export interface CheckOptions {
@@ -29,6 +30,8 @@ export interface CheckOptions {
   headers?: Record<string, string>;
   /** what counts as a mention: `links` = `<a>`/`<area>` (pingback); `media` adds img/video/audio/source (Webmention) */
   match: 'links' | 'media';
+  /** Webmention: also read the page's microformats2 h-entry (§13) */
+  microformats?: boolean;
   signal?: AbortSignal;
 }
 
@@ -62,8 +65,9 @@ export async function checkSource(outbound: Outbound, source: string, target: st
       : findInText(res.body, target);
   if (!found) return { ok: false, reason: 'no-link', detail: 'the source does not link to the target' };
   const host = new URL(res.url).host;
+  const entry = opts.microformats && res.contentType !== 'text/plain' ? readEntry(res.body, res.url, targetUrl.href) : undefined;
   // a page without a title is named after its host, so the mention still has an author
-  return { ok: true, title: clean(found.title, TITLE_MAX) || host, excerpt: found.excerpt, finalUrl: res.url };
+  return { ok: true, title: clean(found.title, TITLE_MAX) || host, excerpt: found.excerpt, finalUrl: res.url, entry };
 }
 
 /** Same resource: equal URLs once the fragment is dropped. */

@@ -12,6 +12,7 @@ import { OutboundError, type Outbound } from '../lib/outbound.ts';
 import type { ResponsesService } from '../comments/responses.service.ts';
 import { findMention } from '../pingback/mentions.repository.ts';
 import { checkSource, mentionHtml, sameResource } from '../pingback/source.ts';
+import { networkOf } from '../pingback/microformats.ts';
 import { resolveTarget } from '../pingback/targets.ts';
 import { findRequest, insertRequest, noteRequest, settleRequest, type WebmentionRequest } from './webmention.repository.ts';
 import type { WebmentionStatus } from './webmention.table.ts';
@@ -131,9 +132,30 @@ export class WebmentionService {
       maxRedirects: WEBMENTION_MAX_REDIRECTS,
       userAgent: `${this.deps.userAgent}; Webmention verification`,
       match: 'media',
+      microformats: true,
       signal: opts.signal,
     });
     const articleId = resolved.article.id;
+    if (check.ok && check.entry) {
+      // an h-entry: a reply, like, repost… (Bridgy, IndieWeb sites): a social response
+      const { entry } = check;
+      const author = entry.author ?? { name: check.title, url: null, photo: null };
+      const social = await this.deps.responses.storeSocial(db, {
+        articleId,
+        network: networkOf(request.source, entry.url),
+        kind: entry.kind,
+        author,
+        text: entry.text || (entry.kind === 'mention' ? check.excerpt : ''),
+        published: entry.published,
+        originalUrl: entry.url,
+        sourceUrl: request.source,
+        targetUrl: resolved.url.href,
+      });
+      if (social) {
+        log.info({ requestId, responseId: social.id, kind: entry.kind }, 'webmention accepted');
+        return settleRequest(db, request.id, 'accepted', `The ${entry.kind} was recorded.`, social.id);
+      }
+    }
     if (check.ok) {
       const existed = await findMention(db, articleId, request.source);
       // a repeat refreshes the mention (author, excerpt); a new one goes through moderation
