@@ -1,9 +1,9 @@
 // Sending one ping to a discovered endpoint, through the outbound guard (a page we link
 // to chooses the endpoint, so the endpoint is as untrusted as any URL).
-import { OutboundError, type Outbound } from '../lib/outbound.ts';
-import type { Endpoint } from './discovery.ts';
-import { clean } from './source.ts';
-import { FAULT, methodCallXml, parseMethodResponse, XmlRpcFault } from './xmlrpc.codec.ts';
+import { OutboundError, type Outbound } from '../../lib/outbound.ts';
+import type { Endpoint } from '../verify/discovery.ts';
+import { clean } from '../verify/source.ts';
+import { FAULT, methodCallXml, parseMethodResponse, XmlRpcFault } from '../pingback/xmlrpc.codec.ts';
 
 export const SEND_TIMEOUT_MS = 10_000;
 

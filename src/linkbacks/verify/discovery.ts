@@ -8,9 +8,9 @@
 //   the HTML instead, like WordPress accepts any attribute order and quoting, but unlike
 //   it we do not find links inside comments or escaped markup.
 import LinkHeader from 'http-link-header';
-import type { Config } from '../config.ts';
-import { firstHeader, type Outbound, type OutboundResponse } from '../lib/outbound.ts';
-import { documentBase, firstRelLink, parseHtml, relHas, resolveUrl } from '../lib/html-links.ts';
+import type { Config } from '../../config.ts';
+import { firstHeader, type Outbound, type OutboundResponse } from '../../lib/outbound.ts';
+import { documentBase, firstRelLink, parseHtml, relHas, resolveUrl } from '../../lib/html-links.ts';
 
 /** Where other blogs send pingbacks: `${API_URL}/xmlrpc` (absolute, as the spec requires). */
 export const pingbackUrl = (config: Pick<Config, 'apiUrl'>) => `${config.apiUrl}/xmlrpc`;

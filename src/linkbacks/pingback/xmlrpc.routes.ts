@@ -5,7 +5,7 @@
 // faults too, because XML-RPC clients (WordPress's IXR, Python's xmlrpc.client) only read
 // faults from a 200 and report anything else as a transport failure.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { LinkbackLimits } from './limits.ts';
+import type { LinkbackLimits } from '../verify/limits.ts';
 import type { PingbackService } from './pingback.service.ts';
 import { FAULT, faultXml, parseMethodCall, responseXml, stringParams, XmlRpcFault } from './xmlrpc.codec.ts';
 

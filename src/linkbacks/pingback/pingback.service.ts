@@ -3,14 +3,14 @@
 // the answer: so the source is fetched under a strict deadline (WordPress gives up after
 // 3 s) and a byte cap, and every way it can fail to arrive is the same fault 0x10 with the
 // same words, so the endpoint tells nobody which hosts and ports answer.
-import type { Config } from '../config.ts';
-import type { Db } from '../db/client.ts';
-import type { Logger } from '../jobs/kernel.ts';
-import { OutboundError, type Outbound } from '../lib/outbound.ts';
-import type { ResponsesService } from '../comments/responses.service.ts';
-import { approvedSources } from './mentions.repository.ts';
-import { checkSource, mentionHtml, sameResource, type SourceFailure } from './source.ts';
-import { resolveTarget } from './targets.ts';
+import type { Config } from '../../config.ts';
+import type { Db } from '../../db/client.ts';
+import type { Logger } from '../../jobs/kernel.ts';
+import { OutboundError, type Outbound } from '../../lib/outbound.ts';
+import type { ResponsesService } from '../../comments/responses.service.ts';
+import { approvedSources } from '../verify/mentions.repository.ts';
+import { checkSource, mentionHtml, sameResource, type SourceFailure } from '../verify/source.ts';
+import { resolveTarget } from '../verify/targets.ts';
 import { FAULT, XmlRpcFault } from './xmlrpc.codec.ts';
 
 /** The whole verification (redirects, body) must end within this, well inside WordPress's 3 s. */

@@ -7,7 +7,7 @@
 // The two protocols answer differently (a fault for XML-RPC, 429 for Webmention), so the
 // routes ask for a verdict instead of letting the plugin reply.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { RateLimit } from '../config.ts';
+import type { RateLimit } from '../../config.ts';
 
 export interface Verdict {
   allowed: boolean;

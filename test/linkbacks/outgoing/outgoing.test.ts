@@ -3,9 +3,9 @@
 // independent peers: Python's http.server + xmlrpc.server, and node fixtures.
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { html, startFakeBlog, startPythonBlog, type FakeBlog, type PythonBlog } from '../helpers/fake-blogs.ts';
-import { NO_LIMIT, publish } from './support.ts';
+import { createTestApp, type TestApp } from '../../helpers/app.ts';
+import { html, startFakeBlog, startPythonBlog, type FakeBlog, type PythonBlog } from '../../helpers/fake-blogs.ts';
+import { NO_LIMIT, publish } from '../support.ts';
 
 let t: TestApp;
 let py: PythonBlog;

@@ -2,11 +2,11 @@
 // job, updates and deletes, limits.
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { responses } from '../../src/comments/responses.table.ts';
-import { WEBMENTION_MAX_ATTEMPTS } from '../../src/webmention/webmention.service.ts';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { html, startFakeBlog, type FakeBlog } from '../helpers/fake-blogs.ts';
-import { NO_LIMIT, publish } from '../pingback/support.ts';
+import { responses } from '../../../src/comments/responses.table.ts';
+import { WEBMENTION_MAX_ATTEMPTS } from '../../../src/linkbacks/webmention/webmention.service.ts';
+import { createTestApp, type TestApp } from '../../helpers/app.ts';
+import { html, startFakeBlog, type FakeBlog } from '../../helpers/fake-blogs.ts';
+import { NO_LIMIT, publish } from '../support.ts';
 
 let t: TestApp;
 let blog: FakeBlog;

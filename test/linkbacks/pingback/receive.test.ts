@@ -1,11 +1,11 @@
 // Receiving a pingback: verification of the source, what is stored, moderation, limits.
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { responses } from '../../src/comments/responses.table.ts';
-import { parseMethodResponse, XmlRpcFault } from '../../src/pingback/xmlrpc.codec.ts';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { html, startFakeBlog, type FakeBlog } from '../helpers/fake-blogs.ts';
-import { NO_LIMIT, pingCall, postXml, publish } from './support.ts';
+import { responses } from '../../../src/comments/responses.table.ts';
+import { parseMethodResponse, XmlRpcFault } from '../../../src/linkbacks/pingback/xmlrpc.codec.ts';
+import { createTestApp, type TestApp } from '../../helpers/app.ts';
+import { html, startFakeBlog, type FakeBlog } from '../../helpers/fake-blogs.ts';
+import { NO_LIMIT, pingCall, postXml, publish } from '../support.ts';
 
 let t: TestApp;
 let blog: FakeBlog;

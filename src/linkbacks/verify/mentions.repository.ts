@@ -2,8 +2,8 @@
 // one per (article, source page) whichever protocol brought them. Storing and removing
 // them (with the moderation policy) is the conversation's job: ResponsesService.storeMention.
 import { and, eq, inArray } from 'drizzle-orm';
-import type { Db } from '../db/client.ts';
-import { responses } from '../comments/responses.table.ts';
+import type { Db } from '../../db/client.ts';
+import { responses } from '../../comments/responses.table.ts';
 
 /** The mention from this source on this article, if any (checked before fetching anything). */
 export async function findMention(db: Db, articleId: number, sourceUrl: string): Promise<{ id: number } | null> {

@@ -1,6 +1,6 @@
 import { index, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
-import { articles } from '../articles/articles.table.ts';
-import { responses } from '../comments/responses.table.ts';
+import { articles } from '../../articles/articles.table.ts';
+import { responses } from '../../comments/responses.table.ts';
 
 export const WEBMENTION_STATUSES = ['queued', 'accepted', 'rejected', 'removed'] as const;
 /**

@@ -1,8 +1,8 @@
 // The verification core shared by pingback and Webmention: fetch the source page
 // through the outbound guard, find a link to the target in it, and take from it what a
 // reader sees of the mention (the page title as author, the words around the link).
-import { OutboundError, type Outbound } from '../lib/outbound.ts';
-import { documentBase, parseHtml, resolveUrl, type AnyNode, type CheerioAPI, type Element } from '../lib/html-links.ts';
+import { OutboundError, type Outbound } from '../../lib/outbound.ts';
+import { documentBase, parseHtml, resolveUrl, type AnyNode, type CheerioAPI, type Element } from '../../lib/html-links.ts';
 
 export type SourceFailure =
   /** no answer: DNS, refused, timeout, forbidden address… (one reason, deliberately: no port-scan oracle) */

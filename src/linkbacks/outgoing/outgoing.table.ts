@@ -1,5 +1,5 @@
 import { index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
-import { articles } from '../articles/articles.table.ts';
+import { articles } from '../../articles/articles.table.ts';
 
 export const OUTGOING_PING_STATUSES = ['queued', 'sent', 'failed', 'unsupported'] as const;
 /**

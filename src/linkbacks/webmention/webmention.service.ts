@@ -4,15 +4,15 @@
 // source and target re-verifies: the mention is refreshed, or removed when the source is
 // gone (410) or no longer links.
 import { randomBytes } from 'node:crypto';
-import type { Config } from '../config.ts';
-import type { Db } from '../db/client.ts';
-import { enqueue, type Logger } from '../jobs/kernel.ts';
-import { AppError } from '../http/errors.ts';
-import { OutboundError, type Outbound } from '../lib/outbound.ts';
-import type { ResponsesService } from '../comments/responses.service.ts';
-import { findMention } from '../pingback/mentions.repository.ts';
-import { checkSource, mentionHtml, sameResource } from '../pingback/source.ts';
-import { resolveTarget } from '../pingback/targets.ts';
+import type { Config } from '../../config.ts';
+import type { Db } from '../../db/client.ts';
+import { enqueue, type Logger } from '../../jobs/kernel.ts';
+import { AppError } from '../../http/errors.ts';
+import { OutboundError, type Outbound } from '../../lib/outbound.ts';
+import type { ResponsesService } from '../../comments/responses.service.ts';
+import { findMention } from '../verify/mentions.repository.ts';
+import { checkSource, mentionHtml, sameResource } from '../verify/source.ts';
+import { resolveTarget } from '../verify/targets.ts';
 import { findRequest, insertRequest, noteRequest, settleRequest, type WebmentionRequest } from './webmention.repository.ts';
 import type { WebmentionStatus } from './webmention.table.ts';
 

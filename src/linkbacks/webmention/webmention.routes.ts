@@ -2,9 +2,9 @@
 import formbody from '@fastify/formbody';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { AppError, notFound } from '../http/errors.ts';
-import { problems } from '../http/schemas.ts';
-import type { LinkbackLimits } from '../pingback/limits.ts';
+import { AppError, notFound } from '../../http/errors.ts';
+import { problems } from '../../http/schemas.ts';
+import type { LinkbackLimits } from '../verify/limits.ts';
 import type { WebmentionService, WebmentionView } from './webmention.service.ts';
 
 /** source + target are two URLs; this leaves room for long ones and little else */

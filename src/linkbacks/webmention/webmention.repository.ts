@@ -1,6 +1,6 @@
 // SQL for Webmention requests (the status resources).
 import { eq } from 'drizzle-orm';
-import type { Db } from '../db/client.ts';
+import type { Db } from '../../db/client.ts';
 import { webmentionRequests, type WebmentionStatus } from './webmention.table.ts';
 
 export type WebmentionRequest = typeof webmentionRequests.$inferSelect;

@@ -1,6 +1,6 @@
 // SQL for the outgoing ping outbox.
 import { and, count, desc, eq, type SQL } from 'drizzle-orm';
-import type { Db } from '../db/client.ts';
+import type { Db } from '../../db/client.ts';
 import { outgoingPings, type OutgoingPingStatus, type PingReason } from './outgoing.table.ts';
 
 export type OutgoingPing = typeof outgoingPings.$inferSelect;

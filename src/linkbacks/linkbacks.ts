@@ -10,12 +10,12 @@ import type { PublishingEvents } from '../articles/publishing.ts';
 import type { ResponsesService } from '../comments/responses.service.ts';
 import type { JobRunner, Logger } from '../jobs/kernel.ts';
 import { Outbound } from '../lib/outbound.ts';
-import { WebmentionService, WEBMENTION_VERIFY_JOB } from '../webmention/webmention.service.ts';
-import { webmentionRoutes } from '../webmention/webmention.routes.ts';
-import { linkbackLimits } from './limits.ts';
-import { OutgoingPings, PING_SEND_JOB } from './outgoing.service.ts';
-import { PingbackService } from './pingback.service.ts';
-import { xmlrpcRoutes } from './xmlrpc.routes.ts';
+import { WebmentionService, WEBMENTION_VERIFY_JOB } from './webmention/webmention.service.ts';
+import { webmentionRoutes } from './webmention/webmention.routes.ts';
+import { linkbackLimits } from './verify/limits.ts';
+import { OutgoingPings, PING_SEND_JOB } from './outgoing/outgoing.service.ts';
+import { PingbackService } from './pingback/pingback.service.ts';
+import { xmlrpcRoutes } from './pingback/xmlrpc.routes.ts';
 
 export interface Linkbacks {
   outbound: Outbound;

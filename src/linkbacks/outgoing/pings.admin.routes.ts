@@ -2,9 +2,9 @@
 // linked page was told, by which protocol, what it answered, and a retry.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
-import { notFound } from '../http/errors.ts';
-import { adminQueueQuery, DateTime, Nullable, problems } from '../http/schemas.ts';
-import { pageMeta } from '../lib/pagination.ts';
+import { notFound } from '../../http/errors.ts';
+import { adminQueueQuery, DateTime, Nullable, problems } from '../../http/schemas.ts';
+import { pageMeta } from '../../lib/pagination.ts';
 import type { OutgoingPing } from './outgoing.repository.ts';
 import type { OutgoingPings } from './outgoing.service.ts';
 import type { OutgoingPingStatus } from './outgoing.table.ts';

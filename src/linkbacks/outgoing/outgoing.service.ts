@@ -3,13 +3,13 @@
 // (Webmention first, else pingback) and sends. When a published article changes, links
 // that were added get pinged and links that were removed get a Webmention again, so the
 // other side can drop the mention (Webmention §3.1.4; pingback has no way to say it).
-import type { Config } from '../config.ts';
-import type { Db } from '../db/client.ts';
-import type { PublishedArticle, PublishingListener } from '../articles/publishing.ts';
-import { backoffMs, enqueue, RescheduleJob, type Job, type JobContext, type Logger } from '../jobs/kernel.ts';
-import type { Outbound } from '../lib/outbound.ts';
-import { anchorHrefs } from '../lib/html-links.ts';
-import { endpointIn, fetchForDiscovery, type Endpoint } from './discovery.ts';
+import type { Config } from '../../config.ts';
+import type { Db } from '../../db/client.ts';
+import type { PublishedArticle, PublishingListener } from '../../articles/publishing.ts';
+import { backoffMs, enqueue, RescheduleJob, type Job, type JobContext, type Logger } from '../../jobs/kernel.ts';
+import type { Outbound } from '../../lib/outbound.ts';
+import { anchorHrefs } from '../../lib/html-links.ts';
+import { endpointIn, fetchForDiscovery, type Endpoint } from '../verify/discovery.ts';
 import {
   countPings,
   findPing,

@@ -2,11 +2,11 @@
 // discovery suite at webmention.rocks, rebuilt as fixtures, and the pingback forms of the
 // spec and of WordPress), and advertising ours on article reads.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { discoveryHeaders, endpointIn, fetchForDiscovery } from '../../src/pingback/discovery.ts';
-import { Outbound } from '../../src/lib/outbound.ts';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { html, startFakeBlog, type FakeBlog } from '../helpers/fake-blogs.ts';
-import { publish } from './support.ts';
+import { discoveryHeaders, endpointIn, fetchForDiscovery } from '../../../src/linkbacks/verify/discovery.ts';
+import { Outbound } from '../../../src/lib/outbound.ts';
+import { createTestApp, type TestApp } from '../../helpers/app.ts';
+import { html, startFakeBlog, type FakeBlog } from '../../helpers/fake-blogs.ts';
+import { publish } from '../support.ts';
 
 let blog: FakeBlog;
 const outbound = new Outbound({ allowPrivate: true, userAgent: 'Inkwell/test' });

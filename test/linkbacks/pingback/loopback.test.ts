@@ -3,11 +3,11 @@
 // discovers, pings and verifies. Every hop crosses a real socket.
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { responses } from '../../src/comments/responses.table.ts';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { pythonXmlRpc } from '../helpers/fake-blogs.ts';
-import { freePort } from '../helpers/process.ts';
-import { NO_LIMIT, publish } from './support.ts';
+import { responses } from '../../../src/comments/responses.table.ts';
+import { createTestApp, type TestApp } from '../../helpers/app.ts';
+import { pythonXmlRpc } from '../../helpers/fake-blogs.ts';
+import { freePort } from '../../helpers/process.ts';
+import { NO_LIMIT, publish } from '../support.ts';
 
 let alice: TestApp;
 let bob: TestApp;

@@ -1,8 +1,8 @@
 // From a target URL (as a pingback or a webmention names it) to one of our articles.
-import type { Config } from '../config.ts';
-import type { Db } from '../db/client.ts';
-import { parsePermalink } from '../articles/permalink.ts';
-import { findArticleRef, findRedirect, type ArticleRef } from '../articles/articles.repository.ts';
+import type { Config } from '../../config.ts';
+import type { Db } from '../../db/client.ts';
+import { parsePermalink } from '../../articles/permalink.ts';
+import { findArticleRef, findRedirect, type ArticleRef } from '../../articles/articles.repository.ts';
 
 export type TargetResult =
   /** mentioned: `mentionFrom` already has a response on the article (false when not asked) */
