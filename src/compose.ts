@@ -5,7 +5,7 @@ import type { Database } from './db/client.ts';
 import { JobRunner, type Logger } from './jobs/kernel.ts';
 import { EventEmitter } from 'node:events';
 import { PublishingEvents } from './articles/publishing.ts';
-import { composeLinkbacks, type Linkbacks } from './pingback/linkbacks.ts';
+import { composeLinkbacks, type Linkbacks } from './linkbacks/linkbacks.ts';
 import { AnnouncementService } from './social/twitter/announcements.service.ts';
 import { announcementFor } from './social/twitter/announcements.repository.ts';
 import { ArticlesService, PUBLISH_JOB } from './articles/articles.service.ts';

@@ -5,5 +5,5 @@ export * from '../auth/tokens.table.ts';
 export * from '../jobs/jobs.table.ts';
 export * from '../comments/responses.table.ts';
 export * from '../social/twitter/announcements.table.ts';
-export * from '../pingback/outgoing.table.ts';
-export * from '../webmention/webmention.table.ts';
+export * from '../linkbacks/outgoing/outgoing.table.ts';
+export * from '../linkbacks/webmention/webmention.table.ts';

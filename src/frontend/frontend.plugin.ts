@@ -8,7 +8,7 @@ import formbody from '@fastify/formbody';
 import type { Config } from '../config.ts';
 import { parsePermalink } from '../articles/permalink.ts';
 import { fromRoot } from '../paths.ts';
-import { discoveryHeaders } from '../pingback/discovery.ts';
+import { discoveryHeaders } from '../linkbacks/verify/discovery.ts';
 import { apiClient, type Answer, type Article, type Page, type Response, type Site, type Tag } from './api.ts';
 import { articlePage, FORM_FIELDS, type FormState, type FormValues } from './article.page.ts';
 import { notFoundPage, type Paths } from './layout.ts';

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Config } from '../config.ts';
-import { pingbackUrl, webmentionUrl } from '../pingback/discovery.ts';
+import { pingbackUrl, webmentionUrl } from '../linkbacks/verify/discovery.ts';
 
 const Site = Type.Object(
   {

@@ -1,0 +1,64 @@
+// Blog-to-blog, assembled: the outbound guard, pingback and Webmention receiving, and
+// outgoing pings, built once from the configuration and wired to publishing and to the
+// job runner. The composition root calls `composeLinkbacks`; app.ts registers
+// `linkbackRoutes` (public) and `pingAdminRoutes` (admin).
+import { PACKAGE } from '../paths.ts';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/client.ts';
+import type { PublishingEvents } from '../articles/publishing.ts';
+import type { ResponsesService } from '../comments/responses.service.ts';
+import type { JobRunner, Logger } from '../jobs/kernel.ts';
+import { Outbound } from '../lib/outbound.ts';
+import { WebmentionService, WEBMENTION_VERIFY_JOB } from './webmention/webmention.service.ts';
+import { webmentionRoutes } from './webmention/webmention.routes.ts';
+import { linkbackLimits } from './verify/limits.ts';
+import { OutgoingPings, PING_SEND_JOB } from './outgoing/outgoing.service.ts';
+import { PingbackService } from './pingback/pingback.service.ts';
+import { xmlrpcRoutes } from './pingback/xmlrpc.routes.ts';
+
+export interface Linkbacks {
+  outbound: Outbound;
+  pingback: PingbackService;
+  webmention: WebmentionService;
+  outgoing: OutgoingPings;
+}
+
+
+/** "Inkwell/<version> (+<site>)": every request we make names us and where to complain. */
+export function inkwellUserAgent(config: Pick<Config, 'siteUrl'>): string {
+  return `Inkwell/${PACKAGE.version} (+${config.siteUrl})`;
+}
+
+export function composeLinkbacks(deps: {
+  config: Config;
+  db: Db;
+  log: Logger;
+  jobs: JobRunner;
+  publishing: PublishingEvents;
+  /** where mentions are stored, moderated and removed */
+  responses: ResponsesService;
+}): Linkbacks {
+  const { config, db, log, jobs, publishing, responses } = deps;
+  const userAgent = inkwellUserAgent(config);
+  const outbound = new Outbound({ allowPrivate: config.outboundAllowPrivate, userAgent });
+  const pingback = new PingbackService({ db, config, outbound, log, userAgent, responses });
+  const webmention = new WebmentionService({ db, config, outbound, log, userAgent, nudge: () => jobs.nudge(), responses });
+  const outgoing = new OutgoingPings({ db, config, outbound, log });
+
+  publishing.subscribe(outgoing.listener());
+  jobs.register({
+    kind: WEBMENTION_VERIFY_JOB,
+    concurrency: 4,
+    handler: (job, ctx) => webmention.verify(String(job.payload.requestId), { lastAttempt: job.attempts >= job.maxAttempts, signal: ctx.signal }),
+  });
+  jobs.register({ kind: PING_SEND_JOB, concurrency: 4, handler: (job, ctx) => outgoing.send(job, ctx) });
+  return { outbound, pingback, webmention, outgoing };
+}
+
+/** The public front doors: POST /xmlrpc (+ /xmlrpc.php), POST /webmention, GET /webmention/{id}, with their shared rate limits. */
+export async function linkbackRoutes(app: FastifyInstance, opts: { linkbacks: Linkbacks; config: Config }): Promise<void> {
+  const limits = linkbackLimits(app, opts.config.rateLimitWrites);
+  await app.register(xmlrpcRoutes, { pingback: opts.linkbacks.pingback, limits });
+  await app.register(webmentionRoutes, { webmention: opts.linkbacks.webmention, limits, apiUrl: opts.config.apiUrl });
+}
