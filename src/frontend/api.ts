@@ -50,9 +50,11 @@ export interface Tag {
   count: number;
 }
 
+export type Network = 'mastodon' | 'bluesky' | 'x' | 'web';
+
 export interface Response {
   id: number;
-  type: 'comment' | 'pingback' | 'webmention';
+  type: 'comment' | 'pingback' | 'webmention' | 'social';
   authorName: string;
   authorUrl: string | null;
   /** sanitised by the API */
@@ -60,6 +62,11 @@ export interface Response {
   createdAt: string;
   parentId: number | null;
   avatarUrl?: string | null;
+  network?: Network | null;
+  kind?: 'reply' | 'like' | 'repost' | 'bookmark' | 'mention' | null;
+  author?: { name: string; url: string | null; photo: string | null } | null;
+  /** social responses: the original post */
+  url?: string | null;
 }
 
 export interface FieldError {

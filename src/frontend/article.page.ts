@@ -1,7 +1,7 @@
 // The article page: the article, its conversation (comments threaded, pingbacks and
 // webmentions alongside, oldest first, as WordPress shows them) and a reply form that
 // is a plain HTML form: it works without JavaScript and survives validation errors.
-import type { Article, FieldError, Response, Site } from './api.ts';
+import type { Article, FieldError, Network, Response, Site } from './api.ts';
 import { html, safeUrl, trusted, type Markup } from './html.ts';
 import { layout, time, type Paths } from './layout.ts';
 import { responsesCount, tagLinks } from './list.page.ts';
@@ -51,7 +51,54 @@ export function responsesHeading(n: number, title: string): string {
   return `${count} to “${title}”`;
 }
 
-const TYPE_LABEL = { comment: '', pingback: 'Pingback:', webmention: 'Webmention:' } as const;
+const TYPE_LABEL = { comment: '', pingback: 'Pingback:', webmention: 'Webmention:', social: '' } as const;
+
+const NETWORK_NAME: Record<Network, string> = { mastodon: 'Mastodon', bluesky: 'Bluesky', x: 'X', web: 'the web' };
+
+/** Reactions without words (likes, reposts, bookmarks) go in a facepile; replies and mentions in the thread. */
+const isReaction = (r: Response) => r.type === 'social' && (r.kind === 'like' || r.kind === 'repost' || r.kind === 'bookmark');
+
+function socialLabel(r: Response): string {
+  const on = r.network && r.network !== 'web' ? ` on ${NETWORK_NAME[r.network]}` : '';
+  return r.kind === 'reply' ? `Reply${on}:` : `Mention${on}:`;
+}
+
+/**
+ * "Mentioned on Bluesky by Ana, Ben and 3 others": one line per network, naming the
+ * first two people who reacted there in any way — the seed blog's "This post was mentioned
+ * on Twitter by CareerSpace, RecruitersWorld".
+ */
+export function networkSummaries(responses: Response[]): string[] {
+  const byNetwork = new Map<Network, string[]>();
+  for (const r of responses) {
+    if (r.type !== 'social' || !r.network) continue;
+    const names = byNetwork.get(r.network) ?? [];
+    const name = r.author?.name ?? r.authorName;
+    if (!names.includes(name)) names.push(name);
+    byNetwork.set(r.network, names);
+  }
+  return [...byNetwork].map(([network, names]) => {
+    const shown = names.slice(0, names.length === 3 ? 3 : 2);
+    const others = names.length - shown.length;
+    const who = others > 0 ? `${shown.join(', ')} and ${others === 1 ? '1 other' : `${others} others`}` : shown.length > 1 ? `${shown.slice(0, -1).join(', ')} and ${shown.at(-1)}` : shown[0];
+    return `Mentioned on ${NETWORK_NAME[network]} by ${who}`;
+  });
+}
+
+/**
+ * Faces of who liked or reposted. Their pictures live on strangers' hosts, with no size
+ * cap: the reference frontend does not hot-link them; each face is the person's initial,
+ * linked to their profile.
+ */
+function facepile(title: string, people: Response[]): Markup {
+  if (!people.length) return html``;
+  return html`<div class="facepile"><h3>${title} <span class="count">${people.length}</span></h3><ul>${people.map((r) => {
+    const name = r.author?.name ?? r.authorName;
+    const href = safeUrl(r.author?.url ?? r.url ?? null);
+    const face = html`<span class="face" aria-hidden="true">${[...name][0]?.toUpperCase() ?? '?'}</span><span class="visually-hidden">${name}</span>`;
+    return html`<li class="h-card" title="${name}${r.network && r.network !== 'web' ? ` on ${NETWORK_NAME[r.network]}` : ''}">${href ? html`<a class="u-url" href="${href}" rel="external nofollow ugc">${face}</a>` : face}</li>`;
+  })}</ul></div>`;
+}
 
 function responseItem(node: Node, article: Article): Markup {
   const { r } = node;
@@ -60,12 +107,14 @@ function responseItem(node: Node, article: Article): Markup {
   const name = href ? html`<a class="url" href="${href}" rel="external nofollow ugc">${r.authorName}</a>` : html`${r.authorName}`;
   const avatar = safeUrl(r.avatarUrl);
   const canReply = article.commentsOpen && r.type === 'comment';
+  const label = r.type === 'social' ? socialLabel(r) : TYPE_LABEL[r.type];
+  const original = r.type === 'social' ? safeUrl(r.url ?? null) : null;
   return html`<li id="comment-${r.id}" class="response ${r.type}">
 <article aria-labelledby="comment-${r.id}-by">
   <header>
     ${avatar ? html`<img class="avatar" src="${avatar}" alt="" width="40" height="40" loading="lazy">` : ''}
-    <p class="response-author" id="comment-${r.id}-by">${TYPE_LABEL[r.type] ? html`<span class="response-type">${TYPE_LABEL[r.type]}</span> ` : ''}${name}${r.type === 'comment' ? html` <span class="says">says:</span>` : ''}</p>
-    <p class="meta"><a href="#comment-${r.id}">${time(r.createdAt)}</a></p>
+    <p class="response-author" id="comment-${r.id}-by">${label ? html`<span class="response-type">${label}</span> ` : ''}${name}${r.type === 'comment' ? html` <span class="says">says:</span>` : ''}</p>
+    <p class="meta"><a href="#comment-${r.id}">${time(r.createdAt)}</a>${original ? html` · <a href="${original}" rel="external nofollow ugc">original</a>` : ''}</p>
   </header>
   <div class="response-body">${trusted(r.html)}</div>
   ${canReply ? html`<p class="reply"><a href="?replytocom=${r.id}#respond" aria-label="Reply to ${r.authorName}">Reply</a></p>` : ''}
@@ -150,6 +199,8 @@ function formMessages(form: FormState): Markup {
 
 export function articlePage({ site, paths, article, responses, form }: ArticlePage): string {
   const total = responsesCount(article);
+  const conversation = responses.filter((r) => !isReaction(r));
+  const summaries = networkSummaries(responses);
   const tweet = article.announcement?.status === 'posted' ? safeUrl(article.announcement.url) : null;
   const main = html`<article class="post h-entry" aria-labelledby="post-title">
   <header>
@@ -166,7 +217,11 @@ ${trusted(article.html)}
 </article>
 <section id="responses" class="responses" aria-labelledby="responses-title">
   <h2 id="responses-title">${responsesHeading(total, article.title)}</h2>
-  ${responses.length ? html`<ol class="response-list">${thread(responses).map((n) => responseItem(n, article))}</ol>` : ''}
+  ${summaries.length ? html`<ul class="echo-summary">${summaries.map((line) => html`<li>${line}</li>`)}</ul>` : ''}
+  ${facepile('Likes', responses.filter((r) => r.kind === 'like'))}
+  ${facepile('Reposts', responses.filter((r) => r.kind === 'repost'))}
+  ${facepile('Bookmarks', responses.filter((r) => r.kind === 'bookmark'))}
+  ${conversation.length ? html`<ol class="response-list">${thread(conversation).map((n) => responseItem(n, article))}</ol>` : ''}
 </section>
 <section id="respond" class="respond" aria-labelledby="respond-title">
   <h2 id="respond-title">${form.replyTo ? `Reply to ${form.replyTo.authorName}` : 'Leave a reply'}</h2>

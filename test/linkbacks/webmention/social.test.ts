@@ -38,7 +38,8 @@ const publicResponses = async (query = '') => (await t.app.inject({ method: 'GET
 
 beforeAll(async () => {
   blog = await startFakeBlog();
-  t = await createTestApp({ outboundAllowPrivate: true, commentModeration: 'first-time', rateLimitWrites: NO_LIMIT });
+  // the reference frontend serves the site when the API is the site
+  t = await createTestApp({ apiUrl: 'http://blog.test', siteUrl: 'http://blog.test', outboundAllowPrivate: true, commentModeration: 'first-time', rateLimitWrites: NO_LIMIT });
   article = await publish(t, { title: 'Echoed' });
 });
 afterAll(async () => {
@@ -120,5 +121,22 @@ describe('social webmentions', () => {
     await mention('/plain');
     const [plain] = (await publicResponses('?type=webmention')).data;
     expect(plain).toMatchObject({ type: 'webmention', kind: 'mention', authorName: 'A plain page', author: null });
+  });
+});
+
+describe('on the article page', () => {
+  it('shows the summary line, the facepile and the replies with their network', async () => {
+    blog.page('/like/2', { body: bridgyPage({ kind: 'u-like-of', author: 'Dee', profile: 'https://bsky.app/profile/dee.example', url: 'https://bsky.app/profile/dee.example/post/9#liked' }) });
+    await mention('/like/2');
+    const page = await t.app.inject({ method: 'GET', url: `/${article.slug}/` });
+    expect(page.statusCode).toBe(200);
+    const body = page.body;
+    expect(body).toContain('Mentioned on Bluesky by Cy and Dee');
+    expect(body).toContain('Mentioned on the web by');
+    expect(body).toMatch(/<h3>Likes <span class="count">1<\/span><\/h3>/);
+    expect(body).toMatch(/<h3>Reposts <span class="count">1<\/span><\/h3>/);
+    expect(body).toContain(`<span class="response-type">Reply:</span> <a class="url" href="https://ben.example/"`);
+    // faces are initials linked to profiles: no picture from a stranger's host
+    expect(body).not.toContain('files.mastodon.example');
   });
 });
