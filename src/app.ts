@@ -20,9 +20,7 @@ import { articleComponentSchemas } from './articles/articles.schemas.ts';
 import { articleAdminRoutes, articlePublicRoutes } from './articles/articles.routes.ts';
 import { taxonomyAdminRoutes, taxonomyComponentSchemas, taxonomyPublicRoutes } from './taxonomy/taxonomy.routes.ts';
 import { feedRoutes } from './feeds/feeds.routes.ts';
-import { discoveryHeaders as pingDiscoveryHeaders } from './linkbacks/verify/discovery.ts';
-import { linkbackRoutes } from './linkbacks/linkbacks.ts';
-import { pingAdminRoutes } from './linkbacks/outgoing/pings.admin.routes.ts';
+import { linkbackDiscovery, linkbackRoutes, pingAdminRoutes } from './linkbacks/linkbacks.ts';
 import { frontendPlugin } from './frontend/frontend.plugin.ts';
 import rateLimitPlugin from './http/rate-limit.ts';
 import { responseAdminRoutes, responseComponentSchemas, responsePublicRoutes } from './comments/responses.routes.ts';
@@ -104,10 +102,11 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
   const { database, config, articles } = services;
   const db = database.db;
   const contentChanged = () => services.events.emit('content-changed');
-  const discoveryHeaders = () => pingDiscoveryHeaders(config);
+  const linkbackEndpoints = linkbackDiscovery(config);
+  const discoveryHeaders = linkbackEndpoints.headers;
 
   await app.register(healthRoutes, { db, kind: database.kind });
-  await app.register(siteRoutes, { config });
+  await app.register(siteRoutes, { config, endpoints: linkbackEndpoints });
   await app.register(articlePublicRoutes, { articles, config, discoveryHeaders });
   await app.register(taxonomyPublicRoutes, { db });
   await app.register(feedRoutes, { articles, config, db });
@@ -130,7 +129,7 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
   );
 
   // the reference frontend, a client of the routes above; its catch-all page route comes last
-  if (config.frontend) await app.register(frontendPlugin, { config });
+  if (config.frontend) await app.register(frontendPlugin, { config, discoveryHeaders });
 
   await opts.beforeReady?.(app);
 

@@ -10,7 +10,7 @@ import { OutboundError, type Outbound } from '../../lib/outbound.ts';
 import type { ResponsesService } from '../../comments/responses.service.ts';
 import { approvedSources } from '../verify/mentions.repository.ts';
 import { checkSource, mentionHtml, sameResource, type SourceFailure } from '../verify/source.ts';
-import { resolveTarget } from '../verify/targets.ts';
+import { resolveTarget, type Caller, type TargetHooks } from '../verify/targets.ts';
 import { FAULT, XmlRpcFault } from './xmlrpc.codec.ts';
 
 /** The whole verification (redirects, body) must end within this, well inside WordPress's 3 s. */
@@ -29,16 +29,6 @@ export interface PingbackDeps {
   responses: ResponsesService;
 }
 
-export interface Caller {
-  ip: string;
-  userAgent?: string;
-}
-
-export interface PingHooks {
-  /** called once the target is known, before any fetch; throws (fault 0x31) to refuse */
-  admitTarget?(articleId: number): Promise<void>;
-}
-
 const UNREACHABLE = 'The source URI does not exist or could not be retrieved.';
 
 const SOURCE_FAULTS: Record<SourceFailure, [number, string]> = {
@@ -54,7 +44,7 @@ export class PingbackService {
   constructor(private readonly deps: PingbackDeps) {}
 
   /** pingback.ping: verifies and records; the success string, or an XmlRpcFault. */
-  async ping(source: string, target: string, caller: Caller, hooks: PingHooks = {}): Promise<string> {
+  async ping(source: string, target: string, caller: Caller, hooks: TargetHooks = {}): Promise<string> {
     const { db, config, outbound, log } = this.deps;
     let sourceUrl: URL;
     try {

@@ -10,6 +10,18 @@ export type TargetResult =
   /** not-ours: not a permalink of this site · not-found: no such published article · closed: pings are closed */
   | { ok: false; reason: 'not-ours' | 'not-found' | 'closed'; detail: string };
 
+/** who sent a pingback or a webmention: keys the per-source limits and names them in logs */
+export interface Caller {
+  ip: string;
+  userAgent?: string;
+}
+
+/** the front door's say once the target is known, before anything is fetched */
+export interface TargetHooks {
+  /** throws to refuse (per-target rate limit): a fault 0x31 for pingback, a 429 for Webmention */
+  admitTarget?(articleId: number): Promise<void>;
+}
+
 const pad = (n: number) => String(n).padStart(2, '0');
 
 /**

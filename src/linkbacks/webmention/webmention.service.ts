@@ -12,7 +12,7 @@ import { OutboundError, type Outbound } from '../../lib/outbound.ts';
 import type { ResponsesService } from '../../comments/responses.service.ts';
 import { findMention } from '../verify/mentions.repository.ts';
 import { checkSource, mentionHtml, sameResource } from '../verify/source.ts';
-import { resolveTarget } from '../verify/targets.ts';
+import { resolveTarget, type Caller, type TargetHooks } from '../verify/targets.ts';
 import { findRequest, insertRequest, noteRequest, settleRequest, type WebmentionRequest } from './webmention.repository.ts';
 import type { WebmentionStatus } from './webmention.table.ts';
 
@@ -33,11 +33,6 @@ export interface WebmentionDeps {
   nudge?: () => void;
   /** the conversation: stores and removes mentions under the moderation policy */
   responses: ResponsesService;
-}
-
-export interface Caller {
-  ip: string;
-  userAgent?: string;
 }
 
 export interface WebmentionView {
@@ -69,7 +64,7 @@ export class WebmentionService {
   async receive(
     input: { source: string; target: string },
     caller: Caller,
-    hooks: { admitTarget?(articleId: number): Promise<void> } = {},
+    hooks: TargetHooks = {},
   ): Promise<WebmentionView> {
     const { db, config, outbound } = this.deps;
     let source: URL;
