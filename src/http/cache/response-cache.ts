@@ -54,8 +54,8 @@ import type { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { matchesIfNoneMatch } from './caching.ts';
-import type { Database } from '../db/client.ts';
+import { matchesIfNoneMatch } from './etag.ts';
+import type { Database } from '../../db/client.ts';
 
 /** Tells other processes that content changed, and hears them do so. */
 export interface ChangeBus {
