@@ -1,7 +1,7 @@
 // buildApp(services) → a Fastify instance. It never listens and never reads the
 // environment; its register list below is the table of contents of the HTTP surface.
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Services } from './compose.ts';
@@ -12,8 +12,8 @@ import { healthRoutes } from './site/health.routes.ts';
 import { requireAdminToken } from './http/auth.ts';
 import { authAdminRoutes } from './auth/auth.routes.ts';
 import { announcementAdminRoutes } from './social/twitter/announcements.routes.ts';
-import cachingPlugin from './http/cache/etag.ts';
-import responseCachePlugin, { changeBusFor, serveFromCache } from './http/cache/response-cache.ts';
+import responseCachePlugin, { changeBusFor } from './http/cache/response-cache.ts';
+import { cacheFastPath } from './http/cache/fast-path.ts';
 import formbody from '@fastify/formbody';
 import { siteRoutes } from './site/site.routes.ts';
 import { articleComponentSchemas } from './articles/articles.schemas.ts';
@@ -34,9 +34,6 @@ export interface BuildOptions {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
-/** the levels at which Fastify writes an access-log line per request */
-const LOGS_REQUESTS = new Set(['trace', 'debug', 'info']);
-
 /** The caller's X-Request-Id when it is a sane token, else a new UUID. */
 function requestIdOf(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
@@ -44,7 +41,7 @@ function requestIdOf(req: IncomingMessage): string {
 }
 
 export async function buildApp(services: Services, opts: BuildOptions = {}): Promise<FastifyInstance> {
-  let fromCache: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
+  const fastPath = cacheFastPath(requestIdOf);
   const app = Fastify({
     ...(opts.loggerInstance ? { loggerInstance: opts.loggerInstance } : { logger: false }),
     bodyLimit: 1024 * 1024,
@@ -53,11 +50,7 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
     requestIdHeader: false,
     genReqId: requestIdOf,
     // repeated public reads are written from the response cache before Fastify sees them
-    serverFactory: (handler) =>
-      createServer((req, res) => {
-        if (fromCache?.(req, res)) return;
-        handler(req, res);
-      }),
+    serverFactory: fastPath.serverFactory,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
     return503OnClosing: true,
     // Node closes idle keep-alive sockets on close() itself; 'idle' here also cut requests whose bodies were still arriving
@@ -68,33 +61,15 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(problemPlugin);
-  // first: answers repeated public reads from memory before any other hook runs;
+  // public reads: ETag/304, kept in memory and written by the fast path on a hit;
   // cleared on every 'content-changed' (and across processes on PostgreSQL)
   await app.register(responseCachePlugin, {
     events: services.events,
     bus: changeBusFor(services.database, (err) => app.log.warn({ err }, 'response cache: NOTIFY failed')),
+    fastPath,
   });
-  // the fast path: a hit costs what a bare server's answer costs (one access-log line when
-  // the log level is info, as Fastify writes for the requests it handles); closing, every
-  // request goes through Fastify, which answers new ones 503
-  let closing = false;
-  app.addHook('preClose', async () => {
-    closing = true;
-  });
-  fromCache = (req, res) => {
-    if (closing) return false;
-    const started = performance.now();
-    let reqId = '';
-    // the id is made only for a hit: a miss gets its own from Fastify (genReqId)
-    if (!serveFromCache(app.responseCache, req, res, () => (reqId = requestIdOf(req)))) return false;
-    if (LOGS_REQUESTS.has(app.log.level)) {
-      app.log.info({ reqId, req: { method: req.method, url: req.url }, remoteAddress: req.socket.remoteAddress, res: { statusCode: res.statusCode }, responseTime: performance.now() - started, cache: 'hit' }, 'request completed');
-    }
-    return true;
-  };
   await app.register(securityPlugin);
   await app.register(openapiPlugin);
-  await app.register(cachingPlugin);
   await app.register(rateLimitPlugin, { limit: services.config.rateLimitWrites });
   await app.register(formbody, { bodyLimit: 64 * 1024 });
   for (const schema of [...articleComponentSchemas, ...taxonomyComponentSchemas, ...responseComponentSchemas]) app.addSchema(schema);

@@ -1,13 +1,14 @@
-// HTTP caching for public reads: a strong ETag over the exact bytes sent,
-// 304 on If-None-Match, and Cache-Control tuned for browsers and CDNs.
-// Routes opt in with `config: { publicCache: true }`.
+// HTTP caching for public reads, in one place: a strong ETag over the exact bytes sent,
+// 304 on If-None-Match, and Cache-Control tuned for browsers and CDNs. Routes opt in with
+// `config: { publicCache: true }`. The response cache's onSend hook calls `conditional`
+// for every answer of such a route (a miss), and the fast path answers a hit's
+// If-None-Match with `matchesIfNoneMatch`, so a miss and a hit answer alike.
 import { createHash } from 'node:crypto';
-import fp from 'fastify-plugin';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** a public read: ETag, Cache-Control public, 304 */
+    /** a public read: ETag, Cache-Control public, 304, kept by the response cache */
     publicCache?: boolean;
   }
 }
@@ -19,6 +20,9 @@ export function etagOf(body: string | Buffer): string {
   return `"${createHash('sha1').update(body).digest('base64url')}"`;
 }
 
+/** The weak form of an ETag: what an encoded representation of the same answer carries. */
+export const weak = (etag: string) => (etag.startsWith('W/') ? etag : `W/${etag}`);
+
 /** Does If-None-Match (a list, or *) match this ETag? Weak comparison, as RFC 9110 says for GET. */
 export function matchesIfNoneMatch(header: string | undefined, etag: string): boolean {
   if (!header) return false;
@@ -27,21 +31,15 @@ export function matchesIfNoneMatch(header: string | undefined, etag: string): bo
   return header.split(',').some((t) => t.trim().replace(/^W\//, '') === bare);
 }
 
-export default fp(
-  async function cachingPlugin(app: FastifyInstance) {
-    app.addHook('onSend', async (req, reply, payload) => {
-      if (!reply.routeOptions.config?.publicCache) return payload;
-      if ((req.method !== 'GET' && req.method !== 'HEAD') || reply.statusCode !== 200) return payload;
-      if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload;
-      const etag = etagOf(payload);
-      reply.header('etag', etag).header('cache-control', PUBLIC_CACHE_CONTROL);
-      if (matchesIfNoneMatch(req.headers['if-none-match'], etag)) {
-        reply.code(304);
-        reply.removeHeader('content-length');
-        return '';
-      }
-      return payload;
-    });
-  },
-  { name: 'caching' },
-);
+/**
+ * A 200 answer of a public read: tags it (ETag, Cache-Control) and, when the request's
+ * If-None-Match matches, turns it into a 304 without a body. Returns the payload to send.
+ */
+export function conditional(req: FastifyRequest, reply: FastifyReply, payload: string | Buffer): string | Buffer {
+  const etag = etagOf(payload);
+  reply.header('etag', etag).header('cache-control', PUBLIC_CACHE_CONTROL);
+  if (!matchesIfNoneMatch(req.headers['if-none-match'], etag)) return payload;
+  reply.code(304);
+  reply.removeHeader('content-length');
+  return '';
+}
