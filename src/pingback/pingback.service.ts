@@ -6,6 +6,7 @@
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import type { Logger } from '../jobs/kernel.ts';
+import { MAX_URL_LENGTH } from '../lib/external-url.ts';
 import { OutboundError, type Outbound } from '../lib/outbound.ts';
 import type { ResponsesService } from '../comments/responses.service.ts';
 import { approvedSources } from './mentions.repository.ts';
@@ -61,7 +62,7 @@ export class PingbackService {
       sourceUrl = outbound.checkUrl(source);
     } catch (e) {
       const syntax = e instanceof OutboundError && e.code === 'invalid-url';
-      throw new XmlRpcFault(FAULT.sourceNotFound, syntax ? 'The source URI is not an http(s) URL without credentials.' : UNREACHABLE);
+      throw new XmlRpcFault(FAULT.sourceNotFound, syntax ? `The source URI is not an http(s) URL of at most ${MAX_URL_LENGTH} characters without credentials.` : UNREACHABLE);
     }
     sourceUrl.hash = '';
 

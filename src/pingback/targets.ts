@@ -1,6 +1,7 @@
 // From a target URL (as a pingback or a webmention names it) to one of our articles.
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
+import { MAX_URL_LENGTH, parseExternalUrl } from '../lib/external-url.ts';
 import { parsePermalink } from '../articles/permalink.ts';
 import { findArticleRef, findRedirect, type ArticleRef } from '../articles/articles.repository.ts';
 
@@ -22,12 +23,8 @@ export async function resolveTarget(
   target: string,
   opts: { requireOpen?: boolean; mentionFrom?: string } = {},
 ): Promise<TargetResult> {
-  let url: URL;
-  try {
-    url = new URL(target);
-  } catch {
-    return { ok: false, reason: 'not-ours', detail: 'The target is not an absolute URL.' };
-  }
+  const url = parseExternalUrl(target);
+  if (!url) return { ok: false, reason: 'not-ours', detail: `The target is not an absolute URL of at most ${MAX_URL_LENGTH} characters.` };
   const parts = parsePermalink(config, url.href);
   if (!parts) return { ok: false, reason: 'not-ours', detail: 'The target is not an article permalink of this site.' };
   const ask = { mentionFrom: opts.mentionFrom };

@@ -8,6 +8,7 @@ import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { enqueue, type Logger } from '../jobs/kernel.ts';
 import { AppError } from '../http/errors.ts';
+import { MAX_URL_LENGTH, parseExternalUrl } from '../lib/external-url.ts';
 import { OutboundError, type Outbound } from '../lib/outbound.ts';
 import type { ResponsesService } from '../comments/responses.service.ts';
 import { findMention } from '../pingback/mentions.repository.ts';
@@ -79,12 +80,8 @@ export class WebmentionService {
       throw bad(e instanceof OutboundError && e.code === 'invalid-url' ? 'source must be an absolute http(s) URL without credentials.' : 'source is not a public address.');
     }
     source.hash = '';
-    let target: URL;
-    try {
-      target = new URL(input.target.trim());
-    } catch {
-      throw bad('target must be an absolute URL.');
-    }
+    const target = parseExternalUrl(input.target.trim());
+    if (!target) throw bad(`target must be an absolute URL of at most ${MAX_URL_LENGTH} characters.`);
     if (sameResource(source, target)) throw bad('source and target must be different pages.');
     const resolved = await resolveTarget(db, config, target.href);
     if (!resolved.ok) {
