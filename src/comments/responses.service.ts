@@ -5,6 +5,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { AppError, notFound, type FieldError } from '../http/errors.ts';
+import { parseExternalUrl } from '../lib/external-url.ts';
 import { pageMeta, type PageMeta } from '../lib/pagination.ts';
 import type { ArticlesService } from '../articles/articles.service.ts';
 import { cleanText, commentToHtml, countLinks } from './comment-html.ts';
@@ -63,14 +64,11 @@ export interface ResponsesDeps {
 
 const EMAIL = /^[^\s@<>()[\]\\,;:"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
+/** An http(s) URL without credentials, of at most MAX_URL_LENGTH characters; null otherwise. */
 export function safeHttpUrl(raw: string): string | null {
-  try {
-    const u = new URL(raw);
-    if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.username || u.password) return null;
-    return u.href;
-  } catch {
-    return null;
-  }
+  const u = parseExternalUrl(raw);
+  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || u.username || u.password) return null;
+  return u.href;
 }
 
 /** A SHA-256 Gravatar URL: a stable picture per email without publishing the email. */

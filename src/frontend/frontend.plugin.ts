@@ -29,6 +29,21 @@ export const PAGE_CSP = [
 
 const STYLESHEET = readFileSync(fromRoot('src/frontend/style.css'), 'utf8');
 
+/**
+ * The request target as a URL on SITE_URL's origin. Only the path and query count: an
+ * absolute-form target (`GET http://elsewhere/x HTTP/1.1`, RFC 9112 §3.2.2) loses the
+ * scheme and host it names. Appended, not resolved: an origin-form target like `//host/x`
+ * stays a path on our origin. Null when there is no path to speak of.
+ */
+function onOurOrigin(siteUrl: string, target: string): URL | null {
+  let path = target;
+  if (!path.startsWith('/')) {
+    const absolute = URL.parse(target);
+    path = absolute ? absolute.pathname + absolute.search : '';
+  }
+  return path.startsWith('/') ? URL.parse(new URL(siteUrl).origin + path) : null;
+}
+
 export interface FrontendOptions {
   config: Config;
   /** what article pages carry so other blogs find our pingback and Webmention endpoints */
@@ -156,8 +171,8 @@ async function frontendRoutes(app: FastifyInstance, { config, paths, servesArtic
 
   // Everything else under the frontend: an article at its permalink, or a 404 page.
   app.get('/*', cached, async (req, reply) => {
-    // appended, not resolved: a request target like `//host/x` must stay a path on our origin
-    const url = new URL(new URL(config.siteUrl).origin + req.url);
+    const url = onOurOrigin(config.siteUrl, req.url);
+    if (!url) return reply.callNotFound();
     const slug = servesArticles ? parsePermalink(config, url.href)?.slug : undefined;
     const found = slug ? await loadArticle(req, slug) : null;
     if (!found) {

@@ -11,6 +11,7 @@ import type { ResponsesService } from '../../comments/responses.service.ts';
 import { approvedSources } from '../verify/mentions.repository.ts';
 import { checkSource, mentionHtml, sameResource, type SourceFailure } from '../verify/source.ts';
 import { resolveTarget, type Caller, type TargetHooks } from '../verify/targets.ts';
+import { MAX_URL_LENGTH } from '../../lib/external-url.ts';
 import { FAULT, XmlRpcFault } from './xmlrpc.codec.ts';
 
 /** The whole verification (redirects, body) must end within this, well inside WordPress's 3 s. */
@@ -51,7 +52,7 @@ export class PingbackService {
       sourceUrl = outbound.checkUrl(source);
     } catch (e) {
       const syntax = e instanceof OutboundError && e.code === 'invalid-url';
-      throw new XmlRpcFault(FAULT.sourceNotFound, syntax ? 'The source URI is not an http(s) URL without credentials.' : UNREACHABLE);
+      throw new XmlRpcFault(FAULT.sourceNotFound, syntax ? `The source URI is not an http(s) URL of at most ${MAX_URL_LENGTH} characters without credentials.` : UNREACHABLE);
     }
     sourceUrl.hash = '';
 

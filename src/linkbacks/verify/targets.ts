@@ -3,6 +3,7 @@ import type { Config } from '../../config.ts';
 import type { Db } from '../../db/client.ts';
 import { parsePermalink } from '../../articles/permalink.ts';
 import { findArticleRef, findRedirect, type ArticleRef } from '../../articles/articles.repository.ts';
+import { MAX_URL_LENGTH, parseExternalUrl } from '../../lib/external-url.ts';
 
 export type TargetResult =
   /** mentioned: `mentionFrom` already has a response on the article (false when not asked) */
@@ -34,12 +35,8 @@ export async function resolveTarget(
   target: string,
   opts: { requireOpen?: boolean; mentionFrom?: string } = {},
 ): Promise<TargetResult> {
-  let url: URL;
-  try {
-    url = new URL(target);
-  } catch {
-    return { ok: false, reason: 'not-ours', detail: 'The target is not an absolute URL.' };
-  }
+  const url = parseExternalUrl(target);
+  if (!url) return { ok: false, reason: 'not-ours', detail: `The target is not an absolute URL of at most ${MAX_URL_LENGTH} characters.` };
   const parts = parsePermalink(config, url.href);
   if (!parts) return { ok: false, reason: 'not-ours', detail: 'The target is not an article permalink of this site.' };
   const ask = { mentionFrom: opts.mentionFrom };
