@@ -13,7 +13,7 @@ import { requireAdminToken } from './http/auth.ts';
 import { authAdminRoutes } from './auth/auth.routes.ts';
 import { announcementAdminRoutes } from './social/twitter/announcements.routes.ts';
 import cachingPlugin from './http/caching.ts';
-import responseCachePlugin, { changeBusFor, serveFromCache } from './http/response-cache.ts';
+import responseCachePlugin, { serveFromCache } from './http/response-cache.ts';
 import formbody from '@fastify/formbody';
 import { siteRoutes } from './site/site.routes.ts';
 import { articleComponentSchemas } from './articles/articles.schemas.ts';
@@ -72,10 +72,7 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
   await app.register(problemPlugin);
   // first: answers repeated public reads from memory before any other hook runs;
   // cleared on every 'content-changed' (and across processes on PostgreSQL)
-  await app.register(responseCachePlugin, {
-    events: services.events,
-    bus: changeBusFor(services.database, (err) => app.log.warn({ err }, 'response cache: NOTIFY failed')),
-  });
+  await app.register(responseCachePlugin, { events: services.events, bus: services.bus });
   // the fast path: a hit costs what a bare server's answer costs (one access-log line when
   // the log level is info, as Fastify writes for the requests it handles); closing, every
   // request goes through Fastify, which answers new ones 503

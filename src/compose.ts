@@ -3,6 +3,7 @@
 import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
 import { JobRunner, type Logger } from './jobs/kernel.ts';
+import { notifyBusFor, type NotifyBus } from './db/notify.ts';
 import { EventEmitter } from 'node:events';
 import { PublishingEvents } from './articles/publishing.ts';
 import { composeLinkbacks, type Linkbacks } from './pingback/linkbacks.ts';
@@ -14,6 +15,8 @@ import { ResponsesService } from './comments/responses.service.ts';
 export interface Services {
   config: Config;
   database: Database;
+  /** LISTEN/NOTIFY between the processes sharing the database (in-process on PGlite) */
+  bus: NotifyBus;
   jobs: JobRunner;
   /** announcements, outgoing pings… subscribe here */
   publishing: PublishingEvents;
@@ -30,6 +33,7 @@ export interface Services {
 }
 
 export function compose(config: Config, database: Database, log: Logger): Services {
+  const bus = notifyBusFor(database, (err) => log.warn({ err }, 'notification bus: a listener failed'));
   const jobs = new JobRunner({ db: database.db, log });
   const publishing = new PublishingEvents();
   const events = new EventEmitter();
@@ -50,6 +54,6 @@ export function compose(config: Config, database: Database, log: Logger): Servic
 
   const linkbacks = composeLinkbacks({ config, db: database.db, log, jobs, publishing, responses });
 
-  const services: Services = { config, database, jobs, publishing, log, events, articles, responses, announcements, linkbacks };
+  const services: Services = { config, database, bus, jobs, publishing, log, events, articles, responses, announcements, linkbacks };
   return services;
 }
