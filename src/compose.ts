@@ -34,7 +34,7 @@ export interface Services {
 
 export function compose(config: Config, database: Database, log: Logger): Services {
   const bus = notifyBusFor(database, (err) => log.warn({ err }, 'notification bus: a listener failed'));
-  const jobs = new JobRunner({ db: database.db, log });
+  const jobs = new JobRunner({ db: database.db, log, bus });
   const publishing = new PublishingEvents();
   const events = new EventEmitter();
   const contentChanged = () => events.emit('content-changed');

@@ -52,11 +52,13 @@ function decode(self: string, raw: string): Message {
 }
 
 /**
- * A `pg_notify(…)` call for a statement of the caller's own (e.g. in the RETURNING
- * part of an insert), so that queuing and waking cost one round trip.
+ * A `pg_notify(…)` call for a statement of the caller's own (e.g. over the rows an
+ * insert returns), so that queuing and waking cost one round trip. Without `bus` the
+ * message is nobody's own.
  */
-export function notifySql(bus: NotifyBus, channel: string, payload: SQL): SQL {
-  return sql`pg_notify(${channel}, ${bus.self} || ' ' || ${payload})`;
+export function notifySql(channel: string, payload: SQL, bus?: NotifyBus): SQL {
+  if (!CHANNEL.test(channel)) throw new Error(`invalid notification channel "${channel}"`);
+  return sql`pg_notify(${channel}, ${bus?.self ?? '-'} || ' ' || ${payload})`;
 }
 
 /** The subset of a postgres.js client the bus needs. */
@@ -80,8 +82,7 @@ export function notifyBusFor(database: Database, onError: (err: unknown) => void
     shared: database.kind === 'postgres',
     self,
     async publish(channel, payload = '', tx) {
-      check(channel);
-      await (tx ?? database.db).execute(sql`select ${notifySql(bus, channel, sql`${payload}`)}`);
+      await (tx ?? database.db).execute(sql`select ${notifySql(channel, sql`${payload}`, bus)}`);
     },
     async subscribe(channel, s) {
       check(channel);
