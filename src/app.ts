@@ -9,7 +9,7 @@ import problemPlugin, { sendProblem } from './http/problem.plugin.ts';
 import securityPlugin from './http/security.plugin.ts';
 import openapiPlugin from './http/openapi.plugin.ts';
 import { healthRoutes } from './site/health.routes.ts';
-import { requireAdminToken } from './http/auth.ts';
+import { requireAdminToken, scoped } from './http/auth.ts';
 import { authAdminRoutes } from './auth/auth.routes.ts';
 import { announcementAdminRoutes } from './social/twitter/announcements.routes.ts';
 import cachingPlugin from './http/caching.ts';
@@ -112,16 +112,16 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
   await app.register(linkbackRoutes, { linkbacks: services.linkbacks, config });
   await app.register(responsePublicRoutes, { responses: services.responses, config });
 
-  // everything under /v1/admin needs a token
+  // everything under /v1/admin needs a token; its scope covers the plugin's (unwrapped: `admin`)
   await app.register(
     async (admin) => {
       requireAdminToken(admin, database.db);
-      await admin.register(authAdminRoutes);
+      await admin.register(scoped('any', authAdminRoutes));
       await admin.register(announcementAdminRoutes, { announcements: services.announcements });
-      await admin.register(articleAdminRoutes, { articles });
-      await admin.register(taxonomyAdminRoutes, { db, onChange: contentChanged });
+      await admin.register(scoped('content', articleAdminRoutes), { articles });
+      await admin.register(scoped('content', taxonomyAdminRoutes), { db, onChange: contentChanged });
       await admin.register(pingAdminRoutes, { pings: services.linkbacks.outgoing });
-      await admin.register(responseAdminRoutes, { responses: services.responses });
+      await admin.register(scoped('moderation', responseAdminRoutes), { responses: services.responses });
     },
     { prefix: '/v1/admin' },
   );
