@@ -94,7 +94,7 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
   await app.register(securityPlugin);
   await app.register(openapiPlugin);
   await app.register(cachingPlugin);
-  await app.register(rateLimitPlugin, { limit: services.config.rateLimitWrites });
+  await app.register(rateLimitPlugin, { limit: services.config.rateLimitWrites, store: services.limits });
   await app.register(formbody, { bodyLimit: 64 * 1024 });
   for (const schema of [...articleComponentSchemas, ...taxonomyComponentSchemas, ...responseComponentSchemas]) app.addSchema(schema);
 
