@@ -9,10 +9,10 @@ import problemPlugin, { sendProblem } from './http/problem.plugin.ts';
 import securityPlugin from './http/security.plugin.ts';
 import openapiPlugin from './http/openapi.plugin.ts';
 import { healthRoutes } from './site/health.routes.ts';
-import { requireAdminToken } from './http/auth.ts';
+import { requireAdminToken, scoped } from './http/auth.ts';
 import { authAdminRoutes } from './auth/auth.routes.ts';
 import { announcementAdminRoutes } from './social/twitter/announcements.routes.ts';
-import responseCachePlugin, { changeBusFor } from './http/cache/response-cache.ts';
+import responseCachePlugin from './http/cache/response-cache.ts';
 import { cacheFastPath } from './http/cache/fast-path.ts';
 import formbody from '@fastify/formbody';
 import { siteRoutes } from './site/site.routes.ts';
@@ -65,12 +65,12 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
   // cleared on every 'content-changed' (and across processes on PostgreSQL)
   await app.register(responseCachePlugin, {
     events: services.events,
-    bus: changeBusFor(services.database, (err) => app.log.warn({ err }, 'response cache: NOTIFY failed')),
+    bus: services.bus,
     fastPath,
   });
   await app.register(securityPlugin);
   await app.register(openapiPlugin);
-  await app.register(rateLimitPlugin, { limit: services.config.rateLimitWrites });
+  await app.register(rateLimitPlugin, { limit: services.config.rateLimitWrites, store: services.limits });
   await app.register(formbody, { bodyLimit: 64 * 1024 });
   for (const schema of [...articleComponentSchemas, ...taxonomyComponentSchemas, ...responseComponentSchemas]) app.addSchema(schema);
 
@@ -89,16 +89,16 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
   await app.register(linkbackRoutes, { linkbacks: services.linkbacks, config });
   await app.register(responsePublicRoutes, { responses: services.responses, config });
 
-  // everything under /v1/admin needs a token
+  // everything under /v1/admin needs a token; its scope covers the plugin's (unwrapped: `admin`)
   await app.register(
     async (admin) => {
       requireAdminToken(admin, database.db);
-      await admin.register(authAdminRoutes);
+      await admin.register(scoped('any', authAdminRoutes));
       await admin.register(announcementAdminRoutes, { announcements: services.announcements });
-      await admin.register(articleAdminRoutes, { articles });
-      await admin.register(taxonomyAdminRoutes, { db, onChange: contentChanged });
+      await admin.register(scoped('content', articleAdminRoutes), { articles });
+      await admin.register(scoped('content', taxonomyAdminRoutes), { db, onChange: contentChanged });
       await admin.register(pingAdminRoutes, { pings: services.linkbacks.outgoing });
-      await admin.register(responseAdminRoutes, { responses: services.responses });
+      await admin.register(scoped('moderation', responseAdminRoutes), { responses: services.responses });
     },
     { prefix: '/v1/admin' },
   );

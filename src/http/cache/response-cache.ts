@@ -13,9 +13,9 @@
 //     answer is stored only if no invalidation happened meanwhile.
 //  3. Several processes. On PostgreSQL other Inkwell processes write too, so each
 //     process turns its local 'content-changed' into `NOTIFY inkwell_content_changed`
-//     and LISTENs on that channel (postgres.js keeps one dedicated connection and
-//     re-listens after a reconnect; we clear everything on every (re)listen, which
-//     covers notifications lost while disconnected). NOTIFY rather than a short TTL
+//     and LISTENs on that channel through the bus of db/notify.ts (one dedicated
+//     connection, re-listened after a reconnect; we clear everything on every
+//     (re)listen, which covers notifications lost while disconnected). NOTIFY rather than a short TTL
 //     because it keeps read-your-writes across processes (an editor publishes on
 //     one process and reloads on another: ~1 ms later every process has dropped
 //     its copy) while the hit rate stays near 100 %; a 1–2 s TTL would serve old
@@ -47,7 +47,6 @@
 // bytes count toward the bound). Every answer of a cached route says
 // `Vary: Accept-Encoding`, and an encoded answer carries the weak form of the ETag
 // (W/"…"), so caches never confuse the two and If-None-Match matches either.
-import { randomUUID } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -56,20 +55,13 @@ import { conditional } from './etag.ts';
 import { writeEntry, type FastPath } from './fast-path.ts';
 import type { Database } from '../../db/client.ts';
 
-/** Tells other processes that content changed, and hears them do so. */
-export interface ChangeBus {
-  /** announce a local change to the others */
-  publish(): void;
-  /** `onChange`: another process changed content; `onReset`: (re)connected, anything may have been missed */
-  subscribe(onChange: () => void, onReset: () => void): Promise<void>;
-  close(): Promise<void>;
-}
+import type { NotifyBus } from '../../db/notify.ts';
 
 export interface ResponseCacheOptions {
   /** emits 'content-changed' after every committed write that public reads can see */
   events: EventEmitter;
-  /** cross-process invalidation (PostgreSQL); none for a single process */
-  bus?: ChangeBus;
+  /** cross-process invalidation: used when it is shared (PostgreSQL); PGlite is one process */
+  bus?: NotifyBus;
   /** safety net: an entry is never served older than this (ms) */
   ttlMs?: number;
   /** total body bytes kept; least recently used entries go first */
@@ -247,20 +239,22 @@ export default fp<ResponseCacheOptions>(
     app.decorate('responseCache', cache);
     opts.fastPath?.attach(app, cache);
 
+    const bus = opts.bus?.shared ? opts.bus : undefined;
     const onLocalChange = () => {
       cache.invalidate();
-      opts.bus?.publish();
+      bus?.publish(CONTENT_CHANNEL).catch((err) => app.log.warn({ err }, 'response cache: NOTIFY failed'));
     };
     opts.events.on('content-changed', onLocalChange);
-    if (opts.bus) {
-      await opts.bus.subscribe(
-        () => cache.invalidate(),
-        () => cache.invalidate(),
-      );
-    }
+    // our own notifications come back too: we cleared before sending them
+    const unlisten = await bus?.subscribe(CONTENT_CHANNEL, {
+      onMessage: (m) => {
+        if (!m.own) cache.invalidate();
+      },
+      onReset: () => cache.invalidate(),
+    });
     app.addHook('onClose', async () => {
       opts.events.off('content-changed', onLocalChange);
-      await opts.bus?.close();
+      await unlisten?.();
     });
 
     // what the fast path left to Fastify: a miss, or an entry being recomputed
@@ -321,46 +315,5 @@ export default fp<ResponseCacheOptions>(
   { name: 'response-cache' },
 );
 
+/** The channel on which processes tell each other that public content changed. */
 export const CONTENT_CHANNEL = 'inkwell_content_changed';
-
-/** The subset of a postgres.js client the bus needs. */
-interface PgListenClient {
-  listen(channel: string, onNotify: (payload: string) => void, onListen?: () => void): Promise<{ unlisten(): Promise<void> }>;
-  notify(channel: string, payload: string): Promise<unknown>;
-}
-
-/**
- * LISTEN/NOTIFY on PostgreSQL through postgres.js: a dedicated listening connection,
- * re-established (and `onReset` called) after a disconnect. Our own notifications
- * come back to us too; they carry this process's id and are ignored (we cleared
- * before sending).
- */
-export function postgresChangeBus(client: PgListenClient, onError: (err: unknown) => void = () => {}): ChangeBus {
-  const self = randomUUID();
-  let listening: { unlisten(): Promise<void> } | undefined;
-  return {
-    publish() {
-      client.notify(CONTENT_CHANNEL, self).catch(onError);
-    },
-    async subscribe(onChange, onReset) {
-      listening = await client.listen(
-        CONTENT_CHANNEL,
-        (payload) => {
-          if (payload !== self) onChange();
-        },
-        onReset,
-      );
-    },
-    async close() {
-      await listening?.unlisten().catch(onError);
-      listening = undefined;
-    },
-  };
-}
-
-/** The bus a database needs: LISTEN/NOTIFY on PostgreSQL, none on PGlite (one process). */
-export function changeBusFor(database: Database, onError?: (err: unknown) => void): ChangeBus | undefined {
-  if (database.kind !== 'postgres') return undefined;
-  const client = (database.db as unknown as { $client?: PgListenClient }).$client;
-  return client ? postgresChangeBus(client, onError) : undefined;
-}
