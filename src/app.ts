@@ -1,7 +1,7 @@
 // buildApp(services) → a Fastify instance. It never listens and never reads the
 // environment; its register list below is the table of contents of the HTTP surface.
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Services } from './compose.ts';
@@ -9,20 +9,18 @@ import problemPlugin, { sendProblem } from './http/problem.plugin.ts';
 import securityPlugin from './http/security.plugin.ts';
 import openapiPlugin from './http/openapi.plugin.ts';
 import { healthRoutes } from './site/health.routes.ts';
-import { requireAdminToken } from './http/auth.ts';
+import { requireAdminToken, scoped } from './http/auth.ts';
 import { authAdminRoutes } from './auth/auth.routes.ts';
 import { announcementAdminRoutes } from './social/twitter/announcements.routes.ts';
-import cachingPlugin from './http/caching.ts';
-import responseCachePlugin, { changeBusFor, serveFromCache } from './http/response-cache.ts';
+import responseCachePlugin from './http/cache/response-cache.ts';
+import { cacheFastPath } from './http/cache/fast-path.ts';
 import formbody from '@fastify/formbody';
 import { siteRoutes } from './site/site.routes.ts';
 import { articleComponentSchemas } from './articles/articles.schemas.ts';
 import { articleAdminRoutes, articlePublicRoutes } from './articles/articles.routes.ts';
 import { taxonomyAdminRoutes, taxonomyComponentSchemas, taxonomyPublicRoutes } from './taxonomy/taxonomy.routes.ts';
 import { feedRoutes } from './feeds/feeds.routes.ts';
-import { discoveryHeaders as pingDiscoveryHeaders } from './linkbacks/verify/discovery.ts';
-import { linkbackRoutes } from './linkbacks/linkbacks.ts';
-import { pingAdminRoutes } from './linkbacks/outgoing/pings.admin.routes.ts';
+import { linkbackDiscovery, linkbackRoutes, pingAdminRoutes } from './linkbacks/linkbacks.ts';
 import { frontendPlugin } from './frontend/frontend.plugin.ts';
 import rateLimitPlugin from './http/rate-limit.ts';
 import { responseAdminRoutes, responseComponentSchemas, responsePublicRoutes } from './comments/responses.routes.ts';
@@ -36,9 +34,6 @@ export interface BuildOptions {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
-/** the levels at which Fastify writes an access-log line per request */
-const LOGS_REQUESTS = new Set(['trace', 'debug', 'info']);
-
 /** The caller's X-Request-Id when it is a sane token, else a new UUID. */
 function requestIdOf(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
@@ -46,7 +41,7 @@ function requestIdOf(req: IncomingMessage): string {
 }
 
 export async function buildApp(services: Services, opts: BuildOptions = {}): Promise<FastifyInstance> {
-  let fromCache: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
+  const fastPath = cacheFastPath(requestIdOf);
   const app = Fastify({
     ...(opts.loggerInstance ? { loggerInstance: opts.loggerInstance } : { logger: false }),
     bodyLimit: 1024 * 1024,
@@ -55,11 +50,7 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
     requestIdHeader: false,
     genReqId: requestIdOf,
     // repeated public reads are written from the response cache before Fastify sees them
-    serverFactory: (handler) =>
-      createServer((req, res) => {
-        if (fromCache?.(req, res)) return;
-        handler(req, res);
-      }),
+    serverFactory: fastPath.serverFactory,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
     return503OnClosing: true,
     // Node closes idle keep-alive sockets on close() itself; 'idle' here also cut requests whose bodies were still arriving
@@ -70,44 +61,27 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(problemPlugin);
-  // first: answers repeated public reads from memory before any other hook runs;
+  // public reads: ETag/304, kept in memory and written by the fast path on a hit;
   // cleared on every 'content-changed' (and across processes on PostgreSQL)
   await app.register(responseCachePlugin, {
     events: services.events,
-    bus: changeBusFor(services.database, (err) => app.log.warn({ err }, 'response cache: NOTIFY failed')),
+    bus: services.bus,
+    fastPath,
   });
-  // the fast path: a hit costs what a bare server's answer costs (one access-log line when
-  // the log level is info, as Fastify writes for the requests it handles); closing, every
-  // request goes through Fastify, which answers new ones 503
-  let closing = false;
-  app.addHook('preClose', async () => {
-    closing = true;
-  });
-  fromCache = (req, res) => {
-    if (closing) return false;
-    const started = performance.now();
-    let reqId = '';
-    // the id is made only for a hit: a miss gets its own from Fastify (genReqId)
-    if (!serveFromCache(app.responseCache, req, res, () => (reqId = requestIdOf(req)))) return false;
-    if (LOGS_REQUESTS.has(app.log.level)) {
-      app.log.info({ reqId, req: { method: req.method, url: req.url }, remoteAddress: req.socket.remoteAddress, res: { statusCode: res.statusCode }, responseTime: performance.now() - started, cache: 'hit' }, 'request completed');
-    }
-    return true;
-  };
   await app.register(securityPlugin);
   await app.register(openapiPlugin);
-  await app.register(cachingPlugin);
-  await app.register(rateLimitPlugin, { limit: services.config.rateLimitWrites });
+  await app.register(rateLimitPlugin, { limit: services.config.rateLimitWrites, store: services.limits });
   await app.register(formbody, { bodyLimit: 64 * 1024 });
   for (const schema of [...articleComponentSchemas, ...taxonomyComponentSchemas, ...responseComponentSchemas]) app.addSchema(schema);
 
   const { database, config, articles } = services;
   const db = database.db;
   const contentChanged = () => services.events.emit('content-changed');
-  const discoveryHeaders = () => pingDiscoveryHeaders(config);
+  const linkbackEndpoints = linkbackDiscovery(config);
+  const discoveryHeaders = linkbackEndpoints.headers;
 
   await app.register(healthRoutes, { db, kind: database.kind });
-  await app.register(siteRoutes, { config });
+  await app.register(siteRoutes, { config, endpoints: linkbackEndpoints });
   await app.register(articlePublicRoutes, { articles, config, discoveryHeaders });
   await app.register(taxonomyPublicRoutes, { db });
   await app.register(feedRoutes, { articles, config, db });
@@ -115,22 +89,22 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
   await app.register(linkbackRoutes, { linkbacks: services.linkbacks, config });
   await app.register(responsePublicRoutes, { responses: services.responses, config });
 
-  // everything under /v1/admin needs a token
+  // everything under /v1/admin needs a token; its scope covers the plugin's (unwrapped: `admin`)
   await app.register(
     async (admin) => {
       requireAdminToken(admin, database.db);
-      await admin.register(authAdminRoutes);
+      await admin.register(scoped('any', authAdminRoutes));
       await admin.register(announcementAdminRoutes, { announcements: services.announcements });
-      await admin.register(articleAdminRoutes, { articles });
-      await admin.register(taxonomyAdminRoutes, { db, onChange: contentChanged });
+      await admin.register(scoped('content', articleAdminRoutes), { articles });
+      await admin.register(scoped('content', taxonomyAdminRoutes), { db, onChange: contentChanged });
       await admin.register(pingAdminRoutes, { pings: services.linkbacks.outgoing });
-      await admin.register(responseAdminRoutes, { responses: services.responses });
+      await admin.register(scoped('moderation', responseAdminRoutes), { responses: services.responses });
     },
     { prefix: '/v1/admin' },
   );
 
   // the reference frontend, a client of the routes above; its catch-all page route comes last
-  if (config.frontend) await app.register(frontendPlugin, { config });
+  if (config.frontend) await app.register(frontendPlugin, { config, discoveryHeaders });
 
   await opts.beforeReady?.(app);
 

@@ -3,6 +3,8 @@
 import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
 import { JobRunner, type Logger } from './jobs/kernel.ts';
+import { notifyBusFor, type NotifyBus } from './db/notify.ts';
+import { limitStoreFor, type LimitStore } from './limits/limits.store.ts';
 import { EventEmitter } from 'node:events';
 import { PublishingEvents } from './articles/publishing.ts';
 import { composeLinkbacks, type Linkbacks } from './linkbacks/linkbacks.ts';
@@ -14,7 +16,11 @@ import { ResponsesService } from './comments/responses.service.ts';
 export interface Services {
   config: Config;
   database: Database;
+  /** LISTEN/NOTIFY between the processes sharing the database (in-process on PGlite) */
+  bus: NotifyBus;
   jobs: JobRunner;
+  /** the write limits' counters, for the site (PostgreSQL) or the process (PGlite) */
+  limits: LimitStore;
   /** announcements, outgoing pings… subscribe here */
   publishing: PublishingEvents;
   log: Logger;
@@ -30,7 +36,9 @@ export interface Services {
 }
 
 export function compose(config: Config, database: Database, log: Logger): Services {
-  const jobs = new JobRunner({ db: database.db, log });
+  const bus = notifyBusFor(database, (err) => log.warn({ err }, 'notification bus: a listener failed'));
+  const jobs = new JobRunner({ db: database.db, log, bus });
+  const limits = limitStoreFor(database, (err) => log.warn({ err }, 'write limits: could not sweep expired windows'));
   const publishing = new PublishingEvents();
   const events = new EventEmitter();
   const contentChanged = () => events.emit('content-changed');
@@ -46,10 +54,10 @@ export function compose(config: Config, database: Database, log: Logger): Servic
     announcements: (db, ids) => announcementFor(db, ids),
   });
   jobs.register({ kind: PUBLISH_JOB, handler: (job) => articles.publishDue(job), concurrency: 2 });
-  const responses = new ResponsesService({ db: database.db, config, articles, onChange: contentChanged });
+  const responses = new ResponsesService({ db: database.db, config, articles, limits, onChange: contentChanged });
 
   const linkbacks = composeLinkbacks({ config, db: database.db, log, jobs, publishing, responses });
 
-  const services: Services = { config, database, jobs, publishing, log, events, articles, responses, announcements, linkbacks };
+  const services: Services = { config, database, bus, jobs, limits, publishing, log, events, articles, responses, announcements, linkbacks };
   return services;
 }

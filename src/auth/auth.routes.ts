@@ -10,11 +10,18 @@ export const authAdminRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['admin'],
         summary: 'Check a token',
-        description: 'Answers the name of the token used, so scripts can check their credentials.',
+        description: 'Answers the name, scope and expiry of the token used, so scripts can check their credentials.',
         security: [{ bearerAuth: [] }],
-        response: { 200: Type.Object({ token: Type.String({ description: 'The name given at `token create`' }) }), ...problems(401) },
+        response: {
+          200: Type.Object({
+            token: Type.String({ description: 'The name given at `token create`' }),
+            scope: Type.Union([Type.Literal('content'), Type.Literal('moderation'), Type.Literal('admin')], { description: 'What the token may do (`token create --scope`)' }),
+            expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'When it stops working; null: never' }),
+          }),
+          ...problems(401),
+        },
       },
     },
-    async (req) => ({ token: req.adminToken!.name }),
+    async (req) => ({ token: req.adminToken!.name, scope: req.adminToken!.scope, expiresAt: req.adminToken!.expiresAt?.toISOString() ?? null }),
   );
 };

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, asc, eq, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
-import { apiTokens } from './tokens.table.ts';
+import { apiTokens, TOKEN_SCOPES, type TokenScope } from './tokens.table.ts';
 
 const PREFIX = 'iw_';
 
@@ -9,6 +9,8 @@ export interface TokenInfo {
   id: number;
   name: string;
   prefix: string;
+  scope: TokenScope;
+  expiresAt: Date | null;
   createdAt: Date;
   lastUsedAt: Date | null;
   revokedAt: Date | null;
@@ -16,14 +18,44 @@ export interface TokenInfo {
 
 const hashToken = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
 
+/** The live token a request carries: who, what it may do, until when. */
+export interface VerifiedToken {
+  id: number;
+  name: string;
+  scope: TokenScope;
+  expiresAt: Date | null;
+}
+
+export const isTokenScope = (s: string): s is TokenScope => (TOKEN_SCOPES as readonly string[]).includes(s);
+
+const DURATION_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `30s`, `10m`, `12h`, `90d` in milliseconds; null for anything else. */
+export function parseDuration(text: string): number | null {
+  const m = /^(\d{1,6})([smhd])$/.exec(text.trim());
+  if (!m || Number(m[1]) === 0) return null;
+  return Number(m[1]) * DURATION_UNITS[m[2]];
+}
+
 /** Creates a token and returns its secret: the only time it is ever seen. */
-export async function createToken(db: Db, name: string): Promise<{ id: number; token: string }> {
+export async function createToken(
+  db: Db,
+  name: string,
+  opts: { scope?: TokenScope; expiresInMs?: number } = {},
+): Promise<{ id: number; token: string; scope: TokenScope; expiresAt: Date | null }> {
   const token = PREFIX + randomBytes(32).toString('base64url');
   const [row] = await db
     .insert(apiTokens)
-    .values({ name, tokenHash: hashToken(token), prefix: token.slice(0, PREFIX.length + 6) })
-    .returning({ id: apiTokens.id });
-  return { id: row.id, token };
+    .values({
+      name,
+      tokenHash: hashToken(token),
+      prefix: token.slice(0, PREFIX.length + 6),
+      scope: opts.scope ?? 'admin',
+      // the database's clock, as verifyToken compares with it
+      expiresAt: opts.expiresInMs === undefined ? null : sql`now() + (${opts.expiresInMs} * interval '1 millisecond')`,
+    })
+    .returning({ id: apiTokens.id, scope: apiTokens.scope, expiresAt: apiTokens.expiresAt });
+  return { id: row.id, token, scope: row.scope, expiresAt: row.expiresAt };
 }
 
 export async function listTokens(db: Db): Promise<TokenInfo[]> {
@@ -32,6 +64,8 @@ export async function listTokens(db: Db): Promise<TokenInfo[]> {
       id: apiTokens.id,
       name: apiTokens.name,
       prefix: apiTokens.prefix,
+      scope: apiTokens.scope,
+      expiresAt: apiTokens.expiresAt,
       createdAt: apiTokens.createdAt,
       lastUsedAt: apiTokens.lastUsedAt,
       revokedAt: apiTokens.revokedAt,
@@ -53,19 +87,27 @@ export async function revokeToken(db: Db, idOrName: string): Promise<number> {
 }
 
 /**
- * Returns the live token matching `token`, or null. The lookup is by hash, so the
- * secret itself is never compared; the final equality is constant-time anyway.
+ * Returns the unrevoked token matching `token` (with `expired` true once its time has
+ * passed), or null. The lookup is by hash, so the secret itself is never compared; the
+ * final equality is constant-time anyway.
  */
-export async function verifyToken(db: Db, token: string): Promise<{ id: number; name: string } | null> {
+export async function verifyToken(db: Db, token: string): Promise<(VerifiedToken & { expired: boolean }) | null> {
   if (!token.startsWith(PREFIX) || token.length > 200) return null;
   const hash = hashToken(token);
   const [row] = await db
-    .select({ id: apiTokens.id, name: apiTokens.name, tokenHash: apiTokens.tokenHash })
+    .select({
+      id: apiTokens.id,
+      name: apiTokens.name,
+      tokenHash: apiTokens.tokenHash,
+      scope: apiTokens.scope,
+      expiresAt: apiTokens.expiresAt,
+      expired: sql<boolean>`coalesce(${apiTokens.expiresAt} <= now(), false)`,
+    })
     .from(apiTokens)
     .where(and(eq(apiTokens.tokenHash, hash), isNull(apiTokens.revokedAt)))
     .limit(1);
   if (!row || !timingSafeEqual(Buffer.from(row.tokenHash, 'hex'), Buffer.from(hash, 'hex'))) return null;
-  return { id: row.id, name: row.name };
+  return { id: row.id, name: row.name, scope: row.scope, expiresAt: row.expiresAt, expired: Boolean(row.expired) };
 }
 
 /** Records use at most once a minute per token, to keep reads cheap. */

@@ -1,18 +1,22 @@
 // npm run cli -- <command>. Reuses the services, never HTTP.
-//   token create --name NAME   prints the new token alone on the last line
-//   token list                 id, name, prefix, created, last used, revoked
+//   token create --name NAME [--scope S] [--expires D]   prints the new token alone on the last line
+//   token list                 id, name, prefix, scope, created, expires, last used, revoked
 //   token revoke ID|NAME
 //   migrate                    apply pending migrations and exit
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
 import { DatabaseInUseError } from '../db/lock.ts';
 import { openAndMigrate } from '../runtime.ts';
-import { createToken, listTokens, revokeToken } from '../auth/tokens.service.ts';
+import { createToken, isTokenScope, listTokens, parseDuration, revokeToken } from '../auth/tokens.service.ts';
+import { TOKEN_SCOPES } from '../auth/tokens.table.ts';
 
 const USAGE = `Usage: npm run cli -- <command>
 
-  token create --name NAME   create an admin API token (printed once, on the last line)
-  token list                 list tokens (never their secrets)
+  token create --name NAME [--scope content|moderation|admin] [--expires 30s|10m|12h|90d]
+                             create an admin API token (printed once, on the last line);
+                             content: articles, tags, authors, media; moderation: responses;
+                             admin (the default): everything. Without --expires it never expires
+  token list                 list tokens: scope, expiry, last use (never their secrets)
   token revoke ID|NAME       revoke a token
   migrate                    apply pending database migrations
 
@@ -24,7 +28,7 @@ async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { name: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { name: { type: 'string' }, scope: { type: 'string' }, expires: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   const [group, action, arg] = positionals;
   if (values.help || !group) {
@@ -36,6 +40,13 @@ async function main(argv: string[]): Promise<number> {
   if (!valid) throw new UsageError(`Unknown command: ${positionals.join(' ')}`);
   if (group === 'token' && action === 'create' && !values.name?.trim()) throw new UsageError('token create needs --name NAME');
   if (group === 'token' && action === 'revoke' && !arg) throw new UsageError('token revoke needs an ID or NAME');
+  if ((values.scope !== undefined || values.expires !== undefined) && !(group === 'token' && action === 'create')) {
+    throw new UsageError('--scope and --expires belong to token create');
+  }
+  const scope = values.scope ?? 'admin';
+  if (!isTokenScope(scope)) throw new UsageError(`--scope must be one of: ${TOKEN_SCOPES.join(', ')}`);
+  const expiresInMs = values.expires === undefined ? undefined : parseDuration(values.expires);
+  if (expiresInMs === null) throw new UsageError('--expires must be a number and a unit: 30s, 10m, 12h or 90d');
 
   const config = loadConfig();
   const database = await openAndMigrate(config);
@@ -44,16 +55,19 @@ async function main(argv: string[]): Promise<number> {
     if (group === 'migrate') {
       console.log('Migrations applied.');
     } else if (action === 'create') {
-      const { id, token } = await createToken(db, values.name!.trim());
-      console.error(`Created token ${id} "${values.name!.trim()}". Store it now: it is shown only once.`);
+      const { id, token, expiresAt } = await createToken(db, values.name!.trim(), { scope, expiresInMs });
+      const until = expiresAt ? `, expires ${expiresAt.toISOString()}` : ', never expires';
+      console.error(`Created token ${id} "${values.name!.trim()}" (scope ${scope}${until}). Store it now: it is shown only once.`);
       console.log(token);
     } else if (action === 'list') {
       const rows = await listTokens(db);
       if (!rows.length) console.log('No tokens.');
       for (const t of rows) {
-        const state = t.revokedAt ? `revoked ${t.revokedAt.toISOString()}` : 'active';
+        const expired = t.expiresAt !== null && t.expiresAt.getTime() <= Date.now();
+        const state = t.revokedAt ? `revoked ${t.revokedAt.toISOString()}` : expired ? 'expired' : 'active';
         const used = t.lastUsedAt ? t.lastUsedAt.toISOString() : 'never';
-        console.log(`${t.id}\t${t.name}\t${t.prefix}…\tcreated ${t.createdAt.toISOString()}\tlast used ${used}\t${state}`);
+        const expires = t.expiresAt ? `${expired ? 'expired' : 'expires'} ${t.expiresAt.toISOString()}` : 'never expires';
+        console.log(`${t.id}\t${t.name}\t${t.prefix}…\tscope ${t.scope}\tcreated ${t.createdAt.toISOString()}\t${expires}\tlast used ${used}\t${state}`);
       }
     } else if (action === 'revoke') {
       const n = await revokeToken(db, arg!);

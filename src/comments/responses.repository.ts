@@ -126,16 +126,6 @@ export async function isDuplicate(db: Db, articleId: number, email: string, html
   return rows.length > 0;
 }
 
-/** Seconds since this client's last comment, or null if none in the window. */
-export async function secondsSinceLastComment(db: Db, ip: string, windowSeconds: number): Promise<number | null> {
-  const rows = await db
-    .select({ ago: sql<number>`extract(epoch from now() - max(${responses.createdAt}))::float8` })
-    .from(responses)
-    .where(and(eq(responses.ip, ip), eq(responses.type, 'comment'), sql`${responses.createdAt} > now() - (${windowSeconds} * interval '1 second')`));
-  const ago = rows[0]?.ago;
-  return ago === null || ago === undefined ? null : Number(ago);
-}
-
 export async function findForAdmin(db: Db, id: number) {
   const [row] = await db
     .select({ response: responses, articleSlug: articles.slug, articleTitle: articles.title })

@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import type { Config } from '../config.ts';
 import { Nullable, problems } from '../http/schemas.ts';
 import { linkHeader } from '../lib/pagination.ts';
+import { MAX_URL_LENGTH } from '../lib/external-url.ts';
 import type { ResponsesService } from './responses.service.ts';
 import { RESPONSE_TYPES, SOCIAL_KINDS, SOCIAL_NETWORKS } from './responses.table.ts';
 
@@ -58,7 +59,7 @@ const CommentBody = Type.Object(
   {
     authorName: Type.String({ maxLength: 200, description: 'Shown with the comment (plain text, at most 100 characters)' }),
     authorEmail: Type.String({ maxLength: 254, description: 'Never shown; used for moderation ("first-time") and the avatar' }),
-    authorUrl: Type.Optional(Type.String({ maxLength: 2000, description: 'Optional http(s) URL; empty is the same as absent' })),
+    authorUrl: Type.Optional(Type.String({ maxLength: MAX_URL_LENGTH, description: 'Optional http(s) URL; empty is the same as absent' })),
     parentId: Type.Optional(Type.String({ pattern: '^[0-9]{0,10}$', description: 'Reply to this approved response (numbers accepted too); empty = top level' })),
     body: Type.String({ maxLength: 20_000, description: 'Plain text (at most 10,000 characters). Blank lines make paragraphs; URLs become links with rel="nofollow ugc"; HTML is shown as text' }),
     website: Type.Optional(Type.String({ maxLength: 2000, description: 'Honeypot: leave empty and hide it from people. Filled in → held as spam silently' })),

@@ -5,7 +5,9 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { AppError, notFound, type FieldError } from '../http/errors.ts';
+import { parseExternalUrl } from '../lib/external-url.ts';
 import { pageMeta, type PageMeta } from '../lib/pagination.ts';
+import type { LimitStore } from '../limits/limits.store.ts';
 import type { ArticlesService } from '../articles/articles.service.ts';
 import { cleanText, commentToHtml, countLinks } from './comment-html.ts';
 import { statusFor } from './moderation.ts';
@@ -79,19 +81,18 @@ export interface ResponsesDeps {
   db: Db;
   config: Config;
   articles: ArticlesService;
+  /** COMMENT_MIN_INTERVAL's slots, shared by the processes of one site */
+  limits: LimitStore;
   onChange?: () => void;
 }
 
 const EMAIL = /^[^\s@<>()[\]\\,;:"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
+/** An http(s) URL without credentials, of at most MAX_URL_LENGTH characters; null otherwise. */
 export function safeHttpUrl(raw: string): string | null {
-  try {
-    const u = new URL(raw);
-    if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.username || u.password) return null;
-    return u.href;
-  } catch {
-    return null;
-  }
+  const u = parseExternalUrl(raw);
+  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || u.username || u.password) return null;
+  return u.href;
 }
 
 /** A SHA-256 Gravatar URL: a stable picture per email without publishing the email. */
@@ -204,16 +205,18 @@ export class ResponsesService {
       }
       depth = parent.depth + 1;
     }
-    const interval = this.deps.config.commentMinIntervalSeconds;
-    if (interval > 0) {
-      const ago = await repo.secondsSinceLastComment(this.db, client.ip, interval);
-      if (ago !== null && ago < interval) {
-        const wait = Math.max(1, Math.ceil(interval - ago));
-        throw new AppError('too-many-requests', `You are commenting too quickly; wait ${wait} s.`, { headers: { 'retry-after': String(wait) } });
-      }
-    }
     if (await repo.isDuplicate(this.db, article.id, authorEmail, html)) {
       throw new AppError('conflict', 'You already posted this comment here.');
+    }
+    // last: only a comment about to be stored takes the client's slot (one atomic claim,
+    // so two comments racing through two processes cannot both pass)
+    const interval = this.deps.config.commentMinIntervalSeconds;
+    if (interval > 0) {
+      const slot = await this.deps.limits.claim(`comment:${client.ip}`, interval * 1000);
+      if (!slot.ok) {
+        const wait = Math.max(1, Math.ceil(slot.waitMs / 1000));
+        throw new AppError('too-many-requests', `You are commenting too quickly; wait ${wait} s.`, { headers: { 'retry-after': String(wait) } });
+      }
     }
     const stored = await repo.insertResponse(this.db, {
       articleId: article.id,

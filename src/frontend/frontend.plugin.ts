@@ -8,7 +8,6 @@ import formbody from '@fastify/formbody';
 import type { Config } from '../config.ts';
 import { parsePermalink } from '../articles/permalink.ts';
 import { fromRoot } from '../paths.ts';
-import { discoveryHeaders } from '../linkbacks/verify/discovery.ts';
 import { apiClient, type Answer, type Article, type Page, type Response, type Site, type Tag } from './api.ts';
 import { articlePage, FORM_FIELDS, type FormState, type FormValues } from './article.page.ts';
 import { notFoundPage, type Paths } from './layout.ts';
@@ -30,7 +29,28 @@ export const PAGE_CSP = [
 
 const STYLESHEET = readFileSync(fromRoot('src/frontend/style.css'), 'utf8');
 
-export const frontendPlugin: FastifyPluginAsync<{ config: Config }> = async (app, { config }) => {
+/**
+ * The request target as a URL on SITE_URL's origin. Only the path and query count: an
+ * absolute-form target (`GET http://elsewhere/x HTTP/1.1`, RFC 9112 §3.2.2) loses the
+ * scheme and host it names. Appended, not resolved: an origin-form target like `//host/x`
+ * stays a path on our origin. Null when there is no path to speak of.
+ */
+function onOurOrigin(siteUrl: string, target: string): URL | null {
+  let path = target;
+  if (!path.startsWith('/')) {
+    const absolute = URL.parse(target);
+    path = absolute ? absolute.pathname + absolute.search : '';
+  }
+  return path.startsWith('/') ? URL.parse(new URL(siteUrl).origin + path) : null;
+}
+
+export interface FrontendOptions {
+  config: Config;
+  /** what article pages carry so other blogs find our pingback and Webmention endpoints */
+  discoveryHeaders: () => Record<string, string>;
+}
+
+export const frontendPlugin: FastifyPluginAsync<FrontendOptions> = async (app, { config, discoveryHeaders }) => {
   const site = new URL(config.siteUrl);
   // Article pages live at SITE_URL + PERMALINK. They are ours only when SITE_URL is this
   // server (the default); otherwise another frontend owns them and we keep to the lists.
@@ -44,16 +64,15 @@ export const frontendPlugin: FastifyPluginAsync<{ config: Config }> = async (app
     comment: (slug) => `${base}/comments/${encodeURIComponent(slug)}`,
     docs: `${config.apiUrl}/docs`,
   };
-  await app.register(async (pages) => frontendRoutes(pages, { config, paths, servesArticles }), { prefix: base });
+  await app.register(async (pages) => frontendRoutes(pages, { config, paths, servesArticles, discoveryHeaders }), { prefix: base });
 };
 
-interface RouteOptions {
-  config: Config;
+interface RouteOptions extends FrontendOptions {
   paths: Paths;
   servesArticles: boolean;
 }
 
-async function frontendRoutes(app: FastifyInstance, { config, paths, servesArticles }: RouteOptions) {
+async function frontendRoutes(app: FastifyInstance, { config, paths, servesArticles, discoveryHeaders }: RouteOptions) {
   const api = apiClient(app);
   // the comments API takes forms too, but the form posts here first (Post/Redirect/Get)
   if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) await app.register(formbody);
@@ -145,15 +164,15 @@ async function frontendRoutes(app: FastifyInstance, { config, paths, servesArtic
     const [site, responses] = await Promise.all([loadSite(req), loadResponses(req, article.slug)]);
     if ('failed' in responses) return sendProblem(reply, responses.failed);
     // discovery for other blogs: the headers the API's article reads carry, naming the endpoints of the page's <link>s
-    reply.headers(discoveryHeaders(config));
+    reply.headers(discoveryHeaders());
     const replyTo = responses.list.find((r) => r.type === 'comment' && String(r.id) === form.values?.parentId);
     return sendPage(reply, status, articlePage({ site, paths, article, responses: responses.list, form: { ...form, replyTo } }));
   }
 
   // Everything else under the frontend: an article at its permalink, or a 404 page.
   app.get('/*', cached, async (req, reply) => {
-    // appended, not resolved: a request target like `//host/x` must stay a path on our origin
-    const url = new URL(new URL(config.siteUrl).origin + req.url);
+    const url = onOurOrigin(config.siteUrl, req.url);
+    if (!url) return reply.callNotFound();
     const slug = servesArticles ? parsePermalink(config, url.href)?.slug : undefined;
     const found = slug ? await loadArticle(req, slug) : null;
     if (!found) {

@@ -37,15 +37,36 @@ export default fp(
         ],
         components: {
           securitySchemes: {
-            bearerAuth: { type: 'http', scheme: 'bearer', description: 'An admin token from `npm run cli -- token create --name NAME`' },
+            bearerAuth: {
+              type: 'http',
+              scheme: 'bearer',
+              description:
+                'An admin token from `npm run cli -- token create --name NAME [--scope content|moderation|admin] [--expires 90d]`. ' +
+                'Each operation names the scope it needs (`x-scope`, and the scopes of its security requirement): `content` writes articles, tags, authors and media; ' +
+                '`moderation` handles responses; `admin` may call everything. Outside its scope a token gets 403; once expired, 401.',
+            },
           },
         },
       },
-      // error answers are application/problem+json (RFC 9457): say so in the document
+      // error answers are application/problem+json (RFC 9457): say so in the document;
+      // admin operations name their token scope (from their security requirement, see http/auth.ts)
       transformObject: (documentObject) => {
         const openapiObject = (documentObject as { openapiObject: { paths?: Record<string, unknown> } }).openapiObject;
+        type Operation = {
+          description?: string;
+          security?: Record<string, string[]>[];
+          'x-scope'?: string;
+          responses?: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>;
+        };
         for (const ops of Object.values(openapiObject.paths ?? {})) {
-          for (const op of Object.values(ops as Record<string, { responses?: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }> }>)) {
+          for (const op of Object.values(ops as Record<string, Operation>)) {
+            const bearer = op?.security?.find((r) => r.bearerAuth)?.bearerAuth;
+            if (bearer) {
+              const scope = bearer[0] ?? 'any';
+              op['x-scope'] = scope;
+              const line = scope === 'any' ? 'Token scope: any valid token.' : `Token scope: \`${scope}\`${scope === 'admin' ? '' : ' (or `admin`)'}.`;
+              op.description = op.description ? `${op.description}\n\n${line}` : line;
+            }
             for (const res of Object.values(op?.responses ?? {})) {
               const json = res.content?.['application/json'];
               if (json?.schema?.$ref === '#/components/schemas/Problem') res.content = { 'application/problem+json': json };

@@ -59,7 +59,7 @@ const problemRef = Type.Ref('Problem');
 
 const DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid request: the `errors` array names each bad field',
-  401: 'Missing, unknown or revoked admin token',
+  401: 'Missing, unknown, revoked or expired admin token',
   403: 'Not allowed (for example comments are closed)',
   404: 'No such resource (or not public)',
   409: 'Conflict with the current state (duplicate slug, duplicate comment…)',

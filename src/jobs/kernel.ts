@@ -8,11 +8,22 @@
 //   must therefore be idempotent. Leases are renewed while a handler runs.
 // - Failures retry with exponential backoff and full jitter up to maxAttempts.
 // - stop() stops claiming, waits for running handlers, and releases what is left.
+// - Runners wake on NOTIFY: enqueue() sends one on `inkwell_jobs` in the statement that
+//   queues the row, so it is delivered when the enqueueing transaction commits (never
+//   before the row is visible, never after a rollback), to every process's runner,
+//   this one's too. A job due later tells runners when; one that fails tells its own
+//   runner when to retry. Polling stays as the safety net, at a slower pace, for what
+//   no message announces: a lease that expired with its process, a message lost while
+//   the listening connection was down (each reconnect also looks at once).
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { queryRows } from '../db/client.ts';
+import { notifySql, type NotifyBus } from '../db/notify.ts';
+
+/** Where enqueue() tells runners that work is queued: `<kind> <run_at in epoch ms>` (`*` for any kind). */
+export const JOBS_CHANNEL = 'inkwell_jobs';
 
 export interface Job {
   id: number;
@@ -71,15 +82,20 @@ export interface EnqueueOptions {
   maxAttempts?: number;
 }
 
-/** Queues a job. Pass a transaction to make the job part of it. Returns the id, or null when the key was taken. */
+/**
+ * Queues a job. Pass a transaction to make the job part of it. Returns the id, or null
+ * when the key was taken. The same statement notifies the runners (on commit).
+ */
 export async function enqueue(db: Db, opts: EnqueueOptions): Promise<number | null> {
   const rows = await queryRows<{ id: number }>(
     db,
-    sql`insert into jobs (kind, key, payload, run_at, max_attempts)
-        values (${opts.kind}, ${opts.key ?? null}, ${JSON.stringify(opts.payload ?? {})}::jsonb,
-                ${opts.runAt ? opts.runAt.toISOString() : sql`now()`}::timestamptz, ${opts.maxAttempts ?? 10})
-        on conflict (kind, key) where key is not null and status in ('queued','running') do nothing
-        returning id`,
+    sql`with queued as (
+          insert into jobs (kind, key, payload, run_at, max_attempts)
+          values (${opts.kind}, ${opts.key ?? null}, ${JSON.stringify(opts.payload ?? {})}::jsonb,
+                  ${opts.runAt ? opts.runAt.toISOString() : sql`now()`}::timestamptz, ${opts.maxAttempts ?? 10})
+          on conflict (kind, key) where key is not null and status in ('queued','running') do nothing
+          returning id, kind, run_at)
+        select id, ${notifySql(JOBS_CHANNEL, sql`kind || ' ' || floor(extract(epoch from run_at) * 1000)::bigint`)}::text as notified from queued`,
   );
   return rows[0]?.id ?? null;
 }
@@ -93,7 +109,9 @@ export function backoffMs(attempts: number, baseMs = 2000, capMs = 3_600_000, ra
 export interface RunnerOptions {
   db: Db;
   log: Logger;
-  /** how often to look for due work when nothing nudged us */
+  /** wake on NOTIFY when work is queued (then polling is only the safety net) */
+  bus?: NotifyBus;
+  /** how often to look for due work when nothing nudged us: 1 s, or 5 s with a bus */
   pollMs?: number;
   /** default lease; at most 60 s */
   leaseMs?: number;
@@ -123,9 +141,14 @@ export class JobRunner {
   private ticking: Promise<void> | undefined;
   private again = false;
   private readonly abort = new AbortController();
+  private readonly pollMs: number;
+  private unlisten: (() => Promise<void>) | undefined;
+  /** the earliest wake-up set for work due before the next poll */
+  private wake: { at: number; timer: NodeJS.Timeout } | undefined;
 
   constructor(private readonly opts: RunnerOptions) {
     this.owner = opts.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.pollMs = opts.pollMs ?? (opts.bus ? 5000 : 1000);
   }
 
   register(kind: JobKind): this {
@@ -143,10 +166,41 @@ export class JobRunner {
     const loop = () => {
       if (this.stopping) return;
       this.nudge();
-      this.timer = setTimeout(loop, this.opts.pollMs ?? 1000);
+      this.timer = setTimeout(loop, this.pollMs);
       this.timer.unref();
     };
     loop();
+    this.opts.bus
+      ?.subscribe(JOBS_CHANNEL, {
+        onMessage: ({ payload }) => {
+          const [kind, at] = payload.split(' ');
+          if (kind === '*' || this.kinds.has(kind)) this.wakeAt(Number(at) || 0);
+        },
+        // (re)connected: whatever was queued meanwhile is due now
+        onReset: () => this.nudge(),
+      })
+      .then(
+        (unlisten) => {
+          if (this.stopping) void unlisten();
+          else this.unlisten = unlisten;
+        },
+        (err) => this.opts.log.error({ err }, 'job runner: could not listen for queued work; polling only'),
+      );
+  }
+
+  /** Look for due work at `at` (epoch ms): now if it is due, else by a timer if before the next poll. */
+  private wakeAt(at: number): void {
+    if (!this.started || this.stopping) return;
+    const delay = at - Date.now();
+    if (delay <= 0) return this.nudge();
+    if (delay >= this.pollMs || (this.wake && this.wake.at <= at)) return;
+    clearTimeout(this.wake?.timer);
+    const timer = setTimeout(() => {
+      this.wake = undefined;
+      this.nudge();
+    }, delay);
+    timer.unref();
+    this.wake = { at, timer };
   }
 
   /** Look for due work now (called after enqueuing in this process). */
@@ -187,6 +241,8 @@ export class JobRunner {
   async stop(timeoutMs = 8000): Promise<void> {
     this.stopping = true;
     clearTimeout(this.timer);
+    clearTimeout(this.wake?.timer);
+    await this.unlisten?.();
     await this.ticking;
     const all = Promise.allSettled([...this.running.values()]);
     let timer: NodeJS.Timeout | undefined;
@@ -274,6 +330,7 @@ export class JobRunner {
           sql`status = 'queued', run_at = ${err.at.toISOString()}::timestamptz, last_error = ${message},
               attempts = attempts - ${err.countsAsAttempt ? 0 : 1}`,
         );
+        this.wakeAt(err.at.getTime());
       } else if (err instanceof PermanentJobError || job.attempts >= job.maxAttempts) {
         this.opts.log.warn({ jobId: job.id, kind: job.kind, err: message }, 'job failed for good');
         await this.finish(job, sql`status = 'failed', last_error = ${message}`);
@@ -284,6 +341,7 @@ export class JobRunner {
           job,
           sql`status = 'queued', run_at = now() + (${delay} * interval '1 millisecond'), last_error = ${message}`,
         );
+        this.wakeAt(Date.now() + delay);
       }
     } catch (e) {
       // the database is away: give the job back as soon as it returns, instead of
@@ -320,6 +378,8 @@ export class JobRunner {
         sql`update jobs set status = 'queued', lease_owner = null, lease_until = null, attempts = greatest(attempts - 1, 0), updated_at = now()
             where lease_owner = ${this.owner} and status = 'running'`,
       )
+      // the other processes may take them at once
+      .then(() => this.opts.bus?.publish(JOBS_CHANNEL, '* 0'))
       .catch((err) => this.opts.log.error({ err }, 'job runner: could not release leases'));
   }
 }

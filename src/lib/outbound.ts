@@ -8,6 +8,9 @@
 //   `unicast` (loopback, private, link-local/cloud metadata, CGNAT, IPv4-mapped and
 //   NAT64/6to4/Teredo IPv6, unspecified, multicast, reserved…). Checking at connect
 //   time is what defeats DNS rebinding: there is no second lookup to race against.
+//   ipaddr.js calls the deprecated IPv4-compatible range `::/96` (RFC 4291 §2.5.5.1;
+//   `[::127.0.0.1]` is `[::7f00:1]`) unicast, so this guard refuses it itself: in the URL
+//   and in every DNS answer the connection's lookup returns;
 //   Connections are kept alive for a few seconds and reused for the same host and port:
 //   a reused socket is still the one whose address was checked when it connected, and
 //   every new connection is checked anew (a blog that sends three pingbacks for three of
@@ -18,15 +21,18 @@
 //
 // `allowPrivate` (OUTBOUND_ALLOW_PRIVATE) lifts the range check for tests and local demos;
 // the unspecified address (0.0.0.0, ::) stays refused even then.
+import dns from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import zlib from 'node:zlib';
 import type { LookupFunction } from 'node:net';
 import type { Readable } from 'node:stream';
+import ipaddr from 'ipaddr.js';
 import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-filtering-agent';
+import { MAX_URL_LENGTH, parseExternalUrl } from './external-url.ts';
 
 export type OutboundErrorCode =
-  /** not an absolute http(s) URL, or credentials in it */
+  /** not an absolute http(s) URL, credentials in it, or longer than MAX_URL_LENGTH */
   | 'invalid-url'
   /** the host is (or resolves to) an address we do not talk to */
   | 'forbidden-address'
@@ -116,8 +122,11 @@ class StaleSocketError extends Error {}
 export class Outbound {
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
+  /** handed to every connection; the agent checks what it answers */
+  private readonly lookup: LookupFunction | undefined;
 
   constructor(private readonly opts: OutboundOptions) {
+    this.lookup = opts.allowPrivate ? opts.lookup : refusingIpv4Compatible(opts.lookup ?? dns.lookup);
     const filter = {
       keepAlive: true,
       // idle connections close after this (sooner when the server says so in Keep-Alive)
@@ -136,7 +145,8 @@ export class Outbound {
   }
 
   /**
-   * Checks what can be checked without the network: an absolute http(s) URL, no
+   * Checks what can be checked without the network: an absolute http(s) URL of at most
+   * MAX_URL_LENGTH characters (measured before parsing), no
    * credentials, and not one of the special-use names under `localhost` (RFC 6761) that
    * the system resolver may hand to DNS (`localhost.`, `x.localhost`): they mean this
    * machine, whatever a DNS server answers. Plain `localhost` goes through the resolver
@@ -145,16 +155,16 @@ export class Outbound {
    */
   checkUrl(raw: string | URL): URL {
     const text = String(raw);
-    let url: URL;
-    try {
-      url = new URL(text);
-    } catch {
-      throw new OutboundError('invalid-url', 'not an absolute URL', text);
-    }
+    if (text.length > MAX_URL_LENGTH) throw new OutboundError('invalid-url', `longer than ${MAX_URL_LENGTH} characters`, text.slice(0, MAX_URL_LENGTH));
+    const url = parseExternalUrl(text);
+    if (!url) throw new OutboundError('invalid-url', 'not an absolute URL', text);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new OutboundError('invalid-url', `scheme ${url.protocol} is not allowed`, text);
     if (url.username || url.password) throw new OutboundError('invalid-url', 'credentials in the URL are not allowed', text);
     const name = url.hostname.toLowerCase();
-    const bare = name.replace(/\.+$/, '');
+    if (!this.opts.allowPrivate && name.startsWith('[') && isIpv4Compatible(name.slice(1, -1))) {
+      throw new OutboundError('forbidden-address', `${url.hostname} is an IPv4-compatible IPv6 address`, text);
+    }
+    const bare = withoutTrailingDots(name);
     if (!this.opts.allowPrivate && name !== 'localhost' && (bare === 'localhost' || bare.endsWith('.localhost'))) {
       throw new OutboundError('forbidden-address', `${url.hostname} is a local name`, text);
     }
@@ -199,12 +209,8 @@ export class Outbound {
         if (follow && REDIRECT_STATUSES.has(status) && location) {
           res.destroy();
           if (redirects.length >= maxRedirects) throw new OutboundError('too-many-redirects', `more than ${maxRedirects} redirects`, url.href);
-          let next: URL;
-          try {
-            next = new URL(location, url);
-          } catch {
-            throw new OutboundError('invalid-url', 'unparseable redirect Location', url.href);
-          }
+          const next = parseExternalUrl(location, url);
+          if (!next) throw new OutboundError('invalid-url', `unparseable or longer than ${MAX_URL_LENGTH} characters: the redirect Location`, url.href);
           url = this.checkUrl(next);
           redirects.push(url.href);
           if (status === 303 || ((status === 301 || status === 302) && method === 'POST')) {
@@ -268,7 +274,7 @@ export class Outbound {
         headers,
         agent: isHttps ? this.httpsAgent : this.httpAgent,
         // handed to the agent's connection, which wraps it with the address check
-        ...(this.opts.lookup ? { lookup: this.opts.lookup } : {}),
+        ...(this.lookup ? { lookup: this.lookup } : {}),
         signal,
       });
       let answered = false;
@@ -285,6 +291,33 @@ export class Outbound {
       req.end(body);
     });
   }
+}
+
+const IPV4_COMPATIBLE = ipaddr.parseCIDR('::/96');
+
+/** In the deprecated IPv4-compatible range `::/96` (which holds `::` and `::1` too, refused anyway). */
+function isIpv4Compatible(address: string): boolean {
+  const parsed = ipaddr.isValid(address) ? ipaddr.parse(address) : null;
+  return parsed?.kind() === 'ipv6' && parsed.match(IPV4_COMPATIBLE);
+}
+
+/** A lookup that fails, as the agent does for its ranges, when an answer is IPv4-compatible IPv6. */
+function refusingIpv4Compatible(lookup: LookupFunction): LookupFunction {
+  return ((hostname: string, options: dns.LookupOptions, cb: (err: Error | null, address?: unknown, family?: number) => void) => {
+    lookup(hostname, options, (err, address, family) => {
+      if (err) return cb(err);
+      const answers = typeof address === 'string' ? [address] : (address as dns.LookupAddress[]).map((a) => a.address);
+      if (answers.some(isIpv4Compatible)) return cb(new OutboundError('forbidden-address', `${hostname} resolves to an IPv4-compatible IPv6 address`, hostname));
+      cb(null, address, family);
+    });
+  }) as LookupFunction;
+}
+
+/** `name` without its trailing dots, in one pass (a regex like /\.+$/ backtracks quadratically on a long run of dots that does not end the name). */
+function withoutTrailingDots(name: string): string {
+  let end = name.length;
+  while (end > 0 && name.charCodeAt(end - 1) === 0x2e) end--;
+  return name.slice(0, end);
 }
 
 function accepts(accept: readonly string[], type: string): boolean {

@@ -1,7 +1,8 @@
 // Blog-to-blog, assembled: the outbound guard, pingback and Webmention receiving, and
 // outgoing pings, built once from the configuration and wired to publishing and to the
-// job runner. The composition root calls `composeLinkbacks`; app.ts registers
-// `linkbackRoutes` (public) and `pingAdminRoutes` (admin).
+// job runner. The folder's entry: only the composition root (`composeLinkbacks`) and
+// app.ts (`linkbackRoutes` public, `pingAdminRoutes` admin, the discovery facts) import it.
+// Inside, pingback/ and webmention/ share through verify/ and never import each other.
 import { PACKAGE } from '../paths.ts';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.ts';
@@ -16,6 +17,9 @@ import { linkbackLimits } from './verify/limits.ts';
 import { OutgoingPings, PING_SEND_JOB } from './outgoing/outgoing.service.ts';
 import { PingbackService } from './pingback/pingback.service.ts';
 import { xmlrpcRoutes } from './pingback/xmlrpc.routes.ts';
+import { discoveryHeaders, pingbackUrl, webmentionUrl } from './verify/discovery.ts';
+
+export { pingAdminRoutes } from './outgoing/pings.admin.routes.ts';
 
 export interface Linkbacks {
   outbound: Outbound;
@@ -61,4 +65,10 @@ export async function linkbackRoutes(app: FastifyInstance, opts: { linkbacks: Li
   const limits = linkbackLimits(app, opts.config.rateLimitWrites);
   await app.register(xmlrpcRoutes, { pingback: opts.linkbacks.pingback, limits });
   await app.register(webmentionRoutes, { webmention: opts.linkbacks.webmention, limits, apiUrl: opts.config.apiUrl });
+}
+
+/** Our endpoints, as other blogs discover them: `/v1/site` lists them, article responses carry them as headers. */
+export function linkbackDiscovery(config: Pick<Config, 'apiUrl'>) {
+  const headers = discoveryHeaders(config);
+  return { pingbackUrl: pingbackUrl(config), webmentionUrl: webmentionUrl(config), headers: (): Record<string, string> => headers };
 }

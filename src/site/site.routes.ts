@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Config } from '../config.ts';
-import { pingbackUrl, webmentionUrl } from '../linkbacks/verify/discovery.ts';
 
 const Site = Type.Object(
   {
@@ -18,15 +17,21 @@ const Site = Type.Object(
   { $id: 'Site', title: 'Site' },
 );
 
-export const siteRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
+export interface SiteRoutesOptions {
+  config: Config;
+  /** where other blogs send pingbacks and webmentions */
+  endpoints: { pingbackUrl: string; webmentionUrl: string };
+}
+
+export const siteRoutes: FastifyPluginAsyncTypebox<SiteRoutesOptions> = async (app, { config, endpoints }) => {
   const site = {
     title: config.siteTitle,
     description: config.siteDescription,
     url: config.siteUrl,
     apiUrl: config.apiUrl,
     twitter: config.siteTwitter ?? null,
-    pingbackUrl: pingbackUrl(config),
-    webmentionUrl: webmentionUrl(config),
+    pingbackUrl: endpoints.pingbackUrl,
+    webmentionUrl: endpoints.webmentionUrl,
     permalink: config.permalink,
     feeds: { rss: `${config.apiUrl}/feed.xml`, atom: `${config.apiUrl}/feed.atom`, json: `${config.apiUrl}/feed.json` },
   };

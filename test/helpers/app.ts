@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { testConfig, type Config } from '../../src/config.ts';
 import { compose, type Services } from '../../src/compose.ts';
 import { buildApp } from '../../src/app.ts';
@@ -22,11 +22,11 @@ export interface TestApp {
 /** Builds the whole app on a fresh database of its own. Workers are not started: call services.jobs.drainDue(). */
 export async function createTestApp(
   overrides: Partial<Config> = {},
-  opts: { database?: Database; beforeReady?: (app: FastifyInstance) => void } = {},
+  opts: { database?: Database; beforeReady?: (app: FastifyInstance) => void; log?: Logger } = {},
 ): Promise<TestApp> {
   const database = opts.database ?? (await createTestDatabase());
   const config = testConfig({ apiUrl: 'http://api.test', siteUrl: 'http://blog.test', ...overrides });
-  const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
+  const log = opts.log ?? pino({ level: process.env.TEST_LOG ?? 'silent' });
   const services = compose(config, database, log);
   const app = await buildApp(services, { loggerInstance: log, beforeReady: opts.beforeReady });
   await app.ready();

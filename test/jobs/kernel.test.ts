@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { openDatabase, queryRows, type Database } from '../../src/db/client.ts';
 import { backoffMs, enqueue, JobRunner, PermanentJobError, RescheduleJob, type Logger } from '../../src/jobs/kernel.ts';
 import { createTestDatabase, testDatabaseKind } from '../helpers/db.ts';
+import { notifyBusFor } from '../../src/db/notify.ts';
 
 const log: Logger = { info() {}, warn() {}, error() {} };
 let database: Database;
@@ -173,5 +174,41 @@ describe(`job kernel on ${testDatabaseKind}`, () => {
     expect(backoffMs(3, 1000, 60_000, () => 1)).toBe(4000);
     expect(backoffMs(3, 1000, 60_000, () => 0)).toBe(2000);
     expect(backoffMs(30, 1000, 60_000, () => 1)).toBe(60_000);
+  });
+
+  it('a job queued in a committed transaction wakes an idle runner (of another process on PostgreSQL) within milliseconds; polling is not why', async () => {
+    const runnerDb = second ?? database;
+    const done: number[] = [];
+    const r = new JobRunner({ db: runnerDb.db, log, bus: notifyBusFor(runnerDb), pollMs: 60_000 }).register({
+      kind: 'woken',
+      handler: async () => {
+        done.push(performance.now());
+      },
+    });
+    r.start();
+    try {
+      await sleep(300); // the first poll has passed and the runner listens: it is idle until told
+      for (let i = 0; i < 5; i++) {
+        const t0 = performance.now();
+        await db().transaction(async (tx) => {
+          await enqueue(tx, { kind: 'woken' });
+          await sleep(100);
+          // queued but not committed: nobody can see it, nobody is woken
+          expect(done.length).toBe(i);
+        });
+        for (let n = 0; n < 200 && done.length === i; n++) await sleep(5);
+        expect(done.length).toBe(i + 1);
+        // milliseconds on a quiet machine; generous for a busy one (the next poll is a minute away)
+        expect(done[i] - t0 - 100).toBeLessThan(1500);
+      }
+      // a job due later: the runner wakes for it then, not at the next poll (a minute away)
+      const at = Date.now() + 400;
+      await enqueue(db(), { kind: 'woken', runAt: new Date(at) });
+      for (let n = 0; n < 200 && done.length === 5; n++) await sleep(10);
+      expect(done.length).toBe(6);
+      expect(Date.now()).toBeGreaterThanOrEqual(at);
+    } finally {
+      await r.stop();
+    }
   });
 });

@@ -57,6 +57,8 @@ describe('the guard with OUTBOUND_ALLOW_PRIVATE off', () => {
       `http://[::ffff:169.254.169.254]/latest/meta-data/`,
       `http://[64:ff9b::7f00:1]:${p}/hello`, // NAT64 embedding 127.0.0.1
       `http://[2002:7f00:1::]:${p}/hello`, // 6to4 embedding 127.0.0.1
+      `http://[::127.0.0.1]:${p}/hello`, // IPv4-compatible IPv6 (deprecated ::/96), parsed as [::7f00:1]
+      `http://[::7f00:1]:${p}/hello`,
       `http://localhost:${p}/hello`, // resolved by the hosts file, refused at connect
       `http://LocalHost:${p}/hello`,
       `http://localhost.:${p}/hello`, // trailing dot
@@ -83,6 +85,33 @@ describe('the guard with OUTBOUND_ALLOW_PRIVATE off', () => {
       expect(err.code, url).toBe('forbidden-address');
     }
     expect(blog.connections()).toBe(0);
+  });
+
+  it('refuses every IPv6 transition range, whatever IPv4 address it embeds', async () => {
+    // 8.8.8.8 is public: the ranges themselves are refused, not just private addresses inside them
+    const forms = {
+      'IPv4-compatible ::/96 (deprecated; ipaddr.js calls it unicast, the guard refuses it)': ['http://[::8.8.8.8]/', 'http://[::a00:1]/', 'http://[0:0:0:0:0:0:7f00:1]/'],
+      'IPv4-mapped ::ffff:0:0/96': ['http://[::ffff:8.8.8.8]/'],
+      'IPv4-translated ::ffff:0:0:0/96 (RFC 6145)': ['http://[::ffff:0:808:808]/'],
+      'NAT64 64:ff9b::/96 and 64:ff9b:1::/48': ['http://[64:ff9b::8.8.8.8]/', 'http://[64:ff9b:1::808:808]/'],
+      '6to4 2002::/16': ['http://[2002:808:808::1]/'],
+      'Teredo 2001::/32': ['http://[2001:0:808:808::1]/'],
+    };
+    const guard = closed();
+    for (const [range, urls] of Object.entries(forms)) {
+      for (const url of urls) expect((await refusal(guard.fetch(url))).code, `${range}: ${url}`).toBe('forbidden-address');
+    }
+  });
+
+  it('refuses a name whose DNS answer is an IPv4-compatible IPv6 address, without connecting', async () => {
+    const lookup = ((_host: string, options: { all?: boolean }, cb: (...a: unknown[]) => void) => {
+      if (options.all) cb(null, [{ address: '::7f00:1', family: 6 }]);
+      else cb(null, '::7f00:1', 6);
+    }) as unknown as LookupFunction;
+    const before = blog.connections();
+    const err = await refusal(closed({ lookup }).fetch(`http://localhost:${blog.port}/hello`));
+    expect(err.code).toBe('forbidden-address');
+    expect(blog.connections()).toBe(before);
   });
 
   it('refuses other schemes and credentials before any lookup', async () => {
@@ -131,6 +160,25 @@ describe('the guard with OUTBOUND_ALLOW_PRIVATE off', () => {
 });
 
 describe('caps and content rules', () => {
+  it('refuses a URL longer than 2,048 characters before parsing it: the 63,000-dot host costs nothing', () => {
+    const guard = closed();
+    const dots = `http://a${'.'.repeat(63_000)}b/x`;
+    const started = performance.now();
+    expect(() => guard.checkUrl(dots)).toThrow(expect.objectContaining({ code: 'invalid-url' }));
+    const ms = performance.now() - started;
+    expect(ms, 'event-loop time of the check').toBeLessThan(100);
+    const url = (length: number) => `http://example.com/${'x'.repeat(length - 'http://example.com/'.length)}`;
+    expect(() => guard.checkUrl(url(2049))).toThrow(expect.objectContaining({ code: 'invalid-url' }));
+    expect(guard.checkUrl(url(2048)).href).toHaveLength(2048);
+    // trailing dots are still one name: `localhost.` and `x.localhost...` stay local
+    expect(() => guard.checkUrl('http://x.localhost.../')).toThrow(expect.objectContaining({ code: 'forbidden-address' }));
+  });
+
+  it('refuses a redirect to a Location longer than 2,048 characters', async () => {
+    blog.page('/to-long', { status: 302, headers: { location: `/hello?${'x'.repeat(2100)}` } });
+    expect((await refusal(open().fetch(blog.url('/to-long')))).code).toBe('invalid-url');
+  });
+
   it('fetches a page, names Inkwell in the user agent and reports headers', async () => {
     const res = await open().fetch(blog.url('/hello'));
     expect(res.status).toBe(200);

@@ -10,7 +10,8 @@ import { OutboundError, type Outbound } from '../../lib/outbound.ts';
 import type { ResponsesService } from '../../comments/responses.service.ts';
 import { approvedSources } from '../verify/mentions.repository.ts';
 import { checkSource, mentionHtml, sameResource, type SourceFailure } from '../verify/source.ts';
-import { resolveTarget } from '../verify/targets.ts';
+import { resolveTarget, type Caller, type TargetHooks } from '../verify/targets.ts';
+import { MAX_URL_LENGTH } from '../../lib/external-url.ts';
 import { FAULT, XmlRpcFault } from './xmlrpc.codec.ts';
 
 /** The whole verification (redirects, body) must end within this, well inside WordPress's 3 s. */
@@ -29,16 +30,6 @@ export interface PingbackDeps {
   responses: ResponsesService;
 }
 
-export interface Caller {
-  ip: string;
-  userAgent?: string;
-}
-
-export interface PingHooks {
-  /** called once the target is known, before any fetch; throws (fault 0x31) to refuse */
-  admitTarget?(articleId: number): Promise<void>;
-}
-
 const UNREACHABLE = 'The source URI does not exist or could not be retrieved.';
 
 const SOURCE_FAULTS: Record<SourceFailure, [number, string]> = {
@@ -54,14 +45,14 @@ export class PingbackService {
   constructor(private readonly deps: PingbackDeps) {}
 
   /** pingback.ping: verifies and records; the success string, or an XmlRpcFault. */
-  async ping(source: string, target: string, caller: Caller, hooks: PingHooks = {}): Promise<string> {
+  async ping(source: string, target: string, caller: Caller, hooks: TargetHooks = {}): Promise<string> {
     const { db, config, outbound, log } = this.deps;
     let sourceUrl: URL;
     try {
       sourceUrl = outbound.checkUrl(source);
     } catch (e) {
       const syntax = e instanceof OutboundError && e.code === 'invalid-url';
-      throw new XmlRpcFault(FAULT.sourceNotFound, syntax ? 'The source URI is not an http(s) URL without credentials.' : UNREACHABLE);
+      throw new XmlRpcFault(FAULT.sourceNotFound, syntax ? `The source URI is not an http(s) URL of at most ${MAX_URL_LENGTH} characters without credentials.` : UNREACHABLE);
     }
     sourceUrl.hash = '';
 

@@ -3,12 +3,25 @@ import type { Config } from '../../config.ts';
 import type { Db } from '../../db/client.ts';
 import { parsePermalink } from '../../articles/permalink.ts';
 import { findArticleRef, findRedirect, type ArticleRef } from '../../articles/articles.repository.ts';
+import { MAX_URL_LENGTH, parseExternalUrl } from '../../lib/external-url.ts';
 
 export type TargetResult =
   /** mentioned: `mentionFrom` already has a response on the article (false when not asked) */
   | { ok: true; article: ArticleRef; url: URL; mentioned: boolean }
   /** not-ours: not a permalink of this site · not-found: no such published article · closed: pings are closed */
   | { ok: false; reason: 'not-ours' | 'not-found' | 'closed'; detail: string };
+
+/** who sent a pingback or a webmention: keys the per-source limits and names them in logs */
+export interface Caller {
+  ip: string;
+  userAgent?: string;
+}
+
+/** the front door's say once the target is known, before anything is fetched */
+export interface TargetHooks {
+  /** throws to refuse (per-target rate limit): a fault 0x31 for pingback, a 429 for Webmention */
+  admitTarget?(articleId: number): Promise<void>;
+}
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
@@ -22,12 +35,8 @@ export async function resolveTarget(
   target: string,
   opts: { requireOpen?: boolean; mentionFrom?: string } = {},
 ): Promise<TargetResult> {
-  let url: URL;
-  try {
-    url = new URL(target);
-  } catch {
-    return { ok: false, reason: 'not-ours', detail: 'The target is not an absolute URL.' };
-  }
+  const url = parseExternalUrl(target);
+  if (!url) return { ok: false, reason: 'not-ours', detail: `The target is not an absolute URL of at most ${MAX_URL_LENGTH} characters.` };
   const parts = parsePermalink(config, url.href);
   if (!parts) return { ok: false, reason: 'not-ours', detail: 'The target is not an article permalink of this site.' };
   const ask = { mentionFrom: opts.mentionFrom };

@@ -5,12 +5,13 @@ import { Type } from 'typebox';
 import { AppError, notFound } from '../../http/errors.ts';
 import { problems } from '../../http/schemas.ts';
 import type { LinkbackLimits } from '../verify/limits.ts';
+import { MAX_URL_LENGTH } from '../../lib/external-url.ts';
 import type { WebmentionService, WebmentionView } from './webmention.service.ts';
 
 /** source + target are two URLs; this leaves room for long ones and little else */
 export const WEBMENTION_BODY_LIMIT = 16 * 1024;
 
-const Url = (description: string) => Type.String({ minLength: 1, maxLength: 2048, description });
+const Url = (description: string) => Type.String({ minLength: 1, maxLength: MAX_URL_LENGTH, description });
 
 const WebmentionStatusSchema = Type.Object(
   {

@@ -12,7 +12,8 @@ import { OutboundError, type Outbound } from '../../lib/outbound.ts';
 import type { ResponsesService } from '../../comments/responses.service.ts';
 import { findMention } from '../verify/mentions.repository.ts';
 import { checkSource, mentionHtml, sameResource } from '../verify/source.ts';
-import { resolveTarget } from '../verify/targets.ts';
+import { resolveTarget, type Caller, type TargetHooks } from '../verify/targets.ts';
+import { MAX_URL_LENGTH, parseExternalUrl } from '../../lib/external-url.ts';
 import { networkOf } from '../verify/microformats.ts';
 import { findRequest, insertRequest, noteRequest, settleRequest, type WebmentionRequest } from './webmention.repository.ts';
 import type { WebmentionStatus } from './webmention.table.ts';
@@ -34,11 +35,6 @@ export interface WebmentionDeps {
   nudge?: () => void;
   /** the conversation: stores and removes mentions under the moderation policy */
   responses: ResponsesService;
-}
-
-export interface Caller {
-  ip: string;
-  userAgent?: string;
 }
 
 export interface WebmentionView {
@@ -70,7 +66,7 @@ export class WebmentionService {
   async receive(
     input: { source: string; target: string },
     caller: Caller,
-    hooks: { admitTarget?(articleId: number): Promise<void> } = {},
+    hooks: TargetHooks = {},
   ): Promise<WebmentionView> {
     const { db, config, outbound } = this.deps;
     let source: URL;
@@ -80,12 +76,8 @@ export class WebmentionService {
       throw bad(e instanceof OutboundError && e.code === 'invalid-url' ? 'source must be an absolute http(s) URL without credentials.' : 'source is not a public address.');
     }
     source.hash = '';
-    let target: URL;
-    try {
-      target = new URL(input.target.trim());
-    } catch {
-      throw bad('target must be an absolute URL.');
-    }
+    const target = parseExternalUrl(input.target.trim());
+    if (!target) throw bad(`target must be an absolute URL of at most ${MAX_URL_LENGTH} characters.`);
     if (sameResource(source, target)) throw bad('source and target must be different pages.');
     const resolved = await resolveTarget(db, config, target.href);
     if (!resolved.ok) {

@@ -113,6 +113,20 @@ describe('verifying the source', () => {
     expect(await ping(t, 'file:///etc/passwd', a.url)).toBe(0x10);
     expect(await ping(t, 'http://user:secret@example.com/', a.url)).toBe(0x10);
   });
+
+  it('refuses a source or target longer than 2,048 characters before parsing it, without fetching', async () => {
+    const a = await publish(t, { title: 'Long addresses' });
+    const padded = (url: string, length: number) => `${url}?${'x'.repeat(length - url.length - 1)}`;
+    blog.page('/long', { body: html(`<a href="${padded(a.url, 2048)}">here</a>`) });
+    const before = blog.connections();
+    // the 63 KB source that held the event loop for seconds: a run of dots inside the host name
+    expect(await ping(t, `http://a${'.'.repeat(63_000)}b/x`, a.url)).toBe(0x10);
+    expect(await ping(t, padded(blog.url('/long'), 2049), a.url)).toBe(0x10);
+    expect(await ping(t, blog.url('/long'), padded(a.url, 2049))).toBe(0x21);
+    expect(blog.connections() - before).toBe(0);
+    // 2,048 is still fine
+    expect(await ping(t, padded(blog.url('/long'), 2048), padded(a.url, 2048))).toMatch(/^Pingback from /);
+  });
 });
 
 describe('moderation (COMMENT_MODERATION)', () => {

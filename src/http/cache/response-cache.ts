@@ -13,9 +13,9 @@
 //     answer is stored only if no invalidation happened meanwhile.
 //  3. Several processes. On PostgreSQL other Inkwell processes write too, so each
 //     process turns its local 'content-changed' into `NOTIFY inkwell_content_changed`
-//     and LISTENs on that channel (postgres.js keeps one dedicated connection and
-//     re-listens after a reconnect; we clear everything on every (re)listen, which
-//     covers notifications lost while disconnected). NOTIFY rather than a short TTL
+//     and LISTENs on that channel through the bus of db/notify.ts (one dedicated
+//     connection, re-listened after a reconnect; we clear everything on every
+//     (re)listen, which covers notifications lost while disconnected). NOTIFY rather than a short TTL
 //     because it keeps read-your-writes across processes (an editor publishes on
 //     one process and reloads on another: ~1 ms later every process has dropped
 //     its copy) while the hit rate stays near 100 %; a 1–2 s TTL would serve old
@@ -30,93 +30,60 @@
 //
 // The key is the request URL (path + query string), shared by GET and HEAD; the
 // answer must therefore depend on nothing else in the request (no Accept-Language,
-// no cookies, no per-request nonce). Register this plugin before the others: its
-// onRequest hook then answers a hit before any other hook runs, replaying the
-// headers the whole pipeline produced on the miss (security headers, CORS for
-// reads — the same for every GET —, ETag, Cache-Control, Link, X-Total-Count…)
-// with this request's own id, and answering If-None-Match with 304 itself.
-// Concurrent misses of one URL run the handler once (the others wait for it), and
-// the bodies kept are bounded (32 MB by default, least recently used out first).
+// no cookies, no per-request nonce). A fresh hit is written by the fast path ahead of
+// Fastify (fast-path.ts), replaying the headers the whole pipeline produced on the miss
+// (security headers, CORS for reads — the same for every GET —, ETag, Cache-Control,
+// Link, X-Total-Count…) with this request's own id, and answering If-None-Match with
+// 304 itself. The onRequest hook below answers what the fast path leaves to Fastify: an
+// expired entry while another request recomputes it, or the answer a concurrent miss
+// of the same URL was waiting for (the handler runs once for them all). The bodies kept
+// are bounded (32 MB by default, least recently used out first). One onSend hook tags
+// the answer (etag.ts: ETag, Cache-Control, 304) and keeps its body in the same step,
+// so what is stored is what was tagged, whatever the other plugins' hooks do.
 //
-// Hits are served compressed when the client accepts it (Accept-Encoding, br over
-// gzip), as nginx would in front of WordPress: a list page of 20 articles is ~70 kB of
-// JSON and ~15 kB of Brotli. Each encoding of an entry is made once, off the event loop
-// (zlib's thread pool), the first time a client asks for it — that request and those
+// Hits are served compressed when the client accepts it (encodings.ts). Each encoding
+// of an entry is made the first time a client asks for it — that request and those
 // that arrive before it is ready get the identity bytes — and kept with the entry (its
 // bytes count toward the bound). Every answer of a cached route says
 // `Vary: Accept-Encoding`, and an encoded answer carries the weak form of the ETag
 // (W/"…"), so caches never confuse the two and If-None-Match matches either.
-import { randomUUID } from 'node:crypto';
-import { promisify } from 'node:util';
-import zlib from 'node:zlib';
-import { Negotiator } from '@fastify/accept-negotiator';
 import type { EventEmitter } from 'node:events';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { matchesIfNoneMatch } from './caching.ts';
-import type { Database } from '../db/client.ts';
+import { compress, isCompressible, negotiate, varyAcceptEncoding, type Coding } from './encodings.ts';
+import { conditional } from './etag.ts';
+import { writeEntry, type FastPath } from './fast-path.ts';
+import type { Database } from '../../db/client.ts';
 
-/** Tells other processes that content changed, and hears them do so. */
-export interface ChangeBus {
-  /** announce a local change to the others */
-  publish(): void;
-  /** `onChange`: another process changed content; `onReset`: (re)connected, anything may have been missed */
-  subscribe(onChange: () => void, onReset: () => void): Promise<void>;
-  close(): Promise<void>;
-}
+import type { NotifyBus } from '../../db/notify.ts';
 
 export interface ResponseCacheOptions {
   /** emits 'content-changed' after every committed write that public reads can see */
   events: EventEmitter;
-  /** cross-process invalidation (PostgreSQL); none for a single process */
-  bus?: ChangeBus;
+  /** cross-process invalidation: used when it is shared (PostgreSQL); PGlite is one process */
+  bus?: NotifyBus;
   /** safety net: an entry is never served older than this (ms) */
   ttlMs?: number;
   /** total body bytes kept; least recently used entries go first */
   maxBytes?: number;
   /** answers bigger than this are not kept (a full sitemap…) */
   maxEntryBytes?: number;
+  /** the server's handler that writes hits ahead of Fastify (app.ts passes the one its serverFactory uses) */
+  fastPath?: FastPath;
 }
 
-type Coding = 'br' | 'gzip';
-
-interface Entry {
+export interface Entry {
   status: number;
   headers: Record<string, string | number | string[]>;
   body: Buffer;
   etag: string | undefined;
   storedAt: number;
-  /** worth compressing: a text type, at least MIN_COMPRESS bytes */
+  /** worth compressing (encodings.ts) */
   compressible?: boolean;
   /** the encodings made so far */
   encoded?: Partial<Record<Coding, Buffer>>;
   /** encodings being made */
   encoding?: Set<Coding>;
-}
-
-/** below this, headers outweigh what compression saves */
-const MIN_COMPRESS = 1024;
-const COMPRESSIBLE = /^(text\/|application\/(json|[\w.+-]+\+json|xml|[\w.+-]+\+xml|javascript))/i;
-const negotiator = new Negotiator<Coding>({ supportedValues: ['br', 'gzip'] });
-const brotli = promisify(zlib.brotliCompress);
-const gzip = promisify(zlib.gzip);
-/** Brotli 5 and gzip 6: within a few per cent of the best ratio at a small part of its cost */
-const compressors: Record<Coding, (b: Buffer) => Promise<Buffer>> = {
-  br: (b) => brotli(b, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: b.length } }),
-  gzip: (b) => gzip(b, { level: 6 }),
-};
-
-const weak = (etag: string) => (etag.startsWith('W/') ? etag : `W/${etag}`);
-
-/** Adds Accept-Encoding to a Vary header value (once). */
-export function varyAcceptEncoding(current: unknown): string {
-  const list = (Array.isArray(current) ? current.join(',') : typeof current === 'string' ? current : '')
-    .split(',')
-    .map((t) => t.trim())
-    .filter(Boolean);
-  if (list.includes('*') || list.some((t) => t.toLowerCase() === 'accept-encoding')) return list.join(', ');
-  return [...list, 'Accept-Encoding'].join(', ');
 }
 
 export interface ResponseCacheStats {
@@ -191,14 +158,13 @@ export class ResponseCache {
    * made earlier, or the identity bytes (starting to make the encoding for next time).
    */
   representation(key: string, entry: Entry, acceptEncoding: string | undefined): { body: Buffer; coding?: Coding } {
-    if (!entry.compressible || !acceptEncoding) return { body: entry.body };
-    const coding = negotiator.negotiate(acceptEncoding);
+    const coding = entry.compressible ? negotiate(acceptEncoding) : undefined;
     if (!coding) return { body: entry.body };
     const made = entry.encoded?.[coding];
     if (made) return { body: made, coding };
     if (!entry.encoding?.has(coding)) {
       (entry.encoding ??= new Set()).add(coding);
-      compressors[coding](entry.body).then(
+      compress[coding](entry.body).then(
         (bytes) => {
           entry.encoding?.delete(coding);
           // dropped or replaced meanwhile: nothing to keep
@@ -255,80 +221,43 @@ export class ResponseCache {
 
 const kGeneration = Symbol('responseCache.generation');
 const kSettle = Symbol('responseCache.settle');
-const kIfNoneMatch = Symbol('responseCache.ifNoneMatch');
 const kBody = Symbol('responseCache.body');
-type Tracked = FastifyRequest & { [kGeneration]?: number; [kSettle]?: () => void; [kIfNoneMatch]?: string; [kBody]?: Buffer };
+type Tracked = FastifyRequest & { [kGeneration]?: number; [kSettle]?: () => void; [kBody]?: Buffer };
 
 const cacheable = (req: FastifyRequest) =>
   (req.method === 'GET' || req.method === 'HEAD') && req.routeOptions.config?.publicCache === true;
 
-/** Writes a stored answer (or its 304) to the socket: the stored headers, this request's id, the encoding it accepts. */
-function writeEntry(cache: ResponseCache, req: IncomingMessage, res: ServerResponse, e: Entry, requestId: string): void {
-  const headers: Record<string, string | number | string[]> = { ...e.headers, 'x-request-id': requestId };
-  const url = req.url ?? '/';
-  const { body, coding } = cache.representation(url, e, req.headers['accept-encoding']);
-  if (coding) {
-    headers['content-encoding'] = coding;
-    if (e.etag) headers.etag = weak(e.etag);
-  }
-  if (e.etag && matchesIfNoneMatch(req.headers['if-none-match'], e.etag)) {
-    // the same 304 the caching plugin sends on a miss: the answer's headers, no body
-    delete headers['content-encoding'];
-    headers['content-length'] = 0;
-    res.writeHead(304, headers);
-    res.end();
-    return;
-  }
-  headers['content-length'] = body.length;
-  res.writeHead(e.status, headers);
-  if (req.method === 'HEAD') res.end();
-  else res.end(body);
-}
-
 function replay(cache: ResponseCache, req: FastifyRequest, reply: FastifyReply, e: Entry): void {
-  // registered first (app.ts), no other hook has set a header yet: the stored ones are the answer's
+  // written to the socket as stored: headers other hooks set on `reply` are not sent
   reply.hijack();
   writeEntry(cache, req.raw, reply.raw, e, String(req.id));
-}
-
-/**
- * The fast path, for the HTTP server ahead of Fastify (app.ts): a fresh entry for this
- * GET or HEAD is written straight to the socket, without routing, request object or
- * hooks; anything else (a miss, an expired entry, another method) returns false and
- * goes through Fastify, where the onRequest hook below handles it. An entry exists only
- * for a URL a public-cache route answered, so this serves nothing a route would not.
- */
-export function serveFromCache(cache: ResponseCache, req: IncomingMessage, res: ServerResponse, requestId: () => string): boolean {
-  if ((req.method !== 'GET' && req.method !== 'HEAD') || !req.url) return false;
-  const e = cache.get(req.url);
-  if (!e) return false;
-  cache.stats.hits++;
-  writeEntry(cache, req, res, e, requestId());
-  return true;
 }
 
 export default fp<ResponseCacheOptions>(
   async function responseCachePlugin(app: FastifyInstance, opts: ResponseCacheOptions) {
     const cache = new ResponseCache(opts.ttlMs ?? 30_000, opts.maxBytes ?? 32 * 1024 * 1024, opts.maxEntryBytes ?? 2 * 1024 * 1024);
     app.decorate('responseCache', cache);
+    opts.fastPath?.attach(app, cache);
 
+    const bus = opts.bus?.shared ? opts.bus : undefined;
     const onLocalChange = () => {
       cache.invalidate();
-      opts.bus?.publish();
+      bus?.publish(CONTENT_CHANNEL).catch((err) => app.log.warn({ err }, 'response cache: NOTIFY failed'));
     };
     opts.events.on('content-changed', onLocalChange);
-    if (opts.bus) {
-      await opts.bus.subscribe(
-        () => cache.invalidate(),
-        () => cache.invalidate(),
-      );
-    }
+    // our own notifications come back too: we cleared before sending them
+    const unlisten = await bus?.subscribe(CONTENT_CHANNEL, {
+      onMessage: (m) => {
+        if (!m.own) cache.invalidate();
+      },
+      onReset: () => cache.invalidate(),
+    });
     app.addHook('onClose', async () => {
       opts.events.off('content-changed', onLocalChange);
-      await opts.bus?.close();
+      await unlisten?.();
     });
 
-    // registered before the other plugins, so a hit is answered before any other hook runs
+    // what the fast path left to Fastify: a miss, or an entry being recomputed
     app.addHook('onRequest', async (req: Tracked, reply) => {
       if (!cacheable(req)) return;
       const key = req.url;
@@ -349,13 +278,6 @@ export default fp<ResponseCacheOptions>(
       }
       cache.stats.misses++;
       req[kGeneration] = cache.currentGeneration;
-      // a conditional miss still fills the cache: the handler builds the full answer, we keep
-      // it, then hand If-None-Match back to the caching plugin, which answers 304 (onSend below)
-      const inm = req.headers['if-none-match'];
-      if (req.method === 'GET' && typeof inm === 'string') {
-        req[kIfNoneMatch] = inm;
-        delete req.headers['if-none-match'];
-      }
       if (req.method === 'GET' && !cache.leaderFor(key)) {
         const settle = cache.lead(key);
         req[kSettle] = settle;
@@ -364,19 +286,18 @@ export default fp<ResponseCacheOptions>(
       }
     });
 
-    // runs before the caching plugin's onSend: keep the body as the handler made it
+    // one step: tag the answer (ETag, Cache-Control, 304 on If-None-Match) and keep the
+    // body that was tagged; a conditional miss still fills the cache with the full answer
     app.addHook('onSend', async (req: Tracked, reply, payload) => {
-      if (req[kGeneration] === undefined) return payload;
+      if (!cacheable(req)) return payload;
       // hits of this URL may be encoded: say so on every answer (the identity one too)
-      reply.header('vary', varyAcceptEncoding(reply.getHeader('vary')));
-      if (req[kIfNoneMatch] !== undefined) req.headers['if-none-match'] = req[kIfNoneMatch];
-      if (req.method === 'GET' && reply.statusCode === 200 && (typeof payload === 'string' || Buffer.isBuffer(payload))) {
-        req[kBody] = Buffer.from(payload);
-      }
-      return payload;
+      if (req[kGeneration] !== undefined) reply.header('vary', varyAcceptEncoding(reply.getHeader('vary')));
+      if (reply.statusCode !== 200 || (typeof payload !== 'string' && !Buffer.isBuffer(payload))) return payload;
+      if (req[kGeneration] !== undefined && req.method === 'GET') req[kBody] = Buffer.from(payload);
+      return conditional(req, reply, payload);
     });
 
-    // once the answer is out its headers are final (ETag, Cache-Control, CSP come from later onSend hooks)
+    // once the answer is out its headers are final (CSP and the request id come from other plugins' onSend hooks)
     app.addHook('onResponse', async (req: Tracked, reply) => {
       const body = req[kBody];
       const generation = req[kGeneration];
@@ -386,8 +307,7 @@ export default fp<ResponseCacheOptions>(
           if (v !== undefined && !PER_EXCHANGE.has(k)) headers[k] = v as string | number | string[];
         }
         const etag = typeof headers.etag === 'string' ? headers.etag : undefined;
-        const compressible = body.length >= MIN_COMPRESS && COMPRESSIBLE.test(String(headers['content-type'] ?? '')) && !headers['content-encoding'];
-        cache.store(req.url, generation, { status: 200, headers, body, etag, storedAt: Date.now(), compressible });
+        cache.store(req.url, generation, { status: 200, headers, body, etag, storedAt: Date.now(), compressible: isCompressible(body, headers) });
       }
       req[kSettle]?.();
     });
@@ -395,46 +315,5 @@ export default fp<ResponseCacheOptions>(
   { name: 'response-cache' },
 );
 
+/** The channel on which processes tell each other that public content changed. */
 export const CONTENT_CHANNEL = 'inkwell_content_changed';
-
-/** The subset of a postgres.js client the bus needs. */
-interface PgListenClient {
-  listen(channel: string, onNotify: (payload: string) => void, onListen?: () => void): Promise<{ unlisten(): Promise<void> }>;
-  notify(channel: string, payload: string): Promise<unknown>;
-}
-
-/**
- * LISTEN/NOTIFY on PostgreSQL through postgres.js: a dedicated listening connection,
- * re-established (and `onReset` called) after a disconnect. Our own notifications
- * come back to us too; they carry this process's id and are ignored (we cleared
- * before sending).
- */
-export function postgresChangeBus(client: PgListenClient, onError: (err: unknown) => void = () => {}): ChangeBus {
-  const self = randomUUID();
-  let listening: { unlisten(): Promise<void> } | undefined;
-  return {
-    publish() {
-      client.notify(CONTENT_CHANNEL, self).catch(onError);
-    },
-    async subscribe(onChange, onReset) {
-      listening = await client.listen(
-        CONTENT_CHANNEL,
-        (payload) => {
-          if (payload !== self) onChange();
-        },
-        onReset,
-      );
-    },
-    async close() {
-      await listening?.unlisten().catch(onError);
-      listening = undefined;
-    },
-  };
-}
-
-/** The bus a database needs: LISTEN/NOTIFY on PostgreSQL, none on PGlite (one process). */
-export function changeBusFor(database: Database, onError?: (err: unknown) => void): ChangeBus | undefined {
-  if (database.kind !== 'postgres') return undefined;
-  const client = (database.db as unknown as { $client?: PgListenClient }).$client;
-  return client ? postgresChangeBus(client, onError) : undefined;
-}

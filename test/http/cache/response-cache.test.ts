@@ -9,11 +9,11 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import zlib from 'node:zlib';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { adminRequest, createArticle } from '../helpers/factories.ts';
-import { openDatabase } from '../../src/db/client.ts';
-import { testDatabaseKind } from '../helpers/db.ts';
-import { ResponseCache } from '../../src/http/response-cache.ts';
+import { createTestApp, type TestApp } from '../../helpers/app.ts';
+import { adminRequest, createArticle } from '../../helpers/factories.ts';
+import { openDatabase } from '../../../src/db/client.ts';
+import { testDatabaseKind } from '../../helpers/db.ts';
+import { ResponseCache } from '../../../src/http/cache/response-cache.ts';
 
 let t: TestApp;
 let hasComments = false;
