@@ -7,3 +7,5 @@ export * from '../comments/responses.table.ts';
 export * from '../social/twitter/announcements.table.ts';
 export * from '../pingback/outgoing.table.ts';
 export * from '../webmention/webmention.table.ts';
+export * from '../redirects/redirects.table.ts';
+export * from '../importers/wordpress/wordpress.table.ts';
