@@ -160,9 +160,9 @@ class Importer {
     }
   }
 
-  /** After the import: one signal that content changed, in one place. */
+  /** After the import (or its stop): one signal that content changed, in one place, if it did. */
   finish(): void {
-    if (this.committed) this.deps.onChange?.();
+    if (this.committed && this.report.changed) this.deps.onChange?.();
   }
 
   private async item(tx: Db, item: WxrItem): Promise<void> {
