@@ -9,11 +9,11 @@ export const FIXTURE = fileURLToPath(new URL('../fixtures/wordpress/careerspace.
 export const fixtureText = () => readFileSync(FIXTURE, 'utf8');
 
 /** Imports a file, or XML text, into the app's database the way the CLI does; counts the cache signals. */
-export async function importInto(t: TestApp, source: string | { text: string }, opts: ImportOptions = {}) {
+export async function importInto(t: TestApp, source: string | { text: string } | { bytes: Buffer }, opts: ImportOptions = {}) {
   let changes = 0;
   const report = await importWordPress(
     { db: t.database.db, config: t.config, onChange: () => (changes++, t.services.events.emit('content-changed')) },
-    typeof source === 'string' ? () => createReadStream(source, { highWaterMark: 4096 }) : () => chunks(Buffer.from(source.text, 'utf8')),
+    typeof source === 'string' ? () => createReadStream(source, { highWaterMark: 4096 }) : () => chunks('bytes' in source ? source.bytes : Buffer.from(source.text, 'utf8')),
     opts,
   );
   return { report, changes };
