@@ -23,6 +23,14 @@ export async function importWordPressCommand(config: Config, database: Database,
   let nextLine = 1000;
   let started = false;
   const began = Date.now();
+  // Ctrl-C: finish the batch being written, then stop with the report (a second one ends at once)
+  const stop = new AbortController();
+  const onSigint = () => {
+    if (stop.signal.aborted) process.exit(130);
+    console.error('\nStopping after the current batch (Ctrl-C again to quit at once)…');
+    stop.abort();
+  };
+  process.on('SIGINT', onSigint);
   console.error(`Reading ${basename(file)}${opts.dryRun ? ' (dry run: nothing will be written)' : ''}…`);
   try {
     const report = await importWordPress(
@@ -30,6 +38,7 @@ export async function importWordPressCommand(config: Config, database: Database,
       () => createReadStream(file, { highWaterMark: 256 * 1024 }),
       {
         dryRun: opts.dryRun,
+        signal: stop.signal,
         onProgress: (done, total) => {
           if (bar) {
             if (!started) bar.start(total, 0);
@@ -45,7 +54,7 @@ export async function importWordPressCommand(config: Config, database: Database,
     bar?.stop();
     console.log(report.format());
     console.error(`Done in ${((Date.now() - began) / 1000).toFixed(1)} s.`);
-    return 0;
+    return report.stoppedAt ? 130 : 0;
   } catch (e) {
     bar?.stop();
     if (e instanceof WxrError) {
@@ -56,5 +65,7 @@ export async function importWordPressCommand(config: Config, database: Database,
     console.error(`Import stopped: ${(e as Error).message}`);
     console.error('What was imported before this point is committed and consistent; run the same command again to continue.');
     return 1;
+  } finally {
+    process.off('SIGINT', onSigint);
   }
 }

@@ -112,4 +112,20 @@ describe('a stop in the middle', () => {
       await fresh.close();
     }
   });
+
+  it('an interrupted import (Ctrl-C in the CLI) stops once the batch it is writing commits, and says so', async () => {
+    const fresh = await createTestApp();
+    try {
+      const stop = new AbortController();
+      const { report } = await importInto(fresh, FIXTURE, { batchSize: 2, signal: stop.signal, onProgress: () => stop.abort() });
+      expect(report.stoppedAt).toEqual({ done: 3, total: 16 });
+      expect(report.format()).toContain('Interrupted after 3 of 16 items');
+      expect(report.kinds.posts).toMatchObject({ imported: 1, skipped: 1 });
+      const again = await importInto(fresh, FIXTURE);
+      expect(again.report.kinds.posts).toMatchObject({ imported: 4, unchanged: 1 });
+      expect(again.report.stoppedAt).toBeNull();
+    } finally {
+      await fresh.close();
+    }
+  });
 });

@@ -26,6 +26,8 @@ const MAX_NOTES = 200;
 
 export class ImportReport {
   dryRun = false;
+  /** the import was interrupted after this many of the items and comments */
+  stoppedAt: { done: number; total: number } | null = null;
   source = { site: '', wxrVersion: '', title: '' };
   readonly kinds = Object.fromEntries(REPORT_KINDS.map((k) => [k, { imported: 0, updated: 0, unchanged: 0, skipped: 0, reasons: {} }])) as Record<ReportKind, KindCounts>;
   readonly notes: Note[] = [];
@@ -72,8 +74,9 @@ export class ImportReport {
       const total = Object.values(this.noteCounts).reduce((a, b) => a + b, 0);
       if (total > this.notes.length) lines.push(`  … and ${total - this.notes.length} more (${Object.entries(this.noteCounts).map(([c, n]) => `${c} ${n}`).join(', ')})`);
     }
+    if (this.stoppedAt) lines.push('', `Interrupted after ${this.stoppedAt.done} of ${this.stoppedAt.total} items: what is in is consistent; run the same command again to continue.`);
     lines.push('', 'Images stay where they are: re-hosting them (--media) is not part of this import yet.');
-    if (!this.dryRun && !this.changed) lines.push('Nothing changed: everything in this export was imported before.');
+    if (!this.dryRun && !this.changed && !this.stoppedAt) lines.push('Nothing changed: everything in this export was imported before.');
     return lines.join('\n');
   }
 }

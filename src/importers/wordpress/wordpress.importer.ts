@@ -46,6 +46,8 @@ export interface ImportOptions {
   batchSize?: number;
   /** after each item and comment: how many are done out of how many there are */
   onProgress?: (done: number, total: number) => void;
+  /** aborted: stop after the batch being written commits (the report says how far it got) */
+  signal?: AbortSignal;
 }
 
 /** Opens the export's bytes; called twice (the check, then the import). */
@@ -111,10 +113,12 @@ export async function importWordPress(deps: ImportDeps, source: ExportSource, op
         if (batch.length >= batchSize) {
           await importer.batch(batch, progress);
           batch = [];
+          if (opts.signal?.aborted) break;
         }
       }
     }
-    if (batch.length) await importer.batch(batch, progress);
+    if (batch.length && !opts.signal?.aborted) await importer.batch(batch, progress);
+    importer.report.stoppedAt = opts.signal?.aborted && done < total ? { done, total } : null;
   } finally {
     importer.finish();
   }
