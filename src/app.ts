@@ -24,6 +24,7 @@ import { linkbackDiscovery, linkbackRoutes, pingAdminRoutes } from './linkbacks/
 import { frontendPlugin } from './frontend/frontend.plugin.ts';
 import rateLimitPlugin from './http/rate-limit.ts';
 import { responseAdminRoutes, responseComponentSchemas, responsePublicRoutes } from './comments/responses.routes.ts';
+import { redirectRoutes } from './redirects/redirects.routes.ts';
 
 export interface BuildOptions {
   /** a pino logger shared with the workers; none → silent */
@@ -88,6 +89,7 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
   // /xmlrpc (+ .php), /webmention, /webmention/{id}: other blogs' front doors, in a scope of their own
   await app.register(linkbackRoutes, { linkbacks: services.linkbacks, config });
   await app.register(responsePublicRoutes, { responses: services.responses, config });
+  await app.register(redirectRoutes, { db, config });
 
   // everything under /v1/admin needs a token; its scope covers the plugin's (unwrapped: `admin`)
   await app.register(

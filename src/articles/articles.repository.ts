@@ -261,6 +261,13 @@ export async function renameSlug(db: Db, articleId: number, oldSlug: string, new
   await db.insert(slugRedirects).values({ slug: oldSlug, articleId }).onConflictDoUpdate({ target: slugRedirects.slug, set: { articleId } });
 }
 
+/** Remembers `slug` as an earlier slug of the article unless it is an article's or another redirect's; true when added. */
+export async function addSlugRedirect(db: Db, articleId: number, slug: string): Promise<boolean> {
+  if (await slugInUse(db, slug)) return false;
+  const rows = await db.insert(slugRedirects).values({ slug, articleId }).onConflictDoNothing().returning({ slug: slugRedirects.slug });
+  return rows.length > 0;
+}
+
 /** Articles due for publishing, claimed by the caller's transaction. */
 export async function claimDueScheduled(db: Db, id: number): Promise<boolean> {
   const rows = await queryRows(

@@ -19,6 +19,16 @@ import type { PublishedArticle, PublishingEvents } from './publishing.ts';
 
 export const PUBLISH_JOB = 'article.publish';
 
+/** Queues the job that publishes scheduled article `id` at `at`, or moves the one already queued. */
+export async function enqueuePublish(tx: Db, id: number, at: Date): Promise<void> {
+  const key = `article:${id}`;
+  const queued = await enqueue(tx, { kind: PUBLISH_JOB, key, payload: { articleId: id }, runAt: at, maxAttempts: 20 });
+  if (queued === null) {
+    await tx.execute(sql`update jobs set run_at = ${at.toISOString()}::timestamptz, updated_at = now()
+                         where kind = ${PUBLISH_JOB} and key = ${key} and status = 'queued'`);
+  }
+}
+
 export type AnnouncementLookup = (db: Db, articleIds: number[]) => Promise<Map<number, { status: string; url: string | null }>>;
 
 export interface ArticlesDeps {
@@ -387,12 +397,7 @@ export class ArticlesService {
   }
 
   private async schedule(tx: Db, id: number, at: Date): Promise<void> {
-    const key = `article:${id}`;
-    const queued = await enqueue(tx, { kind: PUBLISH_JOB, key, payload: { articleId: id }, runAt: at, maxAttempts: 20 });
-    if (queued === null) {
-      await tx.execute(sql`update jobs set run_at = ${at.toISOString()}::timestamptz, updated_at = now()
-                           where kind = ${PUBLISH_JOB} and key = ${key} and status = 'queued'`);
-    }
+    await enqueuePublish(tx, id, at);
     this.deps.nudgeJobs?.();
   }
 

@@ -3,12 +3,15 @@
 //   token list                 id, name, prefix, scope, created, expires, last used, revoked
 //   token revoke ID|NAME
 //   migrate                    apply pending migrations and exit
+//   import wordpress FILE.xml [--dry-run]   bring a WordPress export over (posts, comments, old addresses)
+import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
 import { DatabaseInUseError } from '../db/lock.ts';
 import { openAndMigrate } from '../runtime.ts';
 import { createToken, isTokenScope, listTokens, parseDuration, revokeToken } from '../auth/tokens.service.ts';
 import { TOKEN_SCOPES } from '../auth/tokens.table.ts';
+import { importWordPressCommand } from './import-wordpress.ts';
 
 const USAGE = `Usage: npm run cli -- <command>
 
@@ -19,6 +22,9 @@ const USAGE = `Usage: npm run cli -- <command>
   token list                 list tokens: scope, expiry, last use (never their secrets)
   token revoke ID|NAME       revoke a token
   migrate                    apply pending database migrations
+  import wordpress FILE.xml [--dry-run]
+                             import a WordPress export (Tools → Export): posts, comments,
+                             pingbacks and old addresses; --dry-run writes nothing
 
 The database is the one the server uses: DATABASE_URL, or the embedded one in DATA_DIR (./data).`;
 
@@ -28,7 +34,7 @@ async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { name: { type: 'string' }, scope: { type: 'string' }, expires: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { name: { type: 'string' }, scope: { type: 'string' }, expires: { type: 'string' }, 'dry-run': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
   });
   const [group, action, arg] = positionals;
   if (values.help || !group) {
@@ -36,7 +42,9 @@ async function main(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const valid =
-    (group === 'token' && ['create', 'list', 'revoke'].includes(action ?? '')) || (group === 'migrate' && action === undefined);
+    (group === 'token' && ['create', 'list', 'revoke'].includes(action ?? '')) ||
+    (group === 'migrate' && action === undefined) ||
+    (group === 'import' && action === 'wordpress');
   if (!valid) throw new UsageError(`Unknown command: ${positionals.join(' ')}`);
   if (group === 'token' && action === 'create' && !values.name?.trim()) throw new UsageError('token create needs --name NAME');
   if (group === 'token' && action === 'revoke' && !arg) throw new UsageError('token revoke needs an ID or NAME');
@@ -47,6 +55,9 @@ async function main(argv: string[]): Promise<number> {
   if (!isTokenScope(scope)) throw new UsageError(`--scope must be one of: ${TOKEN_SCOPES.join(', ')}`);
   const expiresInMs = values.expires === undefined ? undefined : parseDuration(values.expires);
   if (expiresInMs === null) throw new UsageError('--expires must be a number and a unit: 30s, 10m, 12h or 90d');
+  if (group === 'import' && (!arg || positionals.length > 3)) throw new UsageError('import wordpress needs the export file: import wordpress FILE.xml');
+  if (values['dry-run'] && group !== 'import') throw new UsageError('--dry-run goes with import');
+  if (group === 'import' && !statSync(arg!, { throwIfNoEntry: false })?.isFile()) throw new UsageError(`No such file: ${arg}`);
 
   const config = loadConfig();
   const database = await openAndMigrate(config);
@@ -54,6 +65,8 @@ async function main(argv: string[]): Promise<number> {
     const db = database.db;
     if (group === 'migrate') {
       console.log('Migrations applied.');
+    } else if (group === 'import') {
+      return await importWordPressCommand(config, database, arg!, { dryRun: Boolean(values['dry-run']) });
     } else if (action === 'create') {
       const { id, token, expiresAt } = await createToken(db, values.name!.trim(), { scope, expiresInMs });
       const until = expiresAt ? `, expires ${expiresAt.toISOString()}` : ', never expires';

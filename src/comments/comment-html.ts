@@ -31,6 +31,18 @@ export function commentToHtml(body: string): string {
   return sanitizeHtml(html, COMMENT_POLICY);
 }
 
+/** What WordPress lets commenters write (its `$allowedtags`), kept when comments come over from it. */
+const WORDPRESS_COMMENT_POLICY: sanitizeHtml.IOptions = {
+  ...COMMENT_POLICY,
+  allowedTags: [...(COMMENT_POLICY.allowedTags as string[]), 'abbr', 'acronym', 'b', 'blockquote', 'cite', 'code', 'del', 'em', 'i', 'q', 's', 'strike', 'strong'],
+  allowedAttributes: { a: ['href', 'rel'], abbr: ['title'], acronym: ['title'], blockquote: ['cite'], q: ['cite'] },
+};
+
+/** A comment written on WordPress (HTML, paragraphs by `autop` already): sanitised like a reader's, WordPress's tags kept. */
+export function wordpressCommentToHtml(html: string): string {
+  return sanitizeHtml(cleanText(html), WORDPRESS_COMMENT_POLICY).trim();
+}
+
 /** How many links a comment body holds: the moderation policy holds link-heavy ones. */
 export function countLinks(html: string): number {
   return (html.match(/<a\s/g) ?? []).length;

@@ -7,3 +7,6 @@ export * from '../comments/responses.table.ts';
 export * from '../social/twitter/announcements.table.ts';
 export * from '../linkbacks/outgoing/outgoing.table.ts';
 export * from '../linkbacks/webmention/webmention.table.ts';
+export * from '../limits/limits.table.ts';
+export * from '../redirects/redirects.table.ts';
+export * from '../importers/wordpress/wordpress.table.ts';

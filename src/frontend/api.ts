@@ -69,6 +69,14 @@ export interface Response {
   url?: string | null;
 }
 
+/** GET /v1/redirects: where an old address went */
+export interface Redirect {
+  path: string;
+  location: string;
+  status: 301;
+  article: { id: number; slug: string };
+}
+
 export interface FieldError {
   pointer: string;
   message: string;

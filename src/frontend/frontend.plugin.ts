@@ -8,7 +8,7 @@ import formbody from '@fastify/formbody';
 import type { Config } from '../config.ts';
 import { parsePermalink } from '../articles/permalink.ts';
 import { fromRoot } from '../paths.ts';
-import { apiClient, type Answer, type Article, type Page, type Response, type Site, type Tag } from './api.ts';
+import { apiClient, type Answer, type Article, type Page, type Redirect, type Response, type Site, type Tag } from './api.ts';
 import { articlePage, FORM_FIELDS, type FormState, type FormValues } from './article.page.ts';
 import { notFoundPage, type Paths } from './layout.ts';
 import { listPage } from './list.page.ts';
@@ -149,7 +149,20 @@ async function frontendRoutes(app: FastifyInstance, { config, paths, servesArtic
     );
   }
 
-  app.get('/', cached, (req, reply) => renderList(req, reply, { path: paths.home }));
+  /** An old address (an imported WordPress permalink, `/?p=<id>`): 301 to where it went, as the API says; false when it went nowhere. */
+  async function redirectOld(req: FastifyRequest, reply: FastifyReply, path: string): Promise<boolean> {
+    const res = await api.get<Redirect>(req, '/v1/redirects', { path });
+    if (res.status !== 200) return false;
+    reply.header('cache-control', 'public, max-age=300').redirect(res.body.location, 301);
+    return true;
+  }
+
+  app.get('/', cached, async (req, reply) => {
+    // WordPress's address of a post by id
+    const p = (req.query as Record<string, unknown>).p;
+    if (typeof p === 'string' && /^\d{1,18}$/.test(p) && (await redirectOld(req, reply, `/?p=${p}`))) return reply;
+    return renderList(req, reply, { path: paths.home });
+  });
 
   app.get<{ Params: { slug: string } }>('/tags/:slug/', cached, async (req, reply) => {
     const tag = await api.get<Tag>(req, `/v1/tags/${encodeURIComponent(req.params.slug)}`);
@@ -175,6 +188,7 @@ async function frontendRoutes(app: FastifyInstance, { config, paths, servesArtic
     if (!url) return reply.callNotFound();
     const slug = servesArticles ? parsePermalink(config, url.href)?.slug : undefined;
     const found = slug ? await loadArticle(req, slug) : null;
+    if (!found && servesArticles && url.pathname.length <= 2048 && !/^\/v1(\/|$)/.test(url.pathname) && (await redirectOld(req, reply, url.pathname))) return reply;
     if (!found) {
       // API clients (and anything under /v1) keep getting problem+json; browsers get a page
       const wantsPage = /text\/html|application\/xhtml\+xml/.test(req.headers.accept ?? '') && !/^\/v1(\/|$)/.test(url.pathname);

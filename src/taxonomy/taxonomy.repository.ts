@@ -37,6 +37,13 @@ export async function ensureTags(db: Db, namesOrSlugs: string[]): Promise<number
   return [...wanted.keys()].map((s) => bySlug.get(s)!).filter((id) => id !== undefined);
 }
 
+/** Which of these tag slugs exist already. */
+export async function existingTagSlugs(db: Db, slugs: string[]): Promise<Set<string>> {
+  if (!slugs.length) return new Set();
+  const rows = await db.select({ slug: tags.slug }).from(tags).where(inArray(tags.slug, slugs));
+  return new Set(rows.map((r) => r.slug));
+}
+
 export async function authorIdBySlug(db: Db, slug: string): Promise<number | null> {
   const [row] = await db.select({ id: authors.id }).from(authors).where(eq(authors.slug, slug)).limit(1);
   return row?.id ?? null;

@@ -1,5 +1,3 @@
-ALTER TABLE "rate_limits" DISABLE ROW LEVEL SECURITY;--> statement-breakpoint
-DROP TABLE "rate_limits" CASCADE;--> statement-breakpoint
 ALTER TABLE "responses" ADD COLUMN "network" text;--> statement-breakpoint
 ALTER TABLE "responses" ADD COLUMN "kind" text;--> statement-breakpoint
 ALTER TABLE "responses" ADD COLUMN "author_photo" text;--> statement-breakpoint
