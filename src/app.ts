@@ -11,7 +11,7 @@ import openapiPlugin from './http/openapi.plugin.ts';
 import { healthRoutes } from './site/health.routes.ts';
 import { requireAdminToken } from './http/auth.ts';
 import { authAdminRoutes } from './auth/auth.routes.ts';
-import { announcementAdminRoutes } from './social/twitter/announcements.routes.ts';
+import { announcementAdminRoutes } from './social/announcements/announcements.routes.ts';
 import cachingPlugin from './http/caching.ts';
 import responseCachePlugin, { changeBusFor, serveFromCache } from './http/response-cache.ts';
 import formbody from '@fastify/formbody';

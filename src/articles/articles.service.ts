@@ -19,7 +19,11 @@ import type { PublishedArticle, PublishingEvents } from './publishing.ts';
 
 export const PUBLISH_JOB = 'article.publish';
 
-export type AnnouncementLookup = (db: Db, articleIds: number[]) => Promise<Map<number, { status: string; url: string | null }>>;
+/** Per article: its announcement on X (`announcement`) and the pages of its posted announcements (`syndication`). */
+export type AnnouncementLookup = (
+  db: Db,
+  articleIds: number[],
+) => Promise<Map<number, { announcement: { status: string; url: string | null } | null; syndication: { network: string; url: string }[] }>>;
 
 export interface ArticlesDeps {
   db: Db;
@@ -91,7 +95,8 @@ export class ArticlesService {
       commentsOpen: r.commentsOpen,
       pingsOpen: r.pingsOpen,
       counts: r.counts,
-      announcement: announcements.get(r.id) ?? null,
+      announcement: announcements.get(r.id)?.announcement ?? null,
+      syndication: announcements.get(r.id)?.syndication ?? [],
     }));
   }
 

@@ -4,6 +4,6 @@ export * from '../articles/articles.table.ts';
 export * from '../auth/tokens.table.ts';
 export * from '../jobs/jobs.table.ts';
 export * from '../comments/responses.table.ts';
-export * from '../social/twitter/announcements.table.ts';
+export * from '../social/announcements/announcements.table.ts';
 export * from '../pingback/outgoing.table.ts';
 export * from '../webmention/webmention.table.ts';
