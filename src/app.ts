@@ -11,7 +11,7 @@ import openapiPlugin from './http/openapi.plugin.ts';
 import { healthRoutes } from './site/health.routes.ts';
 import { requireAdminToken, scoped } from './http/auth.ts';
 import { authAdminRoutes } from './auth/auth.routes.ts';
-import { announcementAdminRoutes } from './social/twitter/announcements.routes.ts';
+import { announcementAdminRoutes } from './social/announcements/announcements.routes.ts';
 import responseCachePlugin from './http/cache/response-cache.ts';
 import { cacheFastPath } from './http/cache/fast-path.ts';
 import formbody from '@fastify/formbody';

@@ -8,8 +8,11 @@ import { limitStoreFor, type LimitStore } from './limits/limits.store.ts';
 import { EventEmitter } from 'node:events';
 import { PublishingEvents } from './articles/publishing.ts';
 import { composeLinkbacks, type Linkbacks } from './linkbacks/linkbacks.ts';
-import { AnnouncementService } from './social/twitter/announcements.service.ts';
-import { announcementFor } from './social/twitter/announcements.repository.ts';
+import { AnnouncementService } from './social/announcements/announcements.service.ts';
+import { announcementsFor } from './social/announcements/announcements.repository.ts';
+import { xAnnouncer } from './social/x/announce.job.ts';
+import { mastodonAnnouncer } from './social/mastodon/announce.job.ts';
+import { blueskyAnnouncer } from './social/bluesky/announce.job.ts';
 import { ArticlesService, PUBLISH_JOB } from './articles/articles.service.ts';
 import { ResponsesService } from './comments/responses.service.ts';
 
@@ -24,7 +27,7 @@ export interface Services {
   /** announcements, outgoing pings… subscribe here */
   publishing: PublishingEvents;
   log: Logger;
-  /** announcements on X: publishing listener, worker, editors' list and retry */
+  /** announcements on Mastodon, Bluesky and X: publishing listener, workers, editors' list and retry */
   announcements: AnnouncementService;
   /** emits 'content-changed' after every committed write that public reads can see */
   events: EventEmitter;
@@ -42,7 +45,7 @@ export function compose(config: Config, database: Database, log: Logger): Servic
   const publishing = new PublishingEvents();
   const events = new EventEmitter();
   const contentChanged = () => events.emit('content-changed');
-  const announcements = new AnnouncementService(config, database.db, log, { onChange: contentChanged });
+  const announcements = new AnnouncementService(config, database.db, log, [xAnnouncer, mastodonAnnouncer, blueskyAnnouncer()], { onChange: contentChanged });
   announcements.registerWorker(jobs);
   publishing.subscribe(announcements);
   const articles = new ArticlesService({
@@ -51,7 +54,7 @@ export function compose(config: Config, database: Database, log: Logger): Servic
     publishing,
     nudgeJobs: () => jobs.nudge(),
     onChange: contentChanged,
-    announcements: (db, ids) => announcementFor(db, ids),
+    announcements: (db, ids) => announcementsFor(db, ids),
   });
   jobs.register({ kind: PUBLISH_JOB, handler: (job) => articles.publishDue(job), concurrency: 2 });
   const responses = new ResponsesService({ db: database.db, config, articles, limits, onChange: contentChanged });

@@ -19,6 +19,27 @@ export interface TwitterCredentials {
   accessSecret: string;
 }
 
+export interface MastodonCredentials {
+  /** the instance, e.g. https://mastodon.social */
+  url: string;
+  /** an access token with write:statuses (and read:accounts, to look for a post whose answer was lost) */
+  token: string;
+}
+
+export interface BlueskyCredentials {
+  /** the PDS or entryway, https://bsky.social by default */
+  service: string;
+  handle: string;
+  appPassword: string;
+}
+
+/** The announcement text per network: its own template, else ANNOUNCE_TEMPLATE. */
+export interface AnnounceTemplates {
+  x: string;
+  mastodon: string;
+  bluesky: string;
+}
+
 export interface Config {
   port: number;
   host: string;
@@ -34,7 +55,12 @@ export interface Config {
   twitter: TwitterCredentials | undefined;
   twitterApiUrl: string | undefined;
   announceTemplate: string;
+  announceTemplates: AnnounceTemplates;
   announceMaxAgeHours: number;
+  mastodon: MastodonCredentials | undefined;
+  bluesky: BlueskyCredentials | undefined;
+  /** X_MONTHLY_LIMIT: posts on X per calendar month (UTC); undefined = unlimited */
+  xMonthlyLimit: number | undefined;
   commentModeration: ModerationPolicy;
   commentMinIntervalSeconds: number;
   rateLimitWrites: RateLimit;
@@ -152,14 +178,43 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`Twitter/X credentials are incomplete: set all four of ${twitterVars.join(', ')} or none (missing ${missing.join(', ')})`);
   }
 
-  const announceTemplate = get('ANNOUNCE_TEMPLATE') ?? '{title} {url}';
-  if (!announceTemplate.includes('{url}')) problems.push(`ANNOUNCE_TEMPLATE="${announceTemplate}" must contain {url}`);
-  const unknownAnnounce = (announceTemplate.match(/\{[^}]*\}/g) ?? []).filter(
-    (t) => !['{title}', '{url}', '{excerpt}', '{tags}', '{author}'].includes(t),
-  );
-  if (unknownAnnounce.length) {
-    problems.push(`ANNOUNCE_TEMPLATE has unknown placeholders ${unknownAnnounce.join(' ')} (available: {title} {url} {excerpt} {tags} {author})`);
+  const template = (name: string, def: string): string => {
+    const value = get(name) ?? def;
+    if (!value.includes('{url}')) problems.push(`${name}="${value}" must contain {url}`);
+    const unknown = (value.match(/\{[^}]*\}/g) ?? []).filter((t) => !['{title}', '{url}', '{excerpt}', '{tags}', '{author}'].includes(t));
+    if (unknown.length) problems.push(`${name} has unknown placeholders ${unknown.join(' ')} (available: {title} {url} {excerpt} {tags} {author})`);
+    return value;
+  };
+  const announceTemplate = template('ANNOUNCE_TEMPLATE', '{title} {url}');
+  const announceTemplates: AnnounceTemplates = {
+    x: get('X_TEMPLATE') === undefined ? announceTemplate : template('X_TEMPLATE', announceTemplate),
+    mastodon: get('MASTODON_TEMPLATE') === undefined ? announceTemplate : template('MASTODON_TEMPLATE', announceTemplate),
+    bluesky: get('BLUESKY_TEMPLATE') === undefined ? announceTemplate : template('BLUESKY_TEMPLATE', announceTemplate),
+  };
+
+  /** all of a network's variables, or none of them */
+  const together = (label: string, names: string[], optional: string[] = []): boolean => {
+    const set = names.filter((n) => get(n) !== undefined);
+    if (set.length === names.length) return true;
+    if (set.length > 0 || optional.some((n) => get(n) !== undefined)) {
+      problems.push(`${label} settings are incomplete: set all of ${names.join(', ')} or none (missing ${names.filter((n) => !set.includes(n)).join(', ')})`);
+    }
+    return false;
+  };
+  let mastodon: MastodonCredentials | undefined;
+  if (together('Mastodon', ['MASTODON_URL', 'MASTODON_TOKEN'])) {
+    const url = httpUrl('MASTODON_URL', get('MASTODON_URL'));
+    if (url) mastodon = { url, token: get('MASTODON_TOKEN')! };
   }
+  let bluesky: BlueskyCredentials | undefined;
+  if (together('Bluesky', ['BLUESKY_HANDLE', 'BLUESKY_APP_PASSWORD'], ['BLUESKY_SERVICE'])) {
+    const service = httpUrl('BLUESKY_SERVICE', get('BLUESKY_SERVICE') ?? 'https://bsky.social');
+    const handle = get('BLUESKY_HANDLE')!.replace(/^@/, '');
+    if (!/^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/.test(handle)) {
+      problems.push(`BLUESKY_HANDLE="${get('BLUESKY_HANDLE')}" must be a handle such as inkwell.bsky.social`);
+    } else if (service) bluesky = { service, handle, appPassword: get('BLUESKY_APP_PASSWORD')! };
+  }
+  const xMonthlyLimit = get('X_MONTHLY_LIMIT') === undefined ? undefined : int('X_MONTHLY_LIMIT', 0, 0, 10_000_000);
 
   const rateRaw = get('RATE_LIMIT_WRITES') ?? '20/minute';
   let rateLimitWrites: RateLimit = { max: 20, windowMs: 60_000, text: '20/minute' };
@@ -190,6 +245,10 @@ export function loadConfig(env: Env = process.env): Config {
     twitter,
     twitterApiUrl: httpUrl('TWITTER_API_URL', get('TWITTER_API_URL')),
     announceTemplate,
+    announceTemplates,
+    mastodon,
+    bluesky,
+    xMonthlyLimit,
     announceMaxAgeHours: int('ANNOUNCE_MAX_AGE_HOURS', 48, 1, 24 * 365),
     commentModeration: oneOf<ModerationPolicy>('COMMENT_MODERATION', 'first-time', ['manual', 'first-time', 'open']),
     commentMinIntervalSeconds: int('COMMENT_MIN_INTERVAL', 15, 0, 86_400),

@@ -33,8 +33,15 @@ export const Article = Type.Object(
           status: Type.String({ description: `One of ${ANNOUNCEMENT_STATUSES.join(', ')}` }),
           url: Nullable(Type.String({ description: 'The tweet, once posted' })),
         },
-        { description: 'The announcement on X; null when none was queued (announce: false, or not yet published)' },
+        { description: 'The announcement on X; null when none was queued (announce: false, or not yet published). See `syndication` for every network' },
       ),
+    ),
+    syndication: Type.Array(
+      Type.Object({
+        network: Type.String({ description: '`mastodon`, `bluesky` or `x`', examples: ['mastodon'] }),
+        url: Type.String({ description: 'The post’s public page' }),
+      }),
+      { description: 'Where the article was announced: one entry per posted announcement (Mastodon, Bluesky, X, in that order); link them with rel="syndication"' },
     ),
   },
   { $id: 'Article', title: 'Article' },

@@ -29,7 +29,11 @@ export async function enqueuePublish(tx: Db, id: number, at: Date): Promise<void
   }
 }
 
-export type AnnouncementLookup = (db: Db, articleIds: number[]) => Promise<Map<number, { status: string; url: string | null }>>;
+/** Per article: its announcement on X (`announcement`) and the pages of its posted announcements (`syndication`). */
+export type AnnouncementLookup = (
+  db: Db,
+  articleIds: number[],
+) => Promise<Map<number, { announcement: { status: string; url: string | null } | null; syndication: { network: string; url: string }[] }>>;
 
 export interface ArticlesDeps {
   db: Db;
@@ -101,7 +105,8 @@ export class ArticlesService {
       commentsOpen: r.commentsOpen,
       pingsOpen: r.pingsOpen,
       counts: r.counts,
-      announcement: announcements.get(r.id) ?? null,
+      announcement: announcements.get(r.id)?.announcement ?? null,
+      syndication: announcements.get(r.id)?.syndication ?? [],
     }));
   }
 

@@ -4,7 +4,7 @@ export * from '../articles/articles.table.ts';
 export * from '../auth/tokens.table.ts';
 export * from '../jobs/jobs.table.ts';
 export * from '../comments/responses.table.ts';
-export * from '../social/twitter/announcements.table.ts';
+export * from '../social/announcements/announcements.table.ts';
 export * from '../linkbacks/outgoing/outgoing.table.ts';
 export * from '../linkbacks/webmention/webmention.table.ts';
 export * from '../limits/limits.table.ts';

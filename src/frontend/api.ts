@@ -28,6 +28,8 @@ export interface Article {
   counts: { comments: number; pingbacks: number; webmentions: number };
   commentsOpen: boolean;
   announcement: { status: string; url: string | null } | null;
+  /** where the article was announced (Mastodon, Bluesky, X) */
+  syndication: { network: string; url: string }[];
 }
 
 export interface Pagination {

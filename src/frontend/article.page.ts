@@ -197,11 +197,16 @@ function formMessages(form: FormState): Markup {
   return html``;
 }
 
+/** The networks' names, for "Also on Mastodon · Bluesky · X" (links a backfeed service reads: u-syndication, rel=syndication). */
+const NETWORK_NAMES: Record<string, string> = { mastodon: 'Mastodon', bluesky: 'Bluesky', x: 'X' };
+
 export function articlePage({ site, paths, article, responses, form }: ArticlePage): string {
   const total = responsesCount(article);
   const conversation = responses.filter((r) => !isReaction(r));
   const summaries = networkSummaries(responses);
-  const tweet = article.announcement?.status === 'posted' ? safeUrl(article.announcement.url) : null;
+  const copies = (article.syndication ?? [])
+    .map((s) => ({ name: NETWORK_NAMES[s.network] ?? s.network, href: safeUrl(s.url) }))
+    .filter((s) => s.href);
   const main = html`<article class="post h-entry" aria-labelledby="post-title">
   <header>
     <h1 id="post-title" class="p-name">${article.title}</h1>
@@ -212,7 +217,9 @@ ${trusted(article.html)}
   </div>
   <footer class="post-footer">
     ${article.tags.length ? html`<p class="tags">Tagged ${tagLinks(article, paths)}</p>` : ''}
-    ${tweet ? html`<p class="announcement"><a href="${tweet}">This article on Twitter</a></p>` : ''}
+    ${copies.length
+      ? html`<p class="syndication">Also on ${copies.map((c, i) => html`${i ? ' · ' : ''}<a class="u-syndication" rel="syndication" href="${c.href}">${c.name}</a>`)}</p>`
+      : ''}
   </footer>
 </article>
 <section id="responses" class="responses" aria-labelledby="responses-title">

@@ -10,7 +10,7 @@ import { testConfig } from '../../src/config.ts';
 import type { Database } from '../../src/db/client.ts';
 import { jobs } from '../../src/jobs/jobs.table.ts';
 import { outgoingPings } from '../../src/linkbacks/outgoing/outgoing.table.ts';
-import { announcements } from '../../src/social/twitter/announcements.table.ts';
+import { announcements } from '../../src/social/announcements/announcements.table.ts';
 import { firstStart } from '../../src/site/first-start.ts';
 import { createTestDatabase } from '../helpers/db.ts';
 import type { FastifyInstance } from 'fastify';

@@ -38,6 +38,7 @@ const article: Article = {
   counts: { comments: 1, pingbacks: 0, webmentions: 1 },
   commentsOpen: true,
   announcement: null,
+  syndication: [],
 };
 const response = (r: Partial<Response>): Response => ({
   id: 1,
@@ -53,12 +54,24 @@ const render = (a: Partial<Article> = {}, responses: Response[] = []) =>
   load(articlePage({ site, paths, article: { ...article, ...a }, responses, form: {} }));
 
 describe('the article template', () => {
-  it('links the announcement tweet once it is posted, and not before', () => {
-    const posted = render({ announcement: { status: 'posted', url: 'https://x.com/blog/status/123' } });
-    expect(posted('.announcement a').attr('href')).toBe('https://x.com/blog/status/123');
-    expect(posted('.announcement a').text()).toBe('This article on Twitter');
-    expect(render({ announcement: { status: 'queued', url: null } })('.announcement')).toHaveLength(0);
-    expect(render({ announcement: null })('.announcement')).toHaveLength(0);
+  it('links the posted announcements as syndicated copies ("Also on Mastodon · Bluesky · X"), and nothing before', () => {
+    const posted = render({
+      announcement: { status: 'posted', url: 'https://x.com/blog/status/123' },
+      syndication: [
+        { network: 'mastodon', url: 'https://mastodon.example/@blog/1' },
+        { network: 'bluesky', url: 'https://bsky.app/profile/blog.example/post/3l3qo2vutsw2b' },
+        { network: 'x', url: 'https://x.com/blog/status/123' },
+      ],
+    });
+    expect(posted('.syndication').text().replace(/\s+/g, ' ').trim()).toBe('Also on Mastodon · Bluesky · X');
+    const links = posted('.h-entry a.u-syndication[rel="syndication"]');
+    expect(links.map((_i, a) => posted(a).attr('href')).get()).toEqual([
+      'https://mastodon.example/@blog/1',
+      'https://bsky.app/profile/blog.example/post/3l3qo2vutsw2b',
+      'https://x.com/blog/status/123',
+    ]);
+    expect(render({ syndication: [{ network: 'x', url: 'javascript:alert(1)' }] })('.syndication')).toHaveLength(0);
+    expect(render({ announcement: { status: 'queued', url: null }, syndication: [] })('.syndication')).toHaveLength(0);
   });
 
   it('says "Follow us on Twitter" only when SITE_TWITTER is set', () => {

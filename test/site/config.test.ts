@@ -57,10 +57,35 @@ describe('configuration', () => {
     [{ TWITTER_APP_KEY: 'k' }, 'TWITTER_APP_SECRET'],
     [{ TWITTER_API_URL: 'javascript:alert(1)' }, 'TWITTER_API_URL'],
     [{ TRUST_PROXY: 'everyone' }, 'TRUST_PROXY'],
+    [{ MASTODON_URL: 'https://mastodon.social' }, 'MASTODON_TOKEN'],
+    [{ MASTODON_URL: 'mastodon.social', MASTODON_TOKEN: 't' }, 'MASTODON_URL'],
+    [{ BLUESKY_HANDLE: 'blog.bsky.social' }, 'BLUESKY_APP_PASSWORD'],
+    [{ BLUESKY_SERVICE: 'https://pds.example' }, 'BLUESKY_HANDLE'],
+    [{ BLUESKY_HANDLE: 'not a handle', BLUESKY_APP_PASSWORD: 'p' }, 'BLUESKY_HANDLE'],
+    [{ X_MONTHLY_LIMIT: 'lots' }, 'X_MONTHLY_LIMIT'],
+    [{ MASTODON_TEMPLATE: '{title}' }, 'MASTODON_TEMPLATE'],
+    [{ BLUESKY_TEMPLATE: '{title} {url} {nope}' }, 'BLUESKY_TEMPLATE'],
   ])('rejects %o naming %s', (env, name) => {
     const problems = problemsOf(env as Record<string, string>);
     expect(problems.length).toBeGreaterThan(0);
     for (const p of problems) expect(p).toContain(name);
+  });
+
+  it('reads the networks: templates fall back to ANNOUNCE_TEMPLATE; Bluesky defaults to bsky.social; no X limit by default', () => {
+    const c = loadConfig({
+      ANNOUNCE_TEMPLATE: 'New: {title} {url}',
+      X_TEMPLATE: '{title} {tags} {url}',
+      MASTODON_URL: 'https://mastodon.example/',
+      MASTODON_TOKEN: 'tok',
+      BLUESKY_HANDLE: '@blog.bsky.social',
+      BLUESKY_APP_PASSWORD: 'abcd-efgh-ijkl-mnop',
+      X_MONTHLY_LIMIT: '100',
+    });
+    expect(c.announceTemplates).toEqual({ x: '{title} {tags} {url}', mastodon: 'New: {title} {url}', bluesky: 'New: {title} {url}' });
+    expect(c.mastodon).toEqual({ url: 'https://mastodon.example', token: 'tok' });
+    expect(c.bluesky).toEqual({ service: 'https://bsky.social', handle: 'blog.bsky.social', appPassword: 'abcd-efgh-ijkl-mnop' });
+    expect(c.xMonthlyLimit).toBe(100);
+    expect(loadConfig({})).toMatchObject({ mastodon: undefined, bluesky: undefined, xMonthlyLimit: undefined });
   });
 
   it('reports every problem at once', () => {

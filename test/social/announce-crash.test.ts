@@ -94,7 +94,7 @@ describe(`a process killed mid-announcement, on ${testDatabaseKind}`, () => {
     await restarted.jobs.drainDue();
 
     const row = await announcementOf(database.db, article.id);
-    expect(row).toMatchObject({ status: 'posted', ambiguous: true, attempts: 2, tweet_id: null });
+    expect(row).toMatchObject({ status: 'posted', ambiguous: true, attempts: 2, post_id: null });
     expect(row.last_error).toMatch(/Posted by an earlier attempt whose answer was lost/);
     expect(fake.posts).toHaveLength(1);
     expect(fake.tweetRequests.map((r) => r.outcome)).toEqual(['201 then hung', '403']);

@@ -67,7 +67,7 @@ describe('publishing through the admin API announces once', () => {
   });
 
   it('tags become hashtags when the template asks for them', async () => {
-    const tagged = await createTestApp(xConfig(fake, { announceTemplate: 'New: {title} {tags} {url}' }), { database: t.database });
+    const tagged = await createTestApp(xConfig(fake, { announceTemplates: { ...t.config.announceTemplates, x: 'New: {title} {tags} {url}' } }), { database: t.database });
     try {
       const a = await createArticle(tagged, { title: 'Tagged', tags: ['Node.js', 'Web Dev', '2024'] });
       await tagged.services.jobs.drainDue();

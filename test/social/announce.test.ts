@@ -8,8 +8,9 @@ import { JobRunner } from '../../src/jobs/kernel.ts';
 import { testDatabaseKind } from '../helpers/db.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { FakeX, FAKE_CREDENTIALS, X } from '../helpers/fake-x.ts';
-import { AnnouncementService } from '../../src/social/twitter/announcements.service.ts';
-import { announcementFor } from '../../src/social/twitter/announcements.repository.ts';
+import { AnnouncementService } from '../../src/social/announcements/announcements.service.ts';
+import { xAnnouncer } from '../../src/social/x/announce.job.ts';
+import { announcementsFor } from '../../src/social/announcements/announcements.repository.ts';
 import {
   announcementOf,
   announcementRows,
@@ -54,7 +55,7 @@ describe(`announcing on ${testDatabaseKind}`, () => {
     expect(rows).toHaveLength(5);
     for (const [i, row] of rows.entries()) {
       expect(row).toMatchObject({ status: 'posted', attempts: 1, ambiguous: false, last_error: null, text: fake.posts[i].text });
-      expect(row.tweet_id).toBe(fake.posts[i].id);
+      expect(row.post_id).toBe(fake.posts[i].id);
       expect(row.url).toBe(`https://x.com/inkwellblog/status/${fake.posts[i].id}`);
     }
     // running the queue again finds nothing to do
@@ -86,7 +87,7 @@ describe(`announcing on ${testDatabaseKind}`, () => {
     const a = await publishArticle(t.services, { title: 'Quiet one', announce: false });
     await drain();
     expect(await announcementRows(db())).toEqual([]);
-    expect((await announcementFor(db(), [a.id])).has(a.id)).toBe(false);
+    expect((await announcementsFor(db(), [a.id])).has(a.id)).toBe(false);
     expect(fake.requests).toEqual([]);
   });
 
@@ -113,15 +114,16 @@ describe(`announcing on ${testDatabaseKind}`, () => {
     expect(fake.posts.map((p) => p.text)).toEqual([row.text]);
   });
 
-  it('announcementFor answers status and url for many articles in one call', async () => {
+  it('announcementsFor answers status, url and syndication for many articles in one call', async () => {
     const a = await publishArticle(t.services, { title: 'One' });
     const b = await publishArticle(t.services, { title: 'Two' });
     const c = await publishArticle(t.services, { title: 'Three', announce: false });
     await drain();
-    const map = await announcementFor(db(), [a.id, b.id, c.id, 999_999]);
+    const map = await announcementsFor(db(), [a.id, b.id, c.id, 999_999]);
     expect([...map.keys()].sort()).toEqual([a.id, b.id].sort());
-    expect(map.get(a.id)).toEqual({ status: 'posted', url: expect.stringMatching(/^https:\/\/x\.com\/inkwellblog\/status\/\d+$/) });
-    expect(await announcementFor(db(), [])).toEqual(new Map());
+    const url = expect.stringMatching(/^https:\/\/x\.com\/inkwellblog\/status\/\d+$/);
+    expect(map.get(a.id)).toEqual({ announcement: { status: 'posted', url }, syndication: [{ network: 'x', url }] });
+    expect(await announcementsFor(db(), [])).toEqual(new Map());
   });
 });
 
@@ -131,13 +133,13 @@ describe('when the answer is lost, the identical text is resent and X’s duplic
     fake.script({ kind: 'store-then-drop' });
     await drain();
     let row = await announcementOf(db(), a.id);
-    expect(row).toMatchObject({ status: 'queued', ambiguous: true, attempts: 1, tweet_id: null });
+    expect(row).toMatchObject({ status: 'queued', ambiguous: true, attempts: 1, post_id: null });
     expect(row.last_error).toMatch(/no answer from X .*may have gone through.*identical text will be resent/);
     expect(new Date(row.next_attempt_at!).getTime()).toBeGreaterThan(Date.now());
 
     await runAgain(t.services);
     row = await announcementOf(db(), a.id);
-    expect(row).toMatchObject({ status: 'posted', ambiguous: true, attempts: 2, tweet_id: null, url: null });
+    expect(row).toMatchObject({ status: 'posted', ambiguous: true, attempts: 2, post_id: null, url: null });
     expect(row.last_error).toMatch(/Posted by an earlier attempt whose answer was lost/);
     expect(fake.posts).toHaveLength(1);
     expect(fake.tweetRequests.map((r) => r.outcome)).toEqual(['201 then dropped', '403']);
@@ -151,7 +153,7 @@ describe('when the answer is lost, the identical text is resent and X’s duplic
     expect(await announcementOf(db(), a.id)).toMatchObject({ status: 'queued', ambiguous: true });
     await runAgain(t.services);
     const row = await announcementOf(db(), a.id);
-    expect(row).toMatchObject({ status: 'posted', attempts: 2, tweet_id: fake.posts[0].id });
+    expect(row).toMatchObject({ status: 'posted', attempts: 2, post_id: fake.posts[0].id });
     expect(fake.posts).toHaveLength(1);
   });
 
@@ -180,7 +182,7 @@ describe('when the answer is lost, the identical text is resent and X’s duplic
     // a worker with a short request timeout, on the same database and queue
     const log = pino({ level: 'silent' });
     const runner = new JobRunner({ db: db(), log });
-    new AnnouncementService(t.config, db(), log, { tuning: { requestTimeoutMs: 300, deadlineMs: 1000 } }).registerWorker(runner);
+    new AnnouncementService(t.config, db(), log, [xAnnouncer], { tuning: { requestTimeoutMs: 300, deadlineMs: 1000 } }).registerWorker(runner);
     const a = await publishArticle(t.services, { title: 'Slow X' });
     fake.script({ kind: 'slow', ms: 1500 });
     await runner.drainDue();
@@ -190,7 +192,7 @@ describe('when the answer is lost, the identical text is resent and X’s duplic
     await letTimePass(db());
     await runner.drainDue();
     row = await announcementOf(db(), a.id);
-    expect(row).toMatchObject({ status: 'posted', tweet_id: null });
+    expect(row).toMatchObject({ status: 'posted', post_id: null });
     expect(fake.posts).toHaveLength(1);
     await runner.stop(1000);
   });
@@ -200,7 +202,7 @@ describe('when the answer is lost, the identical text is resent and X’s duplic
     await closed.close();
     const log = pino({ level: 'silent' });
     const runner = new JobRunner({ db: db(), log });
-    new AnnouncementService({ ...t.config, twitterApiUrl: closed.url }, db(), log).registerWorker(runner);
+    new AnnouncementService({ ...t.config, twitterApiUrl: closed.url }, db(), log, [xAnnouncer]).registerWorker(runner);
     const a = await publishArticle(t.services, { title: 'Nobody home' });
     await runner.drainDue();
     const row = await announcementOf(db(), a.id);
@@ -228,7 +230,7 @@ describe('X refuses: permanent failures end as failed with X’s detail', () => 
     fake.script(answer);
     await drain();
     const row = await announcementOf(db(), a.id);
-    expect(row).toMatchObject({ status: 'failed', attempts: 1, tweet_id: null });
+    expect(row).toMatchObject({ status: 'failed', attempts: 1, post_id: null });
     expect(row.last_error).toMatch(reason);
     await runAgain(t.services);
     expect(fake.tweetRequests).toHaveLength(1); // not retried by itself

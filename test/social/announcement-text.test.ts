@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import twitter from 'twitter-text';
-import { renderAnnouncement, toHashtag, weightedLength, type AnnouncementInput } from '../../src/social/twitter/announcement-text.ts';
+import { renderAnnouncement as render, toHashtag, type AnnouncementInput } from '../../src/social/announcements/announcement-text.ts';
+import { weightedLength, xLengthRule } from '../../src/social/x/x-text.ts';
+
+const renderAnnouncement = (template: string, input: AnnouncementInput) => render(template, input, xLengthRule);
 
 const URL = 'https://blog.example.com/a-post/';
 const input = (over: Partial<AnnouncementInput> = {}): AnnouncementInput => ({
@@ -138,6 +141,6 @@ describe('rendering ANNOUNCE_TEMPLATE', () => {
   it('refuses, with the reason, a template whose fixed text alone is too long', () => {
     const r = renderAnnouncement(`${'Read this! '.repeat(30)}{title} {url}`, input());
     expect(r.valid).toBe(false);
-    if (!r.valid) expect(r.problem).toMatch(/ANNOUNCE_TEMPLATE leaves no room: .* take \d+ of 280/);
+    if (!r.valid) expect(r.problem).toMatch(/X_TEMPLATE \(or ANNOUNCE_TEMPLATE\) leaves no room: .* take \d+ of 280 weighted characters/);
   });
 });

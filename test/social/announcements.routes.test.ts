@@ -50,7 +50,8 @@ describe('GET /v1/admin/announcements', () => {
     expect(res.headers['cache-control']).toBe('no-store');
     const body = res.json();
     expect(body.meta.pagination).toEqual({ page: 1, limit: 50, pages: 1, total: 3, next: null, prev: null, nextCursor: null });
-    expect(body.meta.sending).toEqual({ configured: true, pausedReason: null, pausedAt: null, holdUntil: null, holdReason: null });
+    const idle = { pausedReason: null, pausedAt: null, holdUntil: null, holdReason: null };
+    expect(body.meta.sending).toEqual({ x: { configured: true, ...idle }, mastodon: { configured: false, ...idle }, bluesky: { configured: false, ...idle } });
     const byArticle = new Map(body.data.map((a: any) => [a.articleId, a]));
     expect(byArticle.get(posted.id)).toMatchObject({
       articleSlug: posted.slug,
@@ -105,7 +106,7 @@ describe('GET /v1/admin/announcements', () => {
     await drain();
     const body = (await list()).json();
     expect(body.data[0]).toMatchObject({ status: 'paused', lastError: expect.stringMatching(/X refused the credentials/) });
-    expect(body.meta.sending).toMatchObject({ configured: true, pausedReason: expect.stringMatching(/HTTP 401/), pausedAt: expect.any(String) });
+    expect(body.meta.sending.x).toMatchObject({ configured: true, pausedReason: expect.stringMatching(/HTTP 401/), pausedAt: expect.any(String) });
   });
 });
 
@@ -153,7 +154,7 @@ describe('POST /v1/admin/announcements/{id}/retry', () => {
     const res = await retry(rowA.id);
     expect(res.statusCode).toBe(200);
     expect(res.json().status).toBe('queued');
-    expect((await list()).json().meta.sending.pausedReason).toBeNull();
+    expect((await list()).json().meta.sending.x.pausedReason).toBeNull();
     await drain();
     expect((await announcementOf(t.database.db, a.id)).status).toBe('posted');
     expect((await announcementOf(t.database.db, b.id)).status).toBe('posted');

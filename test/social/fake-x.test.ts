@@ -3,7 +3,7 @@ import http from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeX, FAKE_CREDENTIALS, signatureBaseString } from '../helpers/fake-x.ts';
 import { takeNetworkAttempts } from '../helpers/no-network.ts';
-import { classifyXFailure, createXClient, postTweet, xRequestPlugin } from '../../src/social/twitter/x-client.ts';
+import { classifyXFailure, createXClient, postTweet, xRequestPlugin } from '../../src/social/x/x-client.ts';
 
 let fake: FakeX;
 beforeAll(async () => {

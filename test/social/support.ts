@@ -7,7 +7,7 @@ import type { Services } from '../../src/compose.ts';
 import { queryRows, type Db } from '../../src/db/client.ts';
 import { permalinkFor } from '../../src/articles/permalink.ts';
 import type { PublishedArticle } from '../../src/articles/publishing.ts';
-import { ANNOUNCE_JOB_KIND } from '../../src/social/twitter/announce.job.ts';
+import { X_JOB_KIND as ANNOUNCE_JOB_KIND } from '../../src/social/x/announce.job.ts';
 import { afterAll, beforeAll } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { FAKE_CREDENTIALS, FakeX } from '../helpers/fake-x.ts';
@@ -112,7 +112,7 @@ export interface AnnouncementRow {
   ambiguous: boolean;
   attempts: number;
   last_error: string | null;
-  tweet_id: string | null;
+  post_id: string | null;
   url: string | null;
   next_attempt_at: Date | null;
 }
@@ -120,7 +120,7 @@ export interface AnnouncementRow {
 export function announcementRows(db: Db): Promise<AnnouncementRow[]> {
   return queryRows<AnnouncementRow>(
     db,
-    sql`select id, article_id, text, weighted_length, status, ambiguous, attempts, last_error, tweet_id, url, next_attempt_at
+    sql`select id, article_id, text, weighted_length, status, ambiguous, attempts, last_error, post_id, url, next_attempt_at
         from announcements order by id`,
   );
 }
@@ -128,7 +128,7 @@ export function announcementRows(db: Db): Promise<AnnouncementRow[]> {
 export async function announcementOf(db: Db, articleId: number): Promise<AnnouncementRow> {
   const rows = await queryRows<AnnouncementRow>(
     db,
-    sql`select id, article_id, text, weighted_length, status, ambiguous, attempts, last_error, tweet_id, url, next_attempt_at
+    sql`select id, article_id, text, weighted_length, status, ambiguous, attempts, last_error, post_id, url, next_attempt_at
         from announcements where article_id = ${articleId}`,
   );
   if (rows.length !== 1) throw new Error(`article ${articleId} has ${rows.length} announcements`);

@@ -14,6 +14,7 @@ import {
   type TwitterRateLimit,
 } from 'twitter-api-v2';
 import type { TwitterCredentials } from '../../config.ts';
+import { DeadlineError, MalformedAnswerError, NOT_SENT_CODES, pageText, type Failure } from '../announcements/network.ts';
 
 export const X_ORIGINS = ['https://api.x.com', 'https://upload.x.com'];
 
@@ -87,39 +88,6 @@ export async function postTweet(client: TwitterApi, text: string, deadlineMs: nu
   }
 }
 
-export class DeadlineError extends Error {
-  override name = 'DeadlineError';
-}
-export class MalformedAnswerError extends Error {
-  override name = 'MalformedAnswerError';
-}
-
-/** What a failed attempt means for the announcement (the error → action table of reference/twitter.md §5). */
-export type XFailure =
-  /** nothing was posted and nothing will be: give up with X's reason */
-  | { kind: 'rejected'; reason: string }
-  /** X refused identical text: after an unanswered attempt, that attempt was the post */
-  | { kind: 'duplicate'; reason: string }
-  /** X refuses these credentials or this app: stop sending until someone fixes it */
-  | { kind: 'auth'; reason: string }
-  /** rate limit or usage cap: wait until `until` (unix ms) */
-  | { kind: 'rate-limited'; reason: string; until: number }
-  /** try again later; `ambiguous` when the request may have reached X and been acted on */
-  | { kind: 'transient'; reason: string; ambiguous: boolean };
-
-/** Error codes of a request that never left this machine or never reached X: certainly not posted. */
-const NOT_SENT_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'CERT_HAS_EXPIRED',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
 
 interface XProblem {
   title?: string;
@@ -132,8 +100,8 @@ interface XProblem {
 function describe(e: ApiResponseError): string {
   const d = e.data as unknown;
   if (typeof d === 'string') {
-    const text = d.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
-    return `HTTP ${e.code}${text ? `: ${text.slice(0, 200)}` : ''}`;
+    const text = pageText(d);
+    return `HTTP ${e.code}${text ? `: ${text}` : ''}`;
   }
   const p = (d ?? {}) as XProblem;
   const words = p.detail ?? p.errors?.map((x) => x.message).filter(Boolean).join('; ') ?? p.title;
@@ -155,7 +123,7 @@ function resetOf(e: ApiResponseError, now: number): number {
 
 const endsWith = (type: string | undefined, name: string) => typeof type === 'string' && type.endsWith(`/${name}`);
 
-export function classifyXFailure(err: unknown, now = Date.now()): XFailure {
+export function classifyXFailure(err: unknown, now = Date.now()): Failure {
   if (err instanceof ApiResponseError) {
     const p = (typeof err.data === 'object' && err.data ? err.data : {}) as XProblem;
     const reason = describe(err);

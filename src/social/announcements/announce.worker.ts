@@ -1,22 +1,25 @@
-// The worker: one job run = at most one POST /2/tweets for one announcement.
+// The worker, shared by every network: one job run = at most one attempt to post
+// one announcement. The network's announcer does the sending and reads its failures;
+// everything else (states, backoff, pauses, holds, expiry, the monthly cap) is here.
 //
-// Exactly-once is impossible against an API without idempotency keys; what we can
-// promise is "at most one visible post": the row is marked `sending` (committed)
-// before the request, so a worker that dies mid-request leaves evidence; every
-// attempt whose answer we did not hear makes the row `ambiguous`; retries resend the
-// identical stored text, and X refuses identical text with 403 "duplicate content",
-// which after an ambiguous attempt means "the earlier attempt was posted".
+// Exactly-once: the row is marked `sending` (committed) before the request, so a
+// worker that dies mid-request leaves evidence; every attempt whose answer we did not
+// hear makes the row `ambiguous`. What a resend then does is the network's answer to
+// "did it land?": Mastodon looks for the status on the account, then resends with the
+// same Idempotency-Key; Bluesky asks getRecord for the fixed record key; X resends the
+// identical text, which X refuses as a duplicate when the earlier attempt landed.
 //
 // Waiting is the job kernel's: the handler throws RescheduleJob with the time to come
 // back (backoff, rate-limit reset, pause recheck) and keeps the row's nextAttemptAt in
 // step so editors see the same time.
-import type { TwitterApi, TwitterRateLimit } from 'twitter-api-v2';
-import type { Config } from '../../config.ts';
 import type { Db } from '../../db/client.ts';
 import { backoffMs, RescheduleJob, type Job, type Logger } from '../../jobs/kernel.ts';
+import type { Config } from '../../config.ts';
+import { permalinkFor } from '../../articles/permalink.ts';
 import { PENDING_STATUSES } from './announcements.table.ts';
 import {
   claimForSending,
+  claimWithinMonthlyLimit,
   findWork,
   holdNetwork,
   liftPause,
@@ -27,15 +30,12 @@ import {
   settle,
   type Outcome,
 } from './announcements.repository.ts';
-import { classifyXFailure, credentialsFingerprint, postTweet, tweetUrl, type XFailure } from './x-client.ts';
-
-export const ANNOUNCE_JOB_KIND = 'announce.x';
-export const NETWORK = 'x';
+import type { Announcer, Failure } from './network.ts';
 
 export interface AnnounceTuning {
-  /** idle timeout of one request to X */
+  /** idle timeout of one request to a network */
   requestTimeoutMs: number;
-  /** the most one request may take in all; keep it well under the job lease */
+  /** the most one attempt may take in all; keep it well under the job lease */
   deadlineMs: number;
   /** first retry after a transient failure; doubles up to the cap, with jitter */
   backoffBaseMs: number;
@@ -57,11 +57,10 @@ export const DEFAULT_TUNING: AnnounceTuning = {
 
 export interface AnnounceDeps {
   db: Db;
-  config: Pick<Config, 'twitter' | 'siteTwitter' | 'announceMaxAgeHours'>;
+  config: Pick<Config, 'siteUrl' | 'permalink'>;
   log: Logger;
   tuning: AnnounceTuning;
-  /** the X client, built once per process; undefined without credentials */
-  client(): TwitterApi | undefined;
+  announcer: Announcer;
   /** gives paused rows a fresh wake-up job (sending works again) */
   wake(ids: number[]): Promise<void>;
   /** an announcement's public status changed (article responses show it: caches must forget) */
@@ -72,8 +71,14 @@ const MAYBE_POSTED = ' An earlier attempt went unanswered, so it may have been p
 
 const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
+/** The first instant of the next calendar month, UTC: when a monthly cap resets. */
+export function nextMonthStart(now = new Date()): Date {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
+}
+
 export function announceHandler(deps: AnnounceDeps): (job: Job) => Promise<void> {
-  const { db, config, log, tuning } = deps;
+  const { db, config, log, tuning, announcer } = deps;
+  const network = announcer.network;
 
   return async function announce(job: Job): Promise<void> {
     const id = Number(job.payload.announcementId);
@@ -93,7 +98,7 @@ export function announceHandler(deps: AnnounceDeps): (job: Job) => Promise<void>
     };
     const now = Date.now();
 
-    if (row.articleStatus !== 'published') {
+    if (row.articleStatus !== 'published' || row.articleId === null) {
       const what = row.articleId === null ? 'The article was deleted' : 'The article was unpublished';
       if (await settle(db, id, job.id, { status: 'cancelled', lastError: `${what} before it was announced.${maybe}`, ambiguous: interrupted })) changed('cancelled');
       return;
@@ -109,82 +114,108 @@ export function announceHandler(deps: AnnounceDeps): (job: Job) => Promise<void>
       return;
     }
 
-    const client = deps.client();
-    const fingerprint = credentialsFingerprint(config.twitter);
-    if (!client) {
-      const reason = 'No X credentials are configured (TWITTER_APP_KEY, TWITTER_APP_SECRET, TWITTER_ACCESS_TOKEN, TWITTER_ACCESS_SECRET): waiting for them.';
+    const fingerprint = announcer.credentialsFingerprint();
+    if (!announcer.configured) {
+      const reason = `${announcer.missingCredentials}: waiting for them.`;
       return wait({ status: 'paused', lastError: reason, nextAttemptAt: new Date(now + tuning.pauseRecheckMs) }, reason);
     }
 
-    const net = await networkState(db, NETWORK);
+    const net = await networkState(db, network);
     if (net.pausedReason) {
       if (net.pausedCredentials === fingerprint) {
         return wait({ status: 'paused', lastError: net.pausedReason, nextAttemptAt: new Date(now + tuning.pauseRecheckMs) }, net.pausedReason);
       }
-      // these are not the credentials X refused (the operator changed them): try them
-      if (await liftPause(db, NETWORK, net.pausedCredentials ?? undefined)) {
-        log.info({ network: NETWORK }, 'announcements: credentials changed, sending resumes');
-        await deps.wake((await pausedIds(db, NETWORK)).filter((x) => x !== id));
+      // these are not the credentials the network refused (the operator changed them): try them
+      if (await liftPause(db, network, net.pausedCredentials ?? undefined)) {
+        log.info({ network }, 'announcements: credentials changed, sending resumes');
+        await deps.wake((await pausedIds(db, network)).filter((x) => x !== id));
       }
     }
     if (net.holdUntil && net.holdUntil.getTime() > now) {
       const at = new Date(net.holdUntil.getTime() + Math.random() * tuning.holdJitterMs);
-      const reason = `${net.holdReason ?? 'Waiting for the X rate limit to reset'}; next attempt after ${iso(net.holdUntil)}.`;
+      const reason = `${net.holdReason ?? `Waiting for the ${announcer.label} rate limit to reset`}; next attempt after ${iso(net.holdUntil)}.`;
       return wait({ status: 'queued', lastError: reason, nextAttemptAt: at }, reason);
     }
 
-    const claim = await claimForSending(db, id, job.id);
+    let claim: { attempt: number; ambiguous: boolean } | null;
+    if (announcer.monthlyLimit !== undefined) {
+      // counted and claimed under one lock, so two processes cannot both take the last post of the month
+      const r = await claimWithinMonthlyLimit(db, id, job.id, network, announcer.monthlyLimit);
+      if (r === 'over') {
+        const resume = nextMonthStart();
+        const reason = `${announcer.label} monthly limit reached (${announcer.monthlyLimit} posts in ${iso(new Date()).slice(0, 7)}, X_MONTHLY_LIMIT); sending resumes on ${iso(resume).slice(0, 10)}.`;
+        return wait({ status: 'paused', lastError: reason, nextAttemptAt: new Date(resume.getTime() + Math.random() * tuning.holdJitterMs) }, reason);
+      }
+      claim = r;
+    } else {
+      claim = await claimForSending(db, id, job.id);
+    }
     if (!claim) return; // changed under us (retried, cancelled): the newer state rules
 
-    let failure: XFailure;
+    let failure: Failure;
     try {
-      const posted = await postTweet(client, row.text, tuning.deadlineMs);
-      const url = tweetUrl(posted.id, config.siteTwitter);
-      if (await recordAttempt(db, id, claim.attempt, { status: 'posted', lastError: null, tweetId: posted.id, url })) changed('posted');
-      else log.warn({ announcementId: id, tweetId: posted.id }, 'announcements: posted, but the row had moved on');
-      log.info({ announcementId: id, articleId: row.articleId, tweetId: posted.id, attempt: claim.attempt }, 'announcement posted');
-      await holdIfExhausted(db, posted.rateLimit);
+      const sent = await announcer.send(
+        {
+          id,
+          text: row.text,
+          remoteKey: row.remoteKey,
+          ambiguous: claim.ambiguous,
+          createdAt: row.createdAt,
+          article: {
+            id: row.articleId,
+            title: row.articleTitle ?? '',
+            excerpt: row.articleExcerpt ?? '',
+            url: permalinkFor(config, { id: row.articleId, slug: row.articleSlug ?? '', publishedAt: row.articlePublishedAt }),
+          },
+        },
+        tuning.deadlineMs,
+      );
+      const outcome: Outcome = { status: 'posted', lastError: sent.note ?? null, postId: sent.postId, url: sent.url };
+      if (await recordAttempt(db, id, claim.attempt, outcome)) changed('posted');
+      else log.warn({ announcementId: id, network, postId: sent.postId }, 'announcements: posted, but the row had moved on');
+      log.info({ announcementId: id, network, articleId: row.articleId, postId: sent.postId, attempt: claim.attempt }, 'announcement posted');
+      if (sent.holdUntil && sent.holdUntil.until.getTime() > Date.now()) await holdNetwork(db, network, sent.holdUntil.until, sent.holdUntil.reason);
       // sending works: announcements paused by an earlier refusal need not wait for their recheck
-      const paused = await pausedIds(db, NETWORK);
+      const paused = await pausedIds(db, network);
       if (paused.length) await deps.wake(paused);
       return;
     } catch (err) {
-      failure = classifyXFailure(err);
+      failure = announcer.classify(err);
     }
 
     const record = async (o: Outcome): Promise<void> => {
       if (await recordAttempt(db, id, claim.attempt, o)) changed(o.status);
       else log.warn({ announcementId: id, outcome: o.status }, 'announcements: outcome not recorded, the row had moved on');
     };
-    log.warn({ announcementId: id, attempt: claim.attempt, failure }, 'announcement attempt failed');
+    log.warn({ announcementId: id, network, attempt: claim.attempt, failure }, 'announcement attempt failed');
 
     switch (failure.kind) {
       case 'duplicate':
         if (claim.ambiguous) {
           await record({
             status: 'posted',
-            lastError: `Posted by an earlier attempt whose answer was lost: X refused the identical resend as a duplicate (${failure.reason}). The post's id is unknown; find it on the account's timeline.`,
+            lastError: `Posted by an earlier attempt whose answer was lost: ${announcer.label} refused the identical resend as a duplicate (${failure.reason}). The post's id is unknown; find it on the account's timeline.`,
           });
         } else {
-          await record({ status: 'failed', lastError: `X refused the text as a duplicate of a post already on the account, not made by Inkwell (${failure.reason}).` });
+          await record({ status: 'failed', lastError: `${announcer.label} refused the text as a duplicate of a post already on the account, not made by Inkwell (${failure.reason}).` });
         }
         return;
       case 'auth': {
-        await pauseNetwork(db, NETWORK, failure.reason, fingerprint);
+        await pauseNetwork(db, network, failure.reason, fingerprint);
         const at = new Date(Date.now() + tuning.pauseRecheckMs);
         await record({ status: 'paused', lastError: failure.reason, nextAttemptAt: at });
         throw new RescheduleJob(at, failure.reason);
       }
       case 'rate-limited': {
         const reset = new Date(failure.until);
-        await holdNetwork(db, NETWORK, reset, failure.reason);
+        await holdNetwork(db, network, reset, failure.reason);
         const at = new Date(failure.until + Math.random() * tuning.holdJitterMs);
         await record({ status: 'queued', lastError: `${failure.reason}; next attempt after ${iso(reset)}.`, nextAttemptAt: at });
         throw new RescheduleJob(at, failure.reason);
       }
       case 'transient': {
         const at = new Date(Date.now() + backoffMs(claim.attempt, tuning.backoffBaseMs, tuning.backoffCapMs));
-        const resend = failure.ambiguous || claim.ambiguous ? ' The identical text will be resent; X refuses a second copy.' : '';
+        const resend = failure.ambiguous || claim.ambiguous ? ` ${announcer.resendNote}` : '';
         await record({ status: 'queued', lastError: `${failure.reason}.${resend}`, nextAttemptAt: at, ambiguous: failure.ambiguous });
         throw new RescheduleJob(at, failure.reason);
       }
@@ -193,12 +224,4 @@ export function announceHandler(deps: AnnounceDeps): (job: Job) => Promise<void>
         return;
     }
   };
-}
-
-/** A success that used up a window: hold everyone until its reset instead of earning a 429. */
-async function holdIfExhausted(db: Db, rl: TwitterRateLimit | undefined): Promise<void> {
-  const windows = [rl, rl?.day, rl?.userDay].filter((w): w is NonNullable<typeof w> => !!w && w.remaining === 0 && Number.isFinite(w.reset));
-  if (!windows.length) return;
-  const until = new Date(Math.max(...windows.map((w) => w.reset * 1000)));
-  if (until.getTime() > Date.now()) await holdNetwork(db, NETWORK, until, 'The X rate limit was used up by the last post');
 }

@@ -3,23 +3,24 @@
 // duplicate worker can never overwrite a newer outcome.
 import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Db } from '../../db/client.ts';
-import type { AnnouncementStatus } from './announcements.table.ts';
+import { NETWORKS, type AnnouncementStatus, type Network } from './announcements.table.ts';
 
 export interface Announcement {
   id: number;
   articleId: number | null;
   articleSlug: string | null;
   articleTitle: string | null;
-  network: string;
+  network: Network;
   text: string;
   weightedLength: number;
+  remoteKey: string | null;
   status: AnnouncementStatus;
   ambiguous: boolean;
   attempts: number;
   nextAttemptAt: Date | null;
   lastAttemptAt: Date | null;
   lastError: string | null;
-  tweetId: string | null;
+  postId: string | null;
   url: string | null;
   expiresAt: Date;
   postedAt: Date | null;
@@ -31,6 +32,8 @@ export interface Announcement {
 export interface AnnouncementWork extends Announcement {
   jobId: number | null;
   articleStatus: string | null;
+  articleExcerpt: string | null;
+  articlePublishedAt: Date | null;
 }
 
 export interface NetworkState {
@@ -47,8 +50,9 @@ const str = (v: unknown): string | null => (v === null || v === undefined ? null
 
 const SELECT = sql`
   select an.id, an.article_id, a.slug as article_slug, a.title as article_title, a.status as article_status,
-         an.network, an.text, an.weighted_length, an.status, an.ambiguous, an.attempts, an.next_attempt_at,
-         an.last_attempt_at, an.last_error, an.tweet_id, an.url, an.job_id, an.expires_at, an.posted_at,
+         a.excerpt as article_excerpt, a.published_at as article_published_at,
+         an.network, an.text, an.weighted_length, an.remote_key, an.status, an.ambiguous, an.attempts, an.next_attempt_at,
+         an.last_attempt_at, an.last_error, an.post_id, an.url, an.job_id, an.expires_at, an.posted_at,
          an.created_at, an.updated_at
   from announcements an left join articles a on a.id = an.article_id`;
 
@@ -59,16 +63,19 @@ function toWork(r: Row): AnnouncementWork {
     articleSlug: str(r.article_slug),
     articleTitle: str(r.article_title),
     articleStatus: str(r.article_status),
-    network: String(r.network),
+    articleExcerpt: str(r.article_excerpt),
+    articlePublishedAt: date(r.article_published_at),
+    network: String(r.network) as Network,
     text: String(r.text),
     weightedLength: Number(r.weighted_length),
+    remoteKey: str(r.remote_key),
     status: r.status as AnnouncementStatus,
     ambiguous: Boolean(r.ambiguous),
     attempts: Number(r.attempts),
     nextAttemptAt: date(r.next_attempt_at),
     lastAttemptAt: date(r.last_attempt_at),
     lastError: str(r.last_error),
-    tweetId: str(r.tweet_id),
+    postId: str(r.post_id),
     url: str(r.url),
     jobId: r.job_id === null ? null : Number(r.job_id),
     expiresAt: date(r.expires_at)!,
@@ -79,15 +86,16 @@ function toWork(r: Row): AnnouncementWork {
 }
 
 function toAnnouncement(r: Row): Announcement {
-  const { jobId: _j, articleStatus: _s, ...rest } = toWork(r);
+  const { jobId: _j, articleStatus: _s, articleExcerpt: _e, articlePublishedAt: _p, ...rest } = toWork(r);
   return rest;
 }
 
 export interface NewAnnouncement {
   articleId: number;
-  network: string;
+  network: Network;
   text: string;
   weightedLength: number;
+  remoteKey: string | null;
   status: AnnouncementStatus;
   lastError: string | null;
   expiresAt: Date;
@@ -97,8 +105,8 @@ export interface NewAnnouncement {
 export async function insertAnnouncement(db: Db, a: NewAnnouncement): Promise<number | null> {
   const rows = await queryRows<{ id: number }>(
     db,
-    sql`insert into announcements (article_id, network, text, weighted_length, status, last_error, expires_at, next_attempt_at)
-        values (${a.articleId}, ${a.network}, ${a.text}, ${a.weightedLength}, ${a.status}, ${a.lastError},
+    sql`insert into announcements (article_id, network, text, weighted_length, remote_key, status, last_error, expires_at, next_attempt_at)
+        values (${a.articleId}, ${a.network}, ${a.text}, ${a.weightedLength}, ${a.remoteKey}, ${a.status}, ${a.lastError},
                 ${a.expiresAt.toISOString()}::timestamptz, ${a.status === 'queued' ? sql`now()` : null})
         on conflict (article_id, network) do nothing
         returning id`,
@@ -122,13 +130,13 @@ export async function cancelPending(db: Db, articleId: number, reason: string): 
 }
 
 /** Back to the queue: rows cancelled by an unpublish, when the article is public again. */
-export async function requeueCancelled(db: Db, articleId: number): Promise<number[]> {
-  const rows = await queryRows<{ id: number }>(
+export async function requeueCancelled(db: Db, articleId: number): Promise<{ id: number; network: Network }[]> {
+  const rows = await queryRows<{ id: number; network: Network }>(
     db,
     sql`update announcements set status = 'queued', last_error = null, next_attempt_at = now(), updated_at = now()
-        where article_id = ${articleId} and status = 'cancelled' returning id`,
+        where article_id = ${articleId} and status = 'cancelled' returning id, network`,
   );
-  return rows.map((r) => Number(r.id));
+  return rows.map((r) => ({ id: Number(r.id), network: r.network }));
 }
 
 export async function findWork(db: Db, id: number): Promise<AnnouncementWork | null> {
@@ -143,8 +151,8 @@ export async function findAnnouncement(db: Db, id: number): Promise<Announcement
 
 /**
  * Marks the row as being sent, for this job only. A row found already `sending`
- * was being sent when its worker died: that attempt may have reached X, so the
- * row becomes ambiguous (the next answer "duplicate" then means "it was posted").
+ * was being sent when its worker died: that attempt may have reached the network,
+ * so the row becomes ambiguous (the next attempt first makes sure it did not land).
  */
 export async function claimForSending(db: Db, id: number, jobId: number): Promise<{ attempt: number; ambiguous: boolean } | null> {
   const rows = await queryRows<{ attempts: number; ambiguous: boolean }>(
@@ -158,13 +166,40 @@ export async function claimForSending(db: Db, id: number, jobId: number): Promis
   return rows[0] ? { attempt: Number(rows[0].attempts), ambiguous: Boolean(rows[0].ambiguous) } : null;
 }
 
+/**
+ * claimForSending, unless the network's posts this calendar month (UTC; posted or in
+ * flight) reached `limit`. Counted and claimed under a lock on the network's row, so
+ * two processes cannot both take the last post of the month.
+ */
+export async function claimWithinMonthlyLimit(
+  db: Db,
+  id: number,
+  jobId: number,
+  network: Network,
+  limit: number,
+): Promise<{ attempt: number; ambiguous: boolean } | null | 'over'> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`insert into announcement_networks (network) values (${network}) on conflict (network) do nothing`);
+    await tx.execute(sql`select network from announcement_networks where network = ${network} for update`);
+    const [{ n }] = await queryRows<{ n: number }>(
+      tx,
+      sql`select count(*)::int as n from announcements
+          where network = ${network} and id <> ${id}
+            and ((status = 'posted' and posted_at >= date_trunc('month', now() at time zone 'UTC') at time zone 'UTC')
+                 or status = 'sending')`,
+    );
+    if (Number(n) >= limit) return 'over';
+    return claimForSending(tx, id, jobId);
+  });
+}
+
 export interface Outcome {
   status: AnnouncementStatus;
   lastError: string | null;
   nextAttemptAt?: Date | null;
   /** sticky: once ambiguous, always ambiguous */
   ambiguous?: boolean;
-  tweetId?: string | null;
+  postId?: string | null;
   url?: string | null;
 }
 
@@ -172,7 +207,7 @@ function setOutcome(o: Outcome): SQL {
   return sql`status = ${o.status}, last_error = ${o.lastError},
              next_attempt_at = ${o.nextAttemptAt ? o.nextAttemptAt.toISOString() : null}::timestamptz,
              ambiguous = ambiguous or ${o.ambiguous ?? false}::boolean,
-             tweet_id = coalesce(${o.tweetId ?? null}::text, tweet_id), url = coalesce(${o.url ?? null}::text, url),
+             post_id = coalesce(${o.postId ?? null}::text, post_id), url = coalesce(${o.url ?? null}::text, url),
              posted_at = ${o.status === 'posted' ? sql`now()` : sql`posted_at`}, updated_at = now()`;
 }
 
@@ -207,7 +242,7 @@ export async function requeueForRetry(db: Db, id: number, expiresAt: Date): Prom
 }
 
 /** Paused rows of a network, to wake once sending works again. */
-export async function pausedIds(db: Db, network: string): Promise<number[]> {
+export async function pausedIds(db: Db, network: Network): Promise<number[]> {
   const rows = await queryRows<{ id: number }>(db, sql`select id from announcements where network = ${network} and status = 'paused' order by id`);
   return rows.map((r) => Number(r.id));
 }
@@ -222,7 +257,7 @@ export async function markQueued(db: Db, ids: number[]): Promise<void> {
 
 // --- per-network state ---------------------------------------------------------
 
-export async function networkState(db: Db, network: string): Promise<NetworkState> {
+export async function networkState(db: Db, network: Network): Promise<NetworkState> {
   const rows = await queryRows(db, sql`select * from announcement_networks where network = ${network}`);
   const r = rows[0];
   return {
@@ -234,7 +269,7 @@ export async function networkState(db: Db, network: string): Promise<NetworkStat
   };
 }
 
-export async function pauseNetwork(db: Db, network: string, reason: string, credentials: string): Promise<void> {
+export async function pauseNetwork(db: Db, network: Network, reason: string, credentials: string): Promise<void> {
   await db.execute(
     sql`insert into announcement_networks (network, paused_reason, paused_at, paused_credentials)
         values (${network}, ${reason}, now(), ${credentials})
@@ -244,7 +279,7 @@ export async function pauseNetwork(db: Db, network: string, reason: string, cred
 }
 
 /** Lifts the pause; with `credentials`, only if it is still the pause of those credentials. True when this call lifted it. */
-export async function liftPause(db: Db, network: string, credentials?: string): Promise<boolean> {
+export async function liftPause(db: Db, network: Network, credentials?: string): Promise<boolean> {
   const rows = await queryRows(
     db,
     sql`update announcement_networks set paused_reason = null, paused_at = null, paused_credentials = null, updated_at = now()
@@ -256,7 +291,7 @@ export async function liftPause(db: Db, network: string, credentials?: string): 
 }
 
 /** Nobody sends before `until`; a later hold already in place wins. */
-export async function holdNetwork(db: Db, network: string, until: Date, reason: string): Promise<void> {
+export async function holdNetwork(db: Db, network: Network, until: Date, reason: string): Promise<void> {
   await db.execute(
     sql`insert into announcement_networks (network, hold_until, hold_reason)
         values (${network}, ${until.toISOString()}::timestamptz, ${reason})
@@ -269,8 +304,23 @@ export async function holdNetwork(db: Db, network: string, until: Date, reason: 
 
 // --- reads for editors and for the article API --------------------------------
 
+// --- a network's stored session (Bluesky): shared by restarts and processes ---------
+
+export async function loadSession(db: Db, network: Network): Promise<string | null> {
+  const rows = await queryRows<{ session: string | null }>(db, sql`select session from announcement_networks where network = ${network}`);
+  return rows[0]?.session ?? null;
+}
+
+export async function storeSession(db: Db, network: Network, session: string | null): Promise<void> {
+  await db.execute(
+    sql`insert into announcement_networks (network, session) values (${network}, ${session})
+        on conflict (network) do update set session = excluded.session, updated_at = now()`,
+  );
+}
+
 export interface ListQuery {
   status?: AnnouncementStatus;
+  network?: Network;
   articleId?: number;
   limit: number;
   offset: number;
@@ -279,6 +329,7 @@ export interface ListQuery {
 export async function listAnnouncements(db: Db, q: ListQuery): Promise<{ items: Announcement[]; total: number }> {
   const where = [sql`true`];
   if (q.status) where.push(sql`an.status = ${q.status}`);
+  if (q.network) where.push(sql`an.network = ${q.network}`);
   if (q.articleId !== undefined) where.push(sql`an.article_id = ${q.articleId}`);
   const cond = sql.join(where, sql` and `);
   const rows = await queryRows(db, sql`${SELECT} where ${cond} order by an.created_at desc, an.id desc limit ${q.limit} offset ${q.offset}`);
@@ -292,19 +343,39 @@ export interface AnnouncementSummary {
   url: string | null;
 }
 
+export interface Syndication {
+  network: Network;
+  /** the post's public page */
+  url: string;
+}
+
+export interface ArticleAnnouncements {
+  /** the announcement on X (the article's `announcement` field, kept as it was); null when none */
+  announcement: AnnouncementSummary | null;
+  /** every posted announcement with a known page, Mastodon · Bluesky · X */
+  syndication: Syndication[];
+}
+
 /**
- * The announcement of each article, for article responses: one query for a whole
- * page of articles. Articles without an announcement are absent from the map.
+ * The announcements of each article, for article responses: one query for a whole
+ * page of articles. Articles without any announcement are absent from the map.
  */
-export async function announcementFor(db: Db, articleIds: number[], network = 'x'): Promise<Map<number, AnnouncementSummary>> {
-  const out = new Map<number, AnnouncementSummary>();
+export async function announcementsFor(db: Db, articleIds: number[]): Promise<Map<number, ArticleAnnouncements>> {
+  const out = new Map<number, ArticleAnnouncements>();
   const ids = [...new Set(articleIds)].filter((id) => Number.isInteger(id));
   if (!ids.length) return out;
-  const rows = await queryRows<{ article_id: number; status: AnnouncementStatus; url: string | null }>(
+  const rows = await queryRows<{ article_id: number; network: Network; status: AnnouncementStatus; url: string | null }>(
     db,
-    sql`select article_id, status, url from announcements
-        where network = ${network} and article_id in (${sql.join(ids.map((id) => sql`${id}`), sql`, `)})`,
+    sql`select article_id, network, status, url from announcements
+        where article_id in (${sql.join(ids.map((id) => sql`${id}`), sql`, `)})`,
   );
-  for (const r of rows) out.set(Number(r.article_id), { status: r.status, url: r.url ?? null });
+  rows.sort((a, b) => NETWORKS.indexOf(a.network) - NETWORKS.indexOf(b.network));
+  for (const r of rows) {
+    const id = Number(r.article_id);
+    const entry = out.get(id) ?? { announcement: null, syndication: [] };
+    if (r.network === 'x') entry.announcement = { status: r.status, url: r.url ?? null };
+    if (r.status === 'posted' && r.url) entry.syndication.push({ network: r.network, url: r.url });
+    out.set(id, entry);
+  }
   return out;
 }

@@ -1,12 +1,25 @@
-// The announcement text: ANNOUNCE_TEMPLATE filled in and fitted into X's 280
-// weighted characters. Counting is twitter-text's (the library X's docs point to):
-// every URL counts 23 whatever its length, CJK and emoji count 2, text is NFC.
-// When it does not fit, the optional parts give way in this order: the excerpt is
-// shortened, then hashtags dropped from the end, then the title shortened with "…".
-// The URL is never touched: an announcement without a working link is worthless.
+// The announcement text: a template filled in and fitted into a network's length
+// rule (each network's folder says how it counts: X weighted characters, Mastodon
+// characters with links as 23, Bluesky graphemes). When it does not fit, the optional
+// parts give way in this order: the excerpt is shortened, then hashtags dropped from
+// the end, then the title shortened with "…". The URL is never touched: an
+// announcement without a working link is worthless.
 import twitter from 'twitter-text';
 
-export const MAX_WEIGHTED_LENGTH = 280;
+/** How a network measures a text, and how much it takes. */
+export interface LengthRule {
+  /** the network's name, for messages */
+  network: string;
+  /** the variable the template came from, for messages */
+  templateVariable: string;
+  max: number;
+  /** what the length is counted in, for messages ("weighted characters", "graphemes") */
+  unit: string;
+  measure(text: string): number;
+  /** false for text the network refuses whatever its length (X: invalid characters) */
+  acceptable?(text: string): boolean;
+}
+
 const ELLIPSIS = '…';
 const PLACEHOLDER = /\{(title|url|excerpt|tags|author)\}/g;
 
@@ -22,14 +35,9 @@ export type RenderedAnnouncement =
   | { valid: true; text: string; weightedLength: number }
   | { valid: false; text: string; weightedLength: number; problem: string };
 
-/** X's weighted length of a text. */
-export function weightedLength(text: string): number {
-  return twitter.parseTweet(text).weightedLength;
-}
-
-function fits(text: string, max: number): boolean {
-  const parsed = twitter.parseTweet(text);
-  return parsed.valid && parsed.weightedLength <= max;
+/** Whether `text` may be posted under `rule`. */
+export function fits(text: string, rule: LengthRule): boolean {
+  return text.length > 0 && rule.measure(text) <= rule.max && (rule.acceptable?.(text) ?? true);
 }
 
 const oneLine = (s: string) => s.normalize('NFC').replace(/\s+/g, ' ').trim();
@@ -89,7 +97,7 @@ const graphemes = (s: string) => Array.from(segmenter.segment(s), (g) => g.segme
  * `value` cut to the longest prefix (whole graphemes, preferably whole words) + "…"
  * for which `build` still fits; null when not even the ellipsis alone fits.
  */
-function shorten(value: string, build: (v: string) => string, max: number): string | null {
+function shorten(value: string, build: (v: string) => string, rule: LengthRule): string | null {
   const g = graphemes(value);
   const cut = (n: number) => g.slice(0, n).join('').replace(/[\s,;:.\-–—]+$/u, '') + ELLIPSIS;
   // binary search for the longest fitting prefix; the length is not strictly monotonic
@@ -99,7 +107,7 @@ function shorten(value: string, build: (v: string) => string, max: number): stri
   let best = -1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    if (fits(build(cut(mid)), max)) {
+    if (fits(build(cut(mid)), rule)) {
       best = mid;
       lo = mid + 1;
     } else hi = mid - 1;
@@ -111,14 +119,14 @@ function shorten(value: string, build: (v: string) => string, max: number): stri
     const space = window.map((c) => /\s/u.test(c)).lastIndexOf(true);
     if (space >= 0) {
       const n = Math.max(0, best - 20) + space;
-      if (n >= best / 2 && fits(build(cut(n)), max)) return cut(n);
+      if (n >= best / 2 && fits(build(cut(n)), rule)) return cut(n);
     }
   }
   return cut(best);
 }
 
-/** Renders the template for an article and fits it into `max` weighted characters. */
-export function renderAnnouncement(template: string, input: AnnouncementInput, max = MAX_WEIGHTED_LENGTH): RenderedAnnouncement {
+/** Renders the template for an article and fits it into the network's rule. */
+export function renderAnnouncement(template: string, input: AnnouncementInput, rule: LengthRule): RenderedAnnouncement {
   const parts: Parts = {
     title: oneLine(input.title),
     url: input.url,
@@ -126,39 +134,39 @@ export function renderAnnouncement(template: string, input: AnnouncementInput, m
     tags: hashtagsOf(input.tags),
     author: oneLine(input.author?.name ?? ''),
   };
-  const done = (text: string): RenderedAnnouncement => ({ valid: true, text, weightedLength: weightedLength(text) });
+  const done = (text: string): RenderedAnnouncement => ({ valid: true, text, weightedLength: rule.measure(text) });
   let text = fill(template, parts);
-  if (fits(text, max)) return done(text);
+  if (fits(text, rule)) return done(text);
 
   const uses = (name: string) => template.includes(`{${name}}`);
   if (uses('excerpt') && parts.excerpt) {
-    parts.excerpt = shorten(parts.excerpt, (v) => fill(template, { ...parts, excerpt: v }), max) ?? '';
+    parts.excerpt = shorten(parts.excerpt, (v) => fill(template, { ...parts, excerpt: v }), rule) ?? '';
     text = fill(template, parts);
-    if (fits(text, max)) return done(text);
+    if (fits(text, rule)) return done(text);
   }
   if (uses('tags')) {
     while (parts.tags.length) {
       parts.tags = parts.tags.slice(0, -1);
       text = fill(template, parts);
-      if (fits(text, max)) return done(text);
+      if (fits(text, rule)) return done(text);
     }
   }
   if (uses('title') && parts.title) {
-    const title = shorten(parts.title, (v) => fill(template, { ...parts, title: v }), max);
+    const title = shorten(parts.title, (v) => fill(template, { ...parts, title: v }), rule);
     if (title !== null) return done(fill(template, { ...parts, title }));
     parts.title = '';
   }
   text = fill(template, parts);
-  const parsed = twitter.parseTweet(text);
-  if (parsed.valid && parsed.weightedLength <= max) return done(text);
+  if (fits(text, rule)) return done(text);
+  const length = rule.measure(text);
   return {
     valid: false,
     text,
-    weightedLength: parsed.weightedLength,
+    weightedLength: length,
     problem: !text
       ? 'The announcement text is empty.'
-      : parsed.weightedLength > max
-        ? `ANNOUNCE_TEMPLATE leaves no room: its fixed text and the link alone take ${parsed.weightedLength} of ${max} weighted characters. Shorten the template.`
-        : 'The announcement text contains characters X does not accept.',
+      : length > rule.max
+        ? `${rule.templateVariable} leaves no room: its fixed text and the link alone take ${length} of ${rule.max} ${rule.unit}. Shorten the template.`
+        : `The announcement text contains characters ${rule.network} does not accept.`,
   };
 }
