@@ -35,6 +35,8 @@ const Redirect = Type.Object(
 
 /** Where an old address leads now: an imported old address, else a renamed slug under PERMALINK; null when nowhere. */
 export async function resolveRedirect(db: Db, config: Pick<Config, 'siteUrl' | 'permalink'>, path: string) {
+  // PostgreSQL text cannot hold NUL: no address has one
+  if (/\u0000|%00/i.test(path)) return null;
   const key = redirectKey(path);
   let target = key ? await findRedirectTarget(db, key) : null;
   if (!target) {

@@ -155,6 +155,9 @@ describe('importing careerspace.xml', () => {
     expect(unknown.headers['content-type']).toMatch(/application\/problem\+json/);
     expect((await t.app.inject({ method: 'GET', url: '/v1/redirects?path=nope' })).statusCode).toBe(400);
     expect((await t.app.inject({ method: 'GET', url: '/v1/redirects' })).statusCode).toBe(400);
+    for (const odd of ['/%00/', '/a%2500', '//evil.example/2010/08/why-send-a-thank-you-note/', `/${'x'.repeat(2047)}`]) {
+      expect((await t.app.inject({ method: 'GET', url: `/v1/redirects?path=${encodeURIComponent(odd)}` })).statusCode, odd).toBe(404);
+    }
   });
 
   it('is quiet: nothing announced, no outgoing ping; only the scheduled post waits for its time', async () => {
