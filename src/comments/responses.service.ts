@@ -11,6 +11,7 @@ import { cleanText, commentToHtml, countLinks } from './comment-html.ts';
 import { statusFor } from './moderation.ts';
 import * as repo from './responses.repository.ts';
 import { responses, type ResponseStatus, type ResponseType } from './responses.table.ts';
+import { parseHttpUrl } from '../lib/url.ts';
 
 /** Replies nest at most this deep; deeper replies attach to the deepest allowed level's thread. */
 export const MAX_DEPTH = 5;
@@ -64,13 +65,8 @@ export interface ResponsesDeps {
 const EMAIL = /^[^\s@<>()[\]\\,;:"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
 export function safeHttpUrl(raw: string): string | null {
-  try {
-    const u = new URL(raw);
-    if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.username || u.password) return null;
-    return u.href;
-  } catch {
-    return null;
-  }
+  const u = parseHttpUrl(raw);
+  return u && !u.username && !u.password ? u.href : null;
 }
 
 /** A SHA-256 Gravatar URL: a stable picture per email without publishing the email. */
@@ -127,7 +123,7 @@ export class ResponsesService {
     const limit = q.limit ?? 50;
     const page = q.page ?? 1;
     const { rows, total } = await repo.listApproved(this.db, article.id, { type: q.type, limit, offset: (page - 1) * limit });
-    return { data: rows.map(toPublic), meta: { pagination: pageMeta({ page, limit, total, nextCursor: null, hasMore: page * limit < total }) } };
+    return { data: rows.map(toPublic), meta: { pagination: pageMeta({ page, limit, total }) } };
   }
 
   /** A reader's comment: validated, moderated, flood-checked, stored sanitised. */
@@ -268,7 +264,7 @@ export class ResponsesService {
     }
     const { rows, total } = await repo.listForAdmin(this.db, { status: q.status, type: q.type, articleId }, { limit, offset: (page - 1) * limit });
     const data = rows.map(toAdmin);
-    return { data, meta: { pagination: pageMeta({ page, limit, total, nextCursor: null, hasMore: page * limit < total }) } };
+    return { data, meta: { pagination: pageMeta({ page, limit, total }) } };
   }
 
   async setStatus(id: number, status: ResponseStatus) {

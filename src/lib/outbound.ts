@@ -24,6 +24,7 @@ import zlib from 'node:zlib';
 import type { LookupFunction } from 'node:net';
 import type { Readable } from 'node:stream';
 import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-filtering-agent';
+import { isHttpUrl } from './url.ts';
 
 export type OutboundErrorCode =
   /** not an absolute http(s) URL, or credentials in it */
@@ -131,10 +132,6 @@ export class Outbound {
     this.httpsAgent = new RequestFilteringHttpsAgent(filter);
   }
 
-  get allowPrivate(): boolean {
-    return this.opts.allowPrivate;
-  }
-
   /**
    * Checks what can be checked without the network: an absolute http(s) URL, no
    * credentials, and not one of the special-use names under `localhost` (RFC 6761) that
@@ -151,7 +148,7 @@ export class Outbound {
     } catch {
       throw new OutboundError('invalid-url', 'not an absolute URL', text);
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new OutboundError('invalid-url', `scheme ${url.protocol} is not allowed`, text);
+    if (!isHttpUrl(url)) throw new OutboundError('invalid-url', `scheme ${url.protocol} is not allowed`, text);
     if (url.username || url.password) throw new OutboundError('invalid-url', 'credentials in the URL are not allowed', text);
     const name = url.hostname.toLowerCase();
     const bare = name.replace(/\.+$/, '');
