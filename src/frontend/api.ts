@@ -117,5 +117,3 @@ export function apiClient(app: FastifyInstance) {
     },
   };
 }
-
-export type ApiClient = ReturnType<typeof apiClient>;
