@@ -1,6 +1,7 @@
 // The only reader of process.env. Every setting of SPEC §2 is declared once here,
 // with its default and its validation side by side; a bad value stops the process
 // with a message that names the variable and says what it accepts.
+import { isHttpUrl } from './lib/url.ts';
 
 export type ModerationPolicy = 'manual' | 'first-time' | 'open';
 
@@ -126,7 +127,7 @@ export function loadConfig(env: Env = process.env): Config {
     if (raw === undefined) return undefined;
     try {
       const u = new URL(raw);
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+      if (!isHttpUrl(u)) throw new Error('scheme');
       if (u.search || u.hash) throw new Error('query');
       return u.href.replace(/\/+$/, '');
     } catch {

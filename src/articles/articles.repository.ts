@@ -162,7 +162,7 @@ export interface ListFilter {
   q?: string;
 }
 
-function whereOf(f: ListFilter): SQL {
+function whereOf(f: ListFilter, ...more: SQL[]): SQL {
   const parts: SQL[] = [];
   if (f.status) {
     const list = Array.isArray(f.status) ? f.status : [f.status];
@@ -173,6 +173,7 @@ function whereOf(f: ListFilter): SQL {
   if (f.since) parts.push(sql`a.published_at >= ${f.since.toISOString()}::timestamptz`);
   if (f.until) parts.push(sql`a.published_at < ${f.until.toISOString()}::timestamptz`);
   if (f.q) parts.push(sql`a.search @@ websearch_to_tsquery('english', inkwell_unaccent(${f.q}))`);
+  parts.push(...more);
   return parts.length ? sql`where ${sql.join(parts, sql` and `)}` : sql``;
 }
 
@@ -192,12 +193,9 @@ export interface ListPage {
 export async function listArticles(db: Db, p: ListPage & { source: true }): Promise<ArticleRecord[]>;
 export async function listArticles(db: Db, p: ListPage): Promise<PublicArticleRecord[]>;
 export async function listArticles(db: Db, p: ListPage & { source?: boolean }): Promise<PublicArticleRecord[]> {
-  let where = whereOf(p.filter);
-  if (p.after) {
-    const cmp = p.order === 'publishedAt' ? sql`>` : sql`<`;
-    const keyset = sql`(a.published_at, a.id) ${cmp} (${p.after[0]}::timestamptz, ${p.after[1]})`;
-    where = p.filter && Object.keys(p.filter).length ? sql`${where} and ${keyset}` : sql`where ${keyset}`;
-  }
+  const cmp = p.order === 'publishedAt' ? sql`>` : sql`<`;
+  // one where clause for the filter and the keyset, however many conditions each brings
+  const where = whereOf(p.filter, ...(p.after ? [sql`(a.published_at, a.id) ${cmp} (${p.after[0]}::timestamptz, ${p.after[1]})`] : []));
   const order =
     p.order === 'relevance' && p.filter.q
       ? sql`ts_rank_cd(a.search, websearch_to_tsquery('english', inkwell_unaccent(${p.filter.q}))) desc, a.published_at desc, a.id desc`

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Config } from '../config.ts';
 import { notFound } from '../http/errors.ts';
-import { problems } from '../http/schemas.ts';
+import { ADMIN_SECURITY, problems } from '../http/schemas.ts';
 import { linkHeader } from '../lib/pagination.ts';
 import { ArticleStatusSchema, CreateArticleBody, ListArticlesQuery, UpdateArticleBody } from './articles.schemas.ts';
 import type { ArticlesService } from './articles.service.ts';
@@ -83,7 +83,7 @@ const withEtag = (schema: unknown) => ({ ...(schema as object), headers: ETAG_HE
 
 /** Admin: write, publish, schedule, delete. Mounted under /v1/admin (token required). */
 export const articleAdminRoutes: FastifyPluginAsyncTypebox<{ articles: ArticlesService }> = async (app, { articles }) => {
-  const security = [{ bearerAuth: [] }];
+  const security = ADMIN_SECURITY;
   const one = withEtag(Type.Ref('AdminArticle'));
 
   app.post(

@@ -219,7 +219,7 @@ export class ArticlesService {
       repo.countArticles(this.db, filter),
     ]);
     const data = await this.adminViews(this.db, records);
-    return { data, meta: { pagination: pageMeta({ page, limit, total, nextCursor: null, hasMore: page * limit < total }) } };
+    return { data, meta: { pagination: pageMeta({ page, limit, total }) } };
   }
 
   async getAdmin(id: number): Promise<{ article: AdminArticleView; etag: string }> {

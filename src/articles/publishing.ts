@@ -1,5 +1,6 @@
-// Articles know nothing of Twitter or pingbacks. Whoever cares about publishing
-// subscribes here; the article service calls the listeners inside its own
+// Articles import nothing of Twitter or pingbacks (the admin view's `announcement`
+// field is filled through a lookup the composition root hands in). Whoever cares about
+// publishing subscribes here; the article service calls the listeners inside its own
 // transaction, so their outbox rows commit (or roll back) with the article.
 import type { Db } from '../db/client.ts';
 

@@ -2,7 +2,7 @@
 // URLs linked with rel="nofollow ugc" (so links in comments pass no ranking).
 import linkifyStr from 'linkify-string';
 import sanitizeHtml from 'sanitize-html';
-import { stripBidi } from '../lib/html.ts';
+import { stripControls } from '../lib/html.ts';
 
 const COMMENT_POLICY: sanitizeHtml.IOptions = {
   allowedTags: ['p', 'br', 'a'],
@@ -12,11 +12,8 @@ const COMMENT_POLICY: sanitizeHtml.IOptions = {
   transformTags: { a: sanitizeHtml.simpleTransform('a', { rel: 'nofollow ugc' }) },
 };
 
-/** Control characters other than tab and newlines: never meaningful in a comment. */
-const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\u200B-\u200D\u2028\u2029\uFEFF]/g;
-
 export function cleanText(s: string): string {
-  return stripBidi(s).replace(CONTROL, '').normalize('NFC');
+  return stripControls(s).normalize('NFC');
 }
 
 export function commentToHtml(body: string): string {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Config } from '../config.ts';
-import { Nullable, problems } from '../http/schemas.ts';
+import { ADMIN_SECURITY, Nullable, problems } from '../http/schemas.ts';
 import { linkHeader } from '../lib/pagination.ts';
 import { MAX_URL_LENGTH } from '../lib/external-url.ts';
 import type { ResponsesService } from './responses.service.ts';
@@ -130,7 +130,7 @@ export const responsePublicRoutes: FastifyPluginAsyncTypebox<{ responses: Respon
 };
 
 export const responseAdminRoutes: FastifyPluginAsyncTypebox<{ responses: ResponsesService }> = async (app, { responses }) => {
-  const security = [{ bearerAuth: [] }];
+  const security = ADMIN_SECURITY;
   const IdParam = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
   app.get(
     '/responses',

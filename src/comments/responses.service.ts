@@ -161,7 +161,7 @@ export class ResponsesService {
     const limit = q.limit ?? 50;
     const page = q.page ?? 1;
     const { rows, total } = await repo.listApproved(this.db, article.id, { type: q.type, kind: q.kind, limit, offset: (page - 1) * limit });
-    return { data: rows.map(toPublic), meta: { pagination: pageMeta({ page, limit, total, nextCursor: null, hasMore: page * limit < total }) } };
+    return { data: rows.map(toPublic), meta: { pagination: pageMeta({ page, limit, total }) } };
   }
 
   /** A reader's comment: validated, moderated, flood-checked, stored sanitised. */
@@ -336,7 +336,7 @@ export class ResponsesService {
     }
     const { rows, total } = await repo.listForAdmin(this.db, { status: q.status, type: q.type, articleId }, { limit, offset: (page - 1) * limit });
     const data = rows.map(toAdmin);
-    return { data, meta: { pagination: pageMeta({ page, limit, total, nextCursor: null, hasMore: page * limit < total }) } };
+    return { data, meta: { pagination: pageMeta({ page, limit, total }) } };
   }
 
   async setStatus(id: number, status: ResponseStatus) {

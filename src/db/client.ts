@@ -9,6 +9,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { sql, type SQL } from 'drizzle-orm';
 import postgres from 'postgres';
 import * as schema from './schema.ts';
+import { anyCause } from '../lib/errors.ts';
 
 export type Schema = typeof schema;
 /** The database or a transaction: repositories accept either. */
@@ -124,8 +125,5 @@ export async function ping(db: Db, timeoutMs = 2000): Promise<boolean> {
 
 /** Is this a unique-index violation (PostgreSQL 23505), on either driver, however wrapped? */
 export function isUniqueViolation(err: unknown): boolean {
-  for (let e: unknown = err, i = 0; e && i < 5; e = (e as { cause?: unknown }).cause, i++) {
-    if ((e as { code?: unknown }).code === '23505') return true;
-  }
-  return false;
+  return anyCause(err, (e) => (e as { code?: unknown }).code === '23505');
 }

@@ -43,8 +43,6 @@ export interface NotifyBus {
 /** Channel names must be plain identifiers (they are quoted into LISTEN by the drivers). */
 const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
 
-/** What a message travels as: the sender's id, a space, the payload. */
-const encode = (self: string, payload: string) => `${self} ${payload}`;
 function decode(self: string, raw: string): Message {
   const i = raw.indexOf(' ');
   const from = i < 0 ? raw : raw.slice(0, i);

@@ -134,5 +134,3 @@ export function apiClient(app: FastifyInstance) {
     },
   };
 }
-
-export type ApiClient = ReturnType<typeof apiClient>;

@@ -4,7 +4,6 @@
 // no script at all; everything users wrote is escaped by the `html` template.
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import formbody from '@fastify/formbody';
 import type { Config } from '../config.ts';
 import { parsePermalink } from '../articles/permalink.ts';
 import { fromRoot } from '../paths.ts';
@@ -74,8 +73,7 @@ interface RouteOptions extends FrontendOptions {
 
 async function frontendRoutes(app: FastifyInstance, { config, paths, servesArticles, discoveryHeaders }: RouteOptions) {
   const api = apiClient(app);
-  // the comments API takes forms too, but the form posts here first (Post/Redirect/Get)
-  if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) await app.register(formbody);
+  // forms are parsed by the root's @fastify/formbody (app.ts); the comment form posts here first (Post/Redirect/Get)
 
   const cached = { config: { publicCache: true }, schema: { hide: true } };
 

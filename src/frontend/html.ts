@@ -2,6 +2,7 @@
 // is already markup (the result of another `html` call, or `trusted()` for HTML the
 // API documents as sanitised). Forgetting to escape then takes effort, not the reverse.
 import { escapeHtml } from '../lib/html.ts';
+import { parseHttpUrl } from '../lib/url.ts';
 
 export class Markup {
   constructor(readonly value: string) {}
@@ -35,11 +36,5 @@ export function trusted(sanitisedHtml: string): Markup {
  * http(s). Escaping alone would let `javascript:` through an href.
  */
 export function safeUrl(url: string | null | undefined): string | null {
-  if (!url) return null;
-  try {
-    const u = new URL(url);
-    return u.protocol === 'http:' || u.protocol === 'https:' ? u.href : null;
-  } catch {
-    return null;
-  }
+  return url ? (parseHttpUrl(url)?.href ?? null) : null;
 }

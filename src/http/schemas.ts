@@ -55,7 +55,8 @@ export const ProblemSchema = Type.Object(
   { $id: 'Problem', title: 'Problem', description: 'RFC 9457 problem details; every error answer has this shape (`application/problem+json`).', additionalProperties: true },
 );
 
-const problemRef = Type.Ref('Problem');
+/** What every /v1/admin route says in OpenAPI: a bearer admin token. */
+export const ADMIN_SECURITY = [{ bearerAuth: [] }];
 
 const DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid request: the `errors` array names each bad field',
@@ -78,4 +79,3 @@ export function problems(...statuses: number[]): Record<number, TSchema> {
   return out;
 }
 
-export { problemRef };

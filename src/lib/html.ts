@@ -46,6 +46,19 @@ export function stripBidi(s: string): string {
   return s.replace(BIDI_CONTROLS, '');
 }
 
+/**
+ * What never belongs in text someone will display (a comment, a name, an excerpt): C0
+ * controls but tab, LF and CR; DEL and the C1 controls; zero-width spaces and joiners,
+ * the line and paragraph separators, the BOM and the noncharacters U+FFFE/U+FFFF.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const INVISIBLE = /[\u0000-\u0008\v\f\u000E-\u001F\u007F-\u009F\u200B-\u200D\u2028\u2029\uFEFF\uFFFE\uFFFF]/g;
+
+/** The text without invisible characters and bidirectional controls (see INVISIBLE and BIDI_CONTROLS). */
+export function stripControls(s: string): string {
+  return stripBidi(s).replace(INVISIBLE, '');
+}
+
 export function sanitizeArticleHtml(html: string): string {
   return sanitizeHtml(stripBidi(html), ARTICLE_POLICY).trim();
 }
@@ -91,7 +104,9 @@ export function readingTimeMinutes(text: string): number {
   return Math.max(1, Math.round(words / 230 + cjk / 500));
 }
 
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
 /** Escapes text for an HTML text node or a quoted attribute. */
 export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return s.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
 }

@@ -140,10 +140,6 @@ export class Outbound {
     this.httpsAgent = new RequestFilteringHttpsAgent(filter);
   }
 
-  get allowPrivate(): boolean {
-    return this.opts.allowPrivate;
-  }
-
   /**
    * Checks what can be checked without the network: an absolute http(s) URL of at most
    * MAX_URL_LENGTH characters (measured before parsing), no

@@ -45,7 +45,8 @@ export function fingerprint(parts: Record<string, unknown>): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 12);
 }
 
-export function pageMeta(opts: { page: number | null; limit: number; total: number; nextCursor: string | null; hasMore: boolean }): PageMeta {
+/** Pagination metadata; without `hasMore`, a page-numbered list has more when `page * limit < total`. */
+export function pageMeta(opts: { page: number | null; limit: number; total: number; nextCursor?: string | null; hasMore?: boolean }): PageMeta {
   const pages = Math.max(1, Math.ceil(opts.total / opts.limit));
   const { page } = opts;
   return {
@@ -55,7 +56,7 @@ export function pageMeta(opts: { page: number | null; limit: number; total: numb
     total: opts.total,
     next: page !== null && page < pages ? page + 1 : null,
     prev: page !== null && page > 1 ? Math.min(page - 1, pages) : null,
-    nextCursor: opts.hasMore ? opts.nextCursor : null,
+    nextCursor: (opts.hasMore ?? (page !== null && page * opts.limit < opts.total)) ? (opts.nextCursor ?? null) : null,
   };
 }
 

@@ -22,7 +22,6 @@ import { discoveryHeaders, pingbackUrl, webmentionUrl } from './verify/discovery
 export { pingAdminRoutes } from './outgoing/pings.admin.routes.ts';
 
 export interface Linkbacks {
-  outbound: Outbound;
   pingback: PingbackService;
   webmention: WebmentionService;
   outgoing: OutgoingPings;
@@ -57,7 +56,7 @@ export function composeLinkbacks(deps: {
     handler: (job, ctx) => webmention.verify(String(job.payload.requestId), { lastAttempt: job.attempts >= job.maxAttempts, signal: ctx.signal }),
   });
   jobs.register({ kind: PING_SEND_JOB, concurrency: 4, handler: (job, ctx) => outgoing.send(job, ctx) });
-  return { outbound, pingback, webmention, outgoing };
+  return { pingback, webmention, outgoing };
 }
 
 /** The public front doors: POST /xmlrpc (+ /xmlrpc.php), POST /webmention, GET /webmention/{id}, with their shared rate limits. */

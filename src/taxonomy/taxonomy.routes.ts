@@ -2,9 +2,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Db } from '../db/client.ts';
 import { AppError, notFound } from '../http/errors.ts';
-import { problems } from '../http/schemas.ts';
+import { ADMIN_SECURITY, problems } from '../http/schemas.ts';
 import { isSlug, toSlug } from '../lib/slug.ts';
 import * as repo from './taxonomy.repository.ts';
+import { isUniqueViolation } from '../db/client.ts';
 
 const Tag = Type.Object(
   {
@@ -97,7 +98,7 @@ function slugFor(given: string | undefined, name: string): string {
 
 /** Admin: tags and authors. Mounted under /v1/admin. */
 export const taxonomyAdminRoutes: FastifyPluginAsyncTypebox<{ db: Db; onChange?: () => void }> = async (app, { db, onChange }) => {
-  const security = [{ bearerAuth: [] }];
+  const security = ADMIN_SECURITY;
   const changed = () => onChange?.();
   for (const kind of ['tags', 'authors'] as const) {
     const isTag = kind === 'tags';
@@ -137,7 +138,7 @@ export const taxonomyAdminRoutes: FastifyPluginAsyncTypebox<{ db: Db; onChange?:
         try {
           ok = isTag ? await repo.updateTag(db, req.params.slug, body) : await repo.updateAuthor(db, req.params.slug, body);
         } catch (e) {
-          if ((e as { code?: string }).code === '23505' || (e as { cause?: { code?: string } }).cause?.code === '23505') {
+          if (isUniqueViolation(e)) {
             throw new AppError('conflict', `${what} "${body.slug}" already exists.`);
           }
           throw e;

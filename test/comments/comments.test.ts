@@ -1,12 +1,12 @@
 import { load } from 'cheerio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.ts';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { createTestApp, type TestApp, perMinute } from '../helpers/app.ts';
 import { adminRequest, createArticle } from '../helpers/factories.ts';
 
 const apps: TestApp[] = [];
 async function appWith(overrides: Partial<Config> = {}) {
-  const t = await createTestApp({ commentMinIntervalSeconds: 0, rateLimitWrites: { max: 1000, windowMs: 60_000, text: '1000/minute' }, ...overrides });
+  const t = await createTestApp({ commentMinIntervalSeconds: 0, rateLimitWrites: perMinute(1000), ...overrides });
   apps.push(t);
   return t;
 }
@@ -211,7 +211,7 @@ describe('flood and rate limits', () => {
   });
 
   it('the per-client write budget answers 429 with Retry-After beyond RATE_LIMIT_WRITES', async () => {
-    const t = await appWith({ rateLimitWrites: { max: 3, windowMs: 60_000, text: '3/minute' } });
+    const t = await appWith({ rateLimitWrites: perMinute(3) });
     const a = await createArticle(t, { title: 'Budget' });
     const codes: number[] = [];
     for (let i = 0; i < 5; i++) codes.push((await comment(t, a.slug, { body: `n ${i}` }, { ip: '192.0.2.9' })).statusCode);

@@ -1,7 +1,6 @@
 // The LISTEN/NOTIFY bus: delivered on commit (never on rollback), to this process and,
 // on PostgreSQL, to every other one sharing the database; a process knows its own.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { sql } from 'drizzle-orm';
 import { createTestDatabase, testDatabaseKind } from '../helpers/db.ts';
 import { openDatabase, type Database } from '../../src/db/client.ts';
 import { notifyBusFor, type Message, type NotifyBus } from '../../src/db/notify.ts';

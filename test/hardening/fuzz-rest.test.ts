@@ -3,7 +3,7 @@
 // new route is fuzzed the day it lands.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { createTestApp, type TestApp, perMinute } from '../helpers/app.ts';
 import { createArticle } from '../helpers/factories.ts';
 
 let t: TestApp;
@@ -11,7 +11,7 @@ let doc: { paths: Record<string, Record<string, { security?: unknown[] }>> };
 let slug: string;
 
 beforeAll(async () => {
-  t = await createTestApp({ commentMinIntervalSeconds: 0, rateLimitWrites: { max: 100_000, windowMs: 60_000, text: '100000/minute' } });
+  t = await createTestApp({ commentMinIntervalSeconds: 0, rateLimitWrites: perMinute(100_000) });
   slug = (await createArticle(t, { title: 'Fuzz target', tags: ['fuzz'] })).slug;
   doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
 });

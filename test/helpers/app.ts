@@ -1,11 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
-import { testConfig, type Config } from '../../src/config.ts';
+import { testConfig, type Config, type RateLimit } from '../../src/config.ts';
 import { compose, type Services } from '../../src/compose.ts';
 import { buildApp } from '../../src/app.ts';
 import { createToken } from '../../src/auth/tokens.service.ts';
 import type { Database } from '../../src/db/client.ts';
 import { createTestDatabase } from './db.ts';
+
+/** RATE_LIMIT_WRITES=<max>/minute, as config.ts parses it */
+export const perMinute = (max: number): RateLimit => ({ max, windowMs: 60_000, text: `${max}/minute` });
+/** writes never limited (far above what a test sends) */
+export const NO_LIMIT = perMinute(100_000);
 
 export interface TestApp {
   app: FastifyInstance;

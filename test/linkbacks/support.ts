@@ -1,19 +1,11 @@
 // Small helpers shared by the pingback and webmention tests.
 import type { TestApp } from '../helpers/app.ts';
+import { createArticle } from '../helpers/factories.ts';
 
-export const NO_LIMIT = { max: 100_000, windowMs: 60_000, text: '100000/minute' };
+export { NO_LIMIT } from '../helpers/app.ts';
 
-/** Publishes an article through the admin API; returns its id, slug and permalink. */
-export async function publish(t: TestApp, body: Record<string, unknown> = {}): Promise<{ id: number; slug: string; url: string }> {
-  const res = await t.app.inject({
-    method: 'POST',
-    url: '/v1/admin/articles',
-    headers: t.auth,
-    payload: { title: 'A target article', markdown: 'Words worth linking to.', status: 'published', ...body },
-  });
-  if (res.statusCode !== 201) throw new Error(`publish: ${res.statusCode} ${res.body}`);
-  return res.json();
-}
+/** Publishes an article worth linking to (the one article factory); returns its id, slug and permalink. */
+export const publish = (t: TestApp, body: Record<string, unknown> = {}) => createArticle(t, { title: 'A target article', markdown: 'Words worth linking to.', ...body });
 
 /** A pingback.ping call as WordPress's IXR client writes it (indented, typed strings). */
 export function pingCall(source: string, target: string, opts: { escape?: boolean } = {}): string {

@@ -53,7 +53,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { compress, isCompressible, negotiate, varyAcceptEncoding, type Coding } from './encodings.ts';
 import { conditional } from './etag.ts';
 import { writeEntry, type FastPath } from './fast-path.ts';
-import type { Database } from '../../db/client.ts';
 
 import type { NotifyBus } from '../../db/notify.ts';
 

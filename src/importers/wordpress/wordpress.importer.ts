@@ -21,7 +21,6 @@ import { isSlug, toSlug } from '../../lib/slug.ts';
 import * as articlesRepo from '../../articles/articles.repository.ts';
 import { enqueuePublish } from '../../articles/articles.service.ts';
 import type { ArticleStatus } from '../../articles/articles.table.ts';
-import { insertResponse } from '../../comments/responses.repository.ts';
 import { responses, type ResponseStatus } from '../../comments/responses.table.ts';
 import { safeHttpUrl } from '../../comments/responses.service.ts';
 import { authorIdBySlug, ensureTags, existingTagSlugs, insertAuthor } from '../../taxonomy/taxonomy.repository.ts';
@@ -420,7 +419,7 @@ class Importer {
         local.set(level[i].c.id, { id: r.id, depth: r.depth });
         saved.push({ wpId: level[i].c.id, localId: r.id, digest: level[i].digest, stamp: String(level[i].values.updatedAt.getTime()) });
       });
-      for (const l of level) this.report.count('comments', 'imported');
+      for (let n = 0; n < level.length; n++) this.report.count('comments', 'imported');
       level = [];
     };
 

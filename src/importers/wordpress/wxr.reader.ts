@@ -158,7 +158,7 @@ export class SlipRepair {
   }
 }
 
-const REFERENCE = /&(?:#[0-9]{1,7}|#x[0-9a-fA-F]{1,6}|amp|lt|gt|quot|apos);/y;
+const REFERENCE = /&(?:#\d{1,7}|#x[0-9a-fA-F]{1,6}|amp|lt|gt|quot|apos);/y;
 
 const int = (s: string) => {
   const n = Number(s.trim());
@@ -267,7 +267,7 @@ export async function* readWxr(bytes: AsyncIterable<Uint8Array>, opts: { onRepai
   };
 
   parser.on('error', (e) => {
-    throw new WxrError(e.message.replace(/^[^:]*:?\d+:\d+: /, ''), parser.line);
+    throw new WxrError(e.message.replace(/^[^:\d]*:?\d+:\d+: /, ''), parser.line);
   });
   parser.on('doctype', () => fail('a DOCTYPE is not accepted in a WordPress export (entity declarations could expand without bound)'));
   parser.on('xmldecl', (d) => {

@@ -23,6 +23,7 @@ import {
 } from './outgoing.repository.ts';
 import type { PingReason } from './outgoing.table.ts';
 import { SendError, sendErrorFrom, sendPing } from './send.ts';
+import { isHttpUrl } from '../../lib/url.ts';
 
 export const PING_SEND_JOB = 'ping.send';
 /** attempts per (re)queueing; with the backoff below, about two hours of trying */
@@ -50,7 +51,7 @@ export function externalLinks(html: string, config: Pick<Config, 'siteUrl' | 'ap
     } catch {
       continue;
     }
-    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || own.has(url.origin)) continue;
+    if (!isHttpUrl(url) || own.has(url.origin)) continue;
     out.push(href);
     if (out.length >= MAX_LINKS_PER_ARTICLE) break;
   }

@@ -3,7 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
 import { notFound } from '../../http/errors.ts';
-import { adminQueueQuery, DateTime, Nullable, problems } from '../../http/schemas.ts';
+import { ADMIN_SECURITY, adminQueueQuery, DateTime, Nullable, problems } from '../../http/schemas.ts';
 import { pageMeta } from '../../lib/pagination.ts';
 import type { OutgoingPing } from './outgoing.repository.ts';
 import type { OutgoingPings } from './outgoing.service.ts';
@@ -48,7 +48,7 @@ const ListQuery = adminQueueQuery(StatusSchema, 'Only the pings of this article 
 
 const ListResponse = Type.Object({ data: Type.Array(PingSchema), meta: Type.Ref('PaginationMeta') });
 
-const security = [{ bearerAuth: [] }];
+const security = ADMIN_SECURITY;
 
 const view = (p: OutgoingPing) => ({
   id: p.id,
@@ -86,7 +86,7 @@ export const pingAdminRoutes: FastifyPluginAsyncTypebox<{ pings: OutgoingPings }
     async (req) => {
       const { status, article, page, limit } = req.query;
       const { data, total } = await pings.list({ status, articleId: article }, { page, limit });
-      return { data: data.map(view), meta: { pagination: pageMeta({ page, limit, total, nextCursor: null, hasMore: page * limit < total }) } };
+      return { data: data.map(view), meta: { pagination: pageMeta({ page, limit, total }) } };
     },
   );
 

@@ -4,6 +4,7 @@
 import { OutboundError, type Outbound } from '../../lib/outbound.ts';
 import { documentBase, parseHtml, resolveUrl, type AnyNode, type CheerioAPI, type Element } from '../../lib/html-links.ts';
 import { readEntry, type SocialEntry } from './microformats.ts';
+import { escapeHtml, stripControls } from '../../lib/html.ts';
 
 export type SourceFailure =
   /** no answer: DNS, refused, timeout, forbidden address… (one reason, deliberately: no port-scan oracle) */
@@ -168,23 +169,18 @@ function joinExcerpt(beforeRaw: string, linkRaw: string, afterRaw: string): stri
   }
   // words are separated by spaces, but "link, then" and "(link)" keep their punctuation tight
   let out = before;
-  if (link) out += (out && !/[(\[“‘"']$/.test(out) ? ' ' : '') + link;
+  if (link) out += (out && !/[([“‘"']$/.test(out) ? ' ' : '') + link;
   if (after) out += (out && !/^[.,;:!?)\]”’"'…]/.test(after) ? ' ' : '') + after;
   return out;
 }
 
-// C0/C1 controls and bidi overrides never belong in a name or an excerpt someone will display
-const CONTROLS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C\uFFFE\uFFFF]/g;
-
 /** Collapsed whitespace, no control characters, at most `max` characters. */
 export function clean(s: string, max: number): string {
-  const t = s.replace(CONTROLS, '').replace(/\s+/g, ' ').trim();
+  const t = stripControls(s).replace(/\s+/g, ' ').trim();
   return t.length > max ? t.slice(0, max - 1).trimEnd() + '…' : t;
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
 /** The stored body of a mention: the excerpt as escaped text, framed the way WordPress frames it. */
 export function mentionHtml(excerpt: string): string {
-  return `<p>[…] ${excerpt.replace(/[&<>"']/g, (c) => ESCAPES[c])} […]</p>`;
+  return `<p>[…] ${escapeHtml(excerpt)} […]</p>`;
 }

@@ -1,5 +1,4 @@
 // POST /webmention and its status resources GET /webmention/{id}.
-import formbody from '@fastify/formbody';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AppError, notFound } from '../../http/errors.ts';
@@ -46,7 +45,6 @@ const tooMany = (retryAfter: number, what: string) =>
 
 export const webmentionRoutes: FastifyPluginAsyncTypebox<WebmentionRoutesOptions> = async (app, { webmention, limits, apiUrl }) => {
   // the app may parse forms already (comments take them too); the route's bodyLimit caps ours either way
-  if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) await app.register(formbody, { bodyLimit: WEBMENTION_BODY_LIMIT });
 
   app.post(
     '/webmention',

@@ -2,7 +2,7 @@
 // announced where, what waits and why, and a retry.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { adminQueueQuery, DateTime, Nullable, PaginationMeta, problems } from '../../http/schemas.ts';
+import { ADMIN_SECURITY, adminQueueQuery, DateTime, Nullable, PaginationMeta, problems } from '../../http/schemas.ts';
 import { pageMeta } from '../../lib/pagination.ts';
 import { ANNOUNCEMENT_STATUSES, NETWORKS } from './announcements.table.ts';
 import type { Announcement } from './announcements.repository.ts';
@@ -86,7 +86,7 @@ const ListResponse = Type.Object({
 
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, description: 'Announcement id' }) });
 
-const security = [{ bearerAuth: [] }];
+const security = ADMIN_SECURITY;
 
 const view = ({ remoteKey: _key, ...a }: Announcement) => ({
   ...a,
@@ -121,7 +121,7 @@ export const announcementAdminRoutes: FastifyPluginAsyncTypebox<{ announcements:
       return {
         data: items.map(view),
         meta: {
-          pagination: pageMeta({ page, limit, total, nextCursor: null, hasMore: page * limit < total }),
+          pagination: pageMeta({ page, limit, total }),
           sending: {
             mastodon: sendingView(sending.mastodon),
             bluesky: sendingView(sending.bluesky),

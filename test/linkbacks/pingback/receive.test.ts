@@ -3,7 +3,7 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { responses } from '../../../src/comments/responses.table.ts';
 import { parseMethodResponse, XmlRpcFault } from '../../../src/linkbacks/pingback/xmlrpc.codec.ts';
-import { createTestApp, type TestApp } from '../../helpers/app.ts';
+import { createTestApp, type TestApp, perMinute } from '../../helpers/app.ts';
 import { html, startFakeBlog, type FakeBlog } from '../../helpers/fake-blogs.ts';
 import { NO_LIMIT, pingCall, postXml, publish } from '../support.ts';
 
@@ -177,7 +177,7 @@ describe('the guard with OUTBOUND_ALLOW_PRIVATE off', () => {
 
 describe('rate limits', () => {
   it('limits pings per target article, across clients', async () => {
-    const app = await createTestApp({ outboundAllowPrivate: true, rateLimitWrites: { max: 2, windowMs: 60_000, text: '2/minute' } }, { database: t.database });
+    const app = await createTestApp({ outboundAllowPrivate: true, rateLimitWrites: perMinute(2) }, { database: t.database });
     try {
       const a = await publish(app, { title: 'Popular' });
       const b = await publish(app, { title: 'Quiet' });

@@ -5,7 +5,7 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { responses } from '../../../src/comments/responses.table.ts';
 import { FAULT } from '../../../src/linkbacks/pingback/xmlrpc.codec.ts';
-import { createTestApp, type TestApp } from '../../helpers/app.ts';
+import { createTestApp, type TestApp, perMinute } from '../../helpers/app.ts';
 import { html, pythonXmlRpc, startFakeBlog, type FakeBlog } from '../../helpers/fake-blogs.ts';
 import { NO_LIMIT, pingCall, postXml, publish } from '../support.ts';
 
@@ -91,7 +91,7 @@ describe("Python's xmlrpc.client as the sender", () => {
   });
 
   it('decodes 0x31 (access denied) when a client exceeds the rate limit, with Retry-After', async () => {
-    const limited = await createTestApp({ outboundAllowPrivate: true, rateLimitWrites: { max: 2, windowMs: 60_000, text: '2/minute' } });
+    const limited = await createTestApp({ outboundAllowPrivate: true, rateLimitWrites: perMinute(2) });
     try {
       await limited.app.listen({ port: 0, host: '127.0.0.1' });
       const url = `http://127.0.0.1:${(limited.app.server.address() as AddressInfo).port}/xmlrpc`;

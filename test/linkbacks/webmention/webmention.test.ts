@@ -4,7 +4,7 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { responses } from '../../../src/comments/responses.table.ts';
 import { WEBMENTION_MAX_ATTEMPTS } from '../../../src/linkbacks/webmention/webmention.service.ts';
-import { createTestApp, type TestApp } from '../../helpers/app.ts';
+import { createTestApp, type TestApp, perMinute } from '../../helpers/app.ts';
 import { html, startFakeBlog, type FakeBlog } from '../../helpers/fake-blogs.ts';
 import { NO_LIMIT, publish } from '../support.ts';
 
@@ -99,7 +99,7 @@ describe('verification', () => {
     expect((await sendAndVerify(t, blog.url('/changing'), a.url)).status).toBe('accepted');
     blog.page('/changing', { body: html(`<p>Second take on <a href="${a.url}">it</a>.</p>`, { title: 'Take two' }) });
     expect(await sendAndVerify(t, blog.url('/changing'), a.url)).toMatchObject({ status: 'accepted', detail: 'The mention was updated.' });
-    let rows = await mentionsOf(t, a.id);
+    const rows = await mentionsOf(t, a.id);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ authorName: 'Take two', html: '<p>[…] Second take on it. […]</p>' });
 
@@ -173,7 +173,7 @@ describe('status resources and limits', () => {
   });
 
   it('answers 429 with Retry-After beyond the per-client and per-target limits', async () => {
-    const app = await createTestApp({ outboundAllowPrivate: true, rateLimitWrites: { max: 2, windowMs: 60_000, text: '2/minute' } }, { database: t.database });
+    const app = await createTestApp({ outboundAllowPrivate: true, rateLimitWrites: perMinute(2) }, { database: t.database });
     try {
       const a = await publish(app, { title: 'Limited' });
       const b = await publish(app, { title: 'Limited too' });
