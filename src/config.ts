@@ -2,6 +2,8 @@
 // with its default and its validation side by side; a bad value stops the process
 // with a message that names the variable and says what it accepts.
 
+import { is, trimEndWhere } from './lib/trim.ts';
+
 export type ModerationPolicy = 'manual' | 'first-time' | 'open';
 
 export interface RateLimit {
@@ -102,7 +104,7 @@ export function loadConfig(env: Env = process.env): Config {
       const u = new URL(raw);
       if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
       if (u.search || u.hash) throw new Error('query');
-      return u.href.replace(/\/+$/, '');
+      return trimEndWhere(u.href, is('/'));
     } catch {
       problems.push(`${name}="${raw}" must be an absolute http(s) URL without query or fragment, e.g. https://blog.example.com`);
       return undefined;
@@ -126,7 +128,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (!permalink.includes('{slug}') && !permalink.includes('{id}')) {
     problems.push(`PERMALINK="${permalink}" must contain {slug} or {id} (available: ${PERMALINK_TOKENS.join(' ')})`);
   }
-  const unknownTokens = (permalink.match(/\{[^}]*\}/g) ?? []).filter((t) => !PERMALINK_TOKENS.includes(t));
+  const unknownTokens = (permalink.match(/\{[^{}]*\}/g) ?? []).filter((t) => !PERMALINK_TOKENS.includes(t));
   if (unknownTokens.length) problems.push(`PERMALINK has unknown placeholders ${unknownTokens.join(' ')} (available: ${PERMALINK_TOKENS.join(' ')})`);
 
   const siteTwitterRaw = get('SITE_TWITTER');
@@ -154,7 +156,7 @@ export function loadConfig(env: Env = process.env): Config {
 
   const announceTemplate = get('ANNOUNCE_TEMPLATE') ?? '{title} {url}';
   if (!announceTemplate.includes('{url}')) problems.push(`ANNOUNCE_TEMPLATE="${announceTemplate}" must contain {url}`);
-  const unknownAnnounce = (announceTemplate.match(/\{[^}]*\}/g) ?? []).filter(
+  const unknownAnnounce = (announceTemplate.match(/\{[^{}]*\}/g) ?? []).filter(
     (t) => !['{title}', '{url}', '{excerpt}', '{tags}', '{author}'].includes(t),
   );
   if (unknownAnnounce.length) {

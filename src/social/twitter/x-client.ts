@@ -14,6 +14,7 @@ import {
   type TwitterRateLimit,
 } from 'twitter-api-v2';
 import type { TwitterCredentials } from '../../config.ts';
+import { is, trimEndWhere } from '../../lib/trim.ts';
 
 export const X_ORIGINS = ['https://api.x.com', 'https://upload.x.com'];
 
@@ -26,7 +27,7 @@ export interface XClientOptions {
 
 /** Rewrites X's origins to `baseUrl` (keeping the /2/… path, which decides the body encoding) and sets the timeout. */
 export function xRequestPlugin(opts: XClientOptions): ITwitterApiClientPlugin {
-  const base = opts.baseUrl?.replace(/\/+$/, '');
+  const base = opts.baseUrl === undefined ? undefined : trimEndWhere(opts.baseUrl, is('/'));
   return {
     onBeforeRequestConfig({ params }) {
       if (base) {
@@ -132,7 +133,7 @@ interface XProblem {
 function describe(e: ApiResponseError): string {
   const d = e.data as unknown;
   if (typeof d === 'string') {
-    const text = d.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+    const text = d.replace(/<[^<>]*>/g, ' ').replace(/\s+/g, ' ').trim();
     return `HTTP ${e.code}${text ? `: ${text.slice(0, 200)}` : ''}`;
   }
   const p = (d ?? {}) as XProblem;
