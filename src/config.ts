@@ -3,6 +3,8 @@
 // with a message that names the variable and says what it accepts.
 import { isHttpUrl } from './lib/url.ts';
 
+import { is, trimEndWhere } from './lib/trim.ts';
+
 export type ModerationPolicy = 'manual' | 'first-time' | 'open';
 
 export interface RateLimit {
@@ -129,7 +131,7 @@ export function loadConfig(env: Env = process.env): Config {
       const u = new URL(raw);
       if (!isHttpUrl(u)) throw new Error('scheme');
       if (u.search || u.hash) throw new Error('query');
-      return u.href.replace(/\/+$/, '');
+      return trimEndWhere(u.href, is('/'));
     } catch {
       problems.push(`${name}="${raw}" must be an absolute http(s) URL without query or fragment, e.g. https://blog.example.com`);
       return undefined;
@@ -153,7 +155,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (!permalink.includes('{slug}') && !permalink.includes('{id}')) {
     problems.push(`PERMALINK="${permalink}" must contain {slug} or {id} (available: ${PERMALINK_TOKENS.join(' ')})`);
   }
-  const unknownTokens = (permalink.match(/\{[^}]*\}/g) ?? []).filter((t) => !PERMALINK_TOKENS.includes(t));
+  const unknownTokens = (permalink.match(/\{[^{}]*\}/g) ?? []).filter((t) => !PERMALINK_TOKENS.includes(t));
   if (unknownTokens.length) problems.push(`PERMALINK has unknown placeholders ${unknownTokens.join(' ')} (available: ${PERMALINK_TOKENS.join(' ')})`);
 
   const siteTwitterRaw = get('SITE_TWITTER');
@@ -182,7 +184,7 @@ export function loadConfig(env: Env = process.env): Config {
   const template = (name: string, def: string): string => {
     const value = get(name) ?? def;
     if (!value.includes('{url}')) problems.push(`${name}="${value}" must contain {url}`);
-    const unknown = (value.match(/\{[^}]*\}/g) ?? []).filter((t) => !['{title}', '{url}', '{excerpt}', '{tags}', '{author}'].includes(t));
+    const unknown = (value.match(/\{[^{}]*\}/g) ?? []).filter((t) => !['{title}', '{url}', '{excerpt}', '{tags}', '{author}'].includes(t));
     if (unknown.length) problems.push(`${name} has unknown placeholders ${unknown.join(' ')} (available: {title} {url} {excerpt} {tags} {author})`);
     return value;
   };

@@ -187,7 +187,6 @@ export class ResponsesService {
     const article = await this.publicArticle(slug);
     if (!article.commentsOpen) throw new AppError('forbidden', 'Comments are closed on this article.');
 
-    const html = commentToHtml(bodyText);
     // no transaction: under READ COMMITTED it would not make the checks below atomic with
     // the insert either, and it cost two more round trips (BEGIN, COMMIT) per comment
     let depth = 0;
@@ -205,6 +204,8 @@ export class ResponsesService {
       }
       depth = parent.depth + 1;
     }
+    // the duplicate check compares the stored HTML, so it needs the rendering (linear since linkifyjs 4.4)
+    const html = commentToHtml(bodyText);
     if (await repo.isDuplicate(this.db, article.id, authorEmail, html)) {
       throw new AppError('conflict', 'You already posted this comment here.');
     }

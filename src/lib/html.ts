@@ -2,6 +2,7 @@
 // Markdown through `marked`, everything through `sanitize-html` with one allow-list.
 import { Marked } from 'marked';
 import sanitizeHtml from 'sanitize-html';
+import { isTrailingPunctuation, trimEndWhere } from './trim.ts';
 
 const marked = new Marked({ gfm: true, breaks: false, async: false });
 
@@ -94,7 +95,7 @@ export function excerptOf(text: string, max = 280): string {
   if (t.length <= max) return t;
   const cut = t.slice(0, max - 1);
   const at = cut.lastIndexOf(' ');
-  return (at > max * 0.6 ? cut.slice(0, at) : cut).replace(/[\s,;:.!?—–-]+$/u, '') + '…';
+  return trimEndWhere(at > max * 0.6 ? cut.slice(0, at) : cut, isTrailingPunctuation) + '…';
 }
 
 /** Minutes to read at 230 words a minute (CJK counted by characters at 500/minute), at least 1. */

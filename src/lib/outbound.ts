@@ -30,6 +30,7 @@ import type { Readable } from 'node:stream';
 import ipaddr from 'ipaddr.js';
 import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-filtering-agent';
 import { MAX_URL_LENGTH, parseExternalUrl } from './external-url.ts';
+import { is, trimEndWhere } from './trim.ts';
 
 export type OutboundErrorCode =
   /** not an absolute http(s) URL, credentials in it, or longer than MAX_URL_LENGTH */
@@ -160,7 +161,8 @@ export class Outbound {
     if (!this.opts.allowPrivate && name.startsWith('[') && isIpv4Compatible(name.slice(1, -1))) {
       throw new OutboundError('forbidden-address', `${url.hostname} is an IPv4-compatible IPv6 address`, text);
     }
-    const bare = withoutTrailingDots(name);
+    // trailing dots: one pass (a regex like /\.+$/ is quadratic on a long run of dots inside the name)
+    const bare = trimEndWhere(name, is('.'));
     if (!this.opts.allowPrivate && name !== 'localhost' && (bare === 'localhost' || bare.endsWith('.localhost'))) {
       throw new OutboundError('forbidden-address', `${url.hostname} is a local name`, text);
     }
@@ -307,13 +309,6 @@ function refusingIpv4Compatible(lookup: LookupFunction): LookupFunction {
       cb(null, address, family);
     });
   }) as LookupFunction;
-}
-
-/** `name` without its trailing dots, in one pass (a regex like /\.+$/ backtracks quadratically on a long run of dots that does not end the name). */
-function withoutTrailingDots(name: string): string {
-  let end = name.length;
-  while (end > 0 && name.charCodeAt(end - 1) === 0x2e) end--;
-  return name.slice(0, end);
 }
 
 function accepts(accept: readonly string[], type: string): boolean {

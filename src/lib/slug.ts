@@ -1,4 +1,5 @@
 import slugify from '@sindresorhus/slugify';
+import { is, trimEndWhere, trimWhere } from './trim.ts';
 
 export const SLUG_PATTERN = '^[\\p{Ll}\\p{Lo}\\p{Lm}\\p{N}]+(?:-[\\p{Ll}\\p{Lo}\\p{Lm}\\p{N}]+)*$';
 const SLUG_RE = new RegExp(SLUG_PATTERN, 'u');
@@ -15,10 +16,10 @@ export function toSlug(text: string): string {
     s = text
       .normalize('NFKC')
       .toLowerCase()
-      .replace(/[^\p{L}\p{N}]+/gu, '-')
-      .replace(/^-+|-+$/g, '');
+      .replace(/[^\p{L}\p{N}]+/gu, '-');
+    s = trimWhere(s, is('-'));
   }
-  return s.slice(0, SLUG_MAX).replace(/-+$/, '');
+  return trimEndWhere(s.slice(0, SLUG_MAX), is('-'));
 }
 
 export function isSlug(s: string): boolean {

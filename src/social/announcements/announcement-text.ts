@@ -5,6 +5,7 @@
 // the end, then the title shortened with "…". The URL is never touched: an
 // announcement without a working link is worthless.
 import twitter from 'twitter-text';
+import { trimEndWhere } from '../../lib/trim.ts';
 
 /** How a network measures a text, and how much it takes. */
 export interface LengthRule {
@@ -99,7 +100,7 @@ const graphemes = (s: string) => Array.from(segmenter.segment(s), (g) => g.segme
  */
 function shorten(value: string, build: (v: string) => string, rule: LengthRule): string | null {
   const g = graphemes(value);
-  const cut = (n: number) => g.slice(0, n).join('').replace(/[\s,;:.\-–—]+$/u, '') + ELLIPSIS;
+  const cut = (n: number) => trimEndWhere(g.slice(0, n).join(''), (ch) => /^[\s,;:.\-–—]$/u.test(ch)) + ELLIPSIS;
   // binary search for the longest fitting prefix; the length is not strictly monotonic
   // (a prefix can stop or start looking like a domain), so only tested lengths are kept
   let lo = 0;

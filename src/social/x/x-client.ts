@@ -14,6 +14,7 @@ import {
   type TwitterRateLimit,
 } from 'twitter-api-v2';
 import type { TwitterCredentials } from '../../config.ts';
+import { is, trimEndWhere } from '../../lib/trim.ts';
 import { DeadlineError, MalformedAnswerError, NOT_SENT_CODES, pageText, type Failure } from '../announcements/network.ts';
 
 export const X_ORIGINS = ['https://api.x.com', 'https://upload.x.com'];
@@ -27,7 +28,7 @@ export interface XClientOptions {
 
 /** Rewrites X's origins to `baseUrl` (keeping the /2/… path, which decides the body encoding) and sets the timeout. */
 export function xRequestPlugin(opts: XClientOptions): ITwitterApiClientPlugin {
-  const base = opts.baseUrl?.replace(/\/+$/, '');
+  const base = opts.baseUrl === undefined ? undefined : trimEndWhere(opts.baseUrl, is('/'));
   return {
     onBeforeRequestConfig({ params }) {
       if (base) {
