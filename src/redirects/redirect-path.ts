@@ -2,6 +2,7 @@
 // percent-decoded, lower-cased, without trailing slash; `/?p=123` (WordPress's
 // address of any post by id, on any path ending in `/` or `/index.php`) as such.
 // Other query parameters never matter (`utm_*`…).
+import { is, trimEndWhere } from '../lib/trim.ts';
 
 /** The lookup key of an old path or URL, or null when it cannot be one (not a path, the home page). */
 export function redirectKey(pathOrUrl: string): string | null {
@@ -21,6 +22,6 @@ export function redirectKey(pathOrUrl: string): string | null {
   } catch {
     path = url.pathname;
   }
-  path = path.toLowerCase().replace(/\/+$/, '');
+  path = trimEndWhere(path.toLowerCase(), is('/'));
   return path === '' || path.includes('\u0000') ? null : path;
 }

@@ -7,8 +7,24 @@ import { autop } from '@wordpress/autop';
 import { htmlToText, sanitizeArticleHtml, stripBidi } from '../../lib/html.ts';
 import { wordpressCommentToHtml } from '../../comments/comment-html.ts';
 
-const BLOCK_COMMENT = /<!--\s+\/?wp:[\s\S]*?-->/g;
-const CAPTION = /\[caption([^\]]*)\]([\s\S]*?)\[\/caption\]/g;
+/**
+ * Removes the block editor's `<!-- wp:… -->` and `<!-- /wp:… -->` comments in one pass
+ * (no lazy regex: a run of unclosed comment openers must stay linear).
+ */
+function stripBlockComments(content: string): string {
+  let out = '';
+  let at = 0;
+  for (;;) {
+    const open = content.indexOf('<!--', at);
+    if (open === -1) break;
+    const close = content.indexOf('-->', open + 4);
+    if (close === -1) break;
+    const block = /^\s+\/?wp:/.test(content.slice(open + 4, close));
+    out += content.slice(at, block ? open : close + 3);
+    at = close + 3;
+  }
+  return out + content.slice(at);
+}
 /** the image (maybe inside a link) at the start of a caption, and the text after it */
 const CAPTION_MEDIA = /^\s*((?:<a\s[^>]*>\s*)?<img\s[^>]*>(?:\s*<\/a>)?)([\s\S]*)$/;
 const CAPTION_ATTR = /\bcaption=(?:"([^"]*)"|'([^']*)')/;
@@ -20,19 +36,33 @@ export function isBlockContent(content: string): boolean {
 
 /** `[caption …]<img>text[/caption]` (and WordPress 3.0's `caption="text"` form) → `<figure>` with a `<figcaption>`. */
 export function captionsToFigures(content: string): string {
-  return content.replace(CAPTION, (whole, attrs: string, inner: string) => {
-    const m = CAPTION_MEDIA.exec(inner);
-    if (!m) return inner;
-    const attr = CAPTION_ATTR.exec(attrs);
-    const text = (attr ? (attr[1] ?? attr[2]) : m[2]).trim();
-    return `<figure>${m[1]}${text ? `<figcaption>${text}</figcaption>` : ''}</figure>`;
-  });
+  // one pass with indexOf, not a lazy regex: unclosed shortcodes must stay linear
+  let out = '';
+  let at = 0;
+  for (;;) {
+    const open = content.indexOf('[caption', at);
+    if (open === -1) break;
+    const attrsEnd = content.indexOf(']', open);
+    const close = attrsEnd === -1 ? -1 : content.indexOf('[/caption]', attrsEnd);
+    if (close === -1) break;
+    out += content.slice(at, open) + captionToFigure(content.slice(open + '[caption'.length, attrsEnd), content.slice(attrsEnd + 1, close));
+    at = close + '[/caption]'.length;
+  }
+  return out + content.slice(at);
+}
+
+function captionToFigure(attrs: string, inner: string): string {
+  const m = CAPTION_MEDIA.exec(inner);
+  if (!m) return inner;
+  const attr = CAPTION_ATTR.exec(attrs);
+  const text = (attr ? (attr[1] ?? attr[2]) : m[2]).trim();
+  return `<figure>${m[1]}${text ? `<figcaption>${text}</figcaption>` : ''}</figure>`;
 }
 
 /** A post's `content:encoded` as sanitised HTML. */
 export function postToHtml(content: string): string {
   const blocks = isBlockContent(content);
-  let html = captionsToFigures(content.replace(BLOCK_COMMENT, ''));
+  let html = captionsToFigures(stripBlockComments(content));
   // the block editor's HTML stands between its comments: only the blank lines they leave go
   html = blocks ? html.replace(/\n\s*\n(\s*\n)+/g, '\n\n') : autop(html);
   return sanitizeArticleHtml(html);

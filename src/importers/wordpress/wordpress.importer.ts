@@ -13,6 +13,7 @@
 //   whole posts (with their comments), one transaction each: a stop leaves every batch
 //   committed or not, and running the import again continues.
 // - `dryRun`: every batch runs and is rolled back, so the report is the real one.
+import { is, trimEndWhere } from '../../lib/trim.ts';
 import { createHash } from 'node:crypto';
 import type { Config } from '../../config.ts';
 import type { Db } from '../../db/client.ts';
@@ -70,9 +71,9 @@ export function siteKey(channel: WxrChannel): string {
   const raw = channel.baseBlogUrl || channel.baseSiteUrl || channel.link;
   try {
     const u = new URL(raw);
-    return (u.host + u.pathname).toLowerCase().replace(/\/+$/, '');
+    return trimEndWhere((u.host + u.pathname).toLowerCase(), is('/'));
   } catch {
-    return raw.toLowerCase().replace(/^[a-z]+:\/\//, '').replace(/\/+$/, '');
+    return trimEndWhere(raw.toLowerCase().replace(/^[a-z]+:\/\//, ''), is('/'));
   }
 }
 
@@ -365,7 +366,7 @@ class Importer {
       if (!old || old === name) continue;
       // the old permalink: the link with its last segment (the slug) replaced
       if (linkPath && name) {
-        const segments = linkPath.replace(/\/+$/, '').split('/');
+        const segments = trimEndWhere(linkPath, is('/')).split('/');
         if (decodeSlug(segments[segments.length - 1]) === name) {
           segments[segments.length - 1] = encodeURIComponent(old);
           add(redirectKey(segments.join('/') + '/'));

@@ -1,6 +1,7 @@
 // What the shared announcement machinery (outbox, worker, editors' routes) asks of a
 // network. Each network's folder (x/, mastodon/, bluesky/) answers it with its client,
 // its text rule and its reading of failures; nothing here knows a network's API.
+import { htmlToText } from '../../lib/html.ts';
 import type { LengthRule } from './announcement-text.ts';
 import type { Network } from './announcements.table.ts';
 
@@ -128,12 +129,13 @@ export function fetchFailure(err: unknown, label: string): Failure | null {
 
 /** The text of an HTML error page (a proxy's 502/503), short, for the editor. */
 export function pageText(body: string): string {
-  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(body.slice(0, 20_000))?.[1]?.trim();
-  const text = body
-    .slice(0, 20_000)
-    .replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, ' ')
-    .replace(/<[^>]*>/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
+  const head = body.slice(0, 20_000);
+  // the title by indexOf (a regex over an unclosed `<title` run is quadratic), the text by the sanitiser
+  const lower = head.toLowerCase();
+  const open = lower.indexOf('<title');
+  const from = open === -1 ? -1 : lower.indexOf('>', open);
+  const to = from === -1 ? -1 : lower.indexOf('</title>', from);
+  const title = to === -1 ? '' : htmlToText(head.slice(from + 1, to));
+  const text = htmlToText(head);
   return (title && !text.startsWith(title) ? `${title}: ${text}` : text).slice(0, 200);
 }
