@@ -15,6 +15,7 @@ import { announcementAdminRoutes } from './social/twitter/announcements.routes.t
 import cachingPlugin from './http/caching.ts';
 import responseCachePlugin, { changeBusFor, serveFromCache } from './http/response-cache.ts';
 import formbody from '@fastify/formbody';
+import multipart from '@fastify/multipart';
 import { siteRoutes } from './site/site.routes.ts';
 import { articleComponentSchemas } from './articles/articles.schemas.ts';
 import { articleAdminRoutes, articlePublicRoutes } from './articles/articles.routes.ts';
@@ -26,6 +27,8 @@ import { pingAdminRoutes } from './pingback/pings.admin.routes.ts';
 import { frontendPlugin } from './frontend/frontend.plugin.ts';
 import rateLimitPlugin from './http/rate-limit.ts';
 import { responseAdminRoutes, responseComponentSchemas, responsePublicRoutes } from './comments/responses.routes.ts';
+import { mediaComponentSchemas } from './media/media.schemas.ts';
+import { mediaAdminRoutes, mediaFileRoutes } from './media/media.routes.ts';
 
 export interface BuildOptions {
   /** a pino logger shared with the workers; none → silent */
@@ -99,7 +102,9 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
   await app.register(cachingPlugin);
   await app.register(rateLimitPlugin, { limit: services.config.rateLimitWrites });
   await app.register(formbody, { bodyLimit: 64 * 1024 });
-  for (const schema of [...articleComponentSchemas, ...taxonomyComponentSchemas, ...responseComponentSchemas]) app.addSchema(schema);
+  // multipart bodies are streamed by the routes that take them (uploads); each sets its own limits
+  await app.register(multipart);
+  for (const schema of [...mediaComponentSchemas, ...articleComponentSchemas, ...taxonomyComponentSchemas, ...responseComponentSchemas]) app.addSchema(schema);
 
   const { database, config, articles } = services;
   const db = database.db;
@@ -110,10 +115,11 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
   await app.register(siteRoutes, { config });
   await app.register(articlePublicRoutes, { articles, config, discoveryHeaders });
   await app.register(taxonomyPublicRoutes, { db });
-  await app.register(feedRoutes, { articles, config, db });
+  await app.register(feedRoutes, { articles, config, db, media: services.media });
   // /xmlrpc (+ .php), /webmention, /webmention/{id}: other blogs' front doors, in a scope of their own
   await app.register(linkbackRoutes, { linkbacks: services.linkbacks, config });
   await app.register(responsePublicRoutes, { responses: services.responses, config });
+  await app.register(mediaFileRoutes, { media: services.media });
 
   // everything under /v1/admin needs a token
   await app.register(
@@ -125,6 +131,7 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
       await admin.register(taxonomyAdminRoutes, { db, onChange: contentChanged });
       await admin.register(pingAdminRoutes, { pings: services.linkbacks.outgoing });
       await admin.register(responseAdminRoutes, { responses: services.responses });
+      await admin.register(mediaAdminRoutes, { media: services.media, maxBytes: config.media.maxBytes });
     },
     { prefix: '/v1/admin' },
   );

@@ -7,3 +7,4 @@ export * from '../comments/responses.table.ts';
 export * from '../social/twitter/announcements.table.ts';
 export * from '../pingback/outgoing.table.ts';
 export * from '../webmention/webmention.table.ts';
+export * from '../media/media.table.ts';
