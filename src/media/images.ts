@@ -40,7 +40,8 @@ const ACCEPTED = MEDIA_FORMATS.map((f) => f.toUpperCase()).join(', ');
 export async function inspect(path: string): Promise<ImageInfo> {
   let meta: Metadata;
   try {
-    meta = await sharp(path).metadata();
+    // the header only: no pixel is decoded, so the pixel limit is ours to apply below, with a clear message
+    meta = await sharp(path, { limitInputPixels: false }).metadata();
   } catch {
     throw new AppError('unsupported-media-type', `The file is not an image in a format we accept (${ACCEPTED}).`);
   }

@@ -1,5 +1,6 @@
 // The media library's admin routes (under /v1/admin) and the public files (/media/…).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { notFound } from '../http/errors.ts';
@@ -136,7 +137,8 @@ export const mediaFileRoutes: FastifyPluginAsyncTypebox<{ media: MediaService }>
       const raw = reply as unknown as FastifyReply;
       raw.code(found.statusCode).headers(found.headers).header('cache-control', found.statusCode === 416 ? 'no-store' : IMMUTABLE);
       if (found.statusCode === 200 || found.statusCode === 206) raw.type(CONTENT_TYPES[format]);
-      return raw.send(found.body ?? undefined);
+      // HEAD: an empty stream keeps the file's Content-Length (Fastify writes 0 for no body)
+      return raw.send(found.body ?? (req.method === 'HEAD' && found.statusCode !== 304 ? Readable.from([]) : undefined));
     },
   );
 };

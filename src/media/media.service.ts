@@ -145,7 +145,10 @@ export class MediaService {
           written.push(key);
         }
       };
-      await Promise.all([worker(), worker(), worker(), worker()]);
+      await Promise.all([worker(), worker(), worker(), worker()]).catch((err) => {
+        this.deps.log.error({ err, store: this.deps.storage.kind }, 'media: could not store a file');
+        throw new AppError('unavailable', 'The media store could not take the files right now; nothing was kept. Try again shortly.', { headers: { 'retry-after': '10' } });
+      });
       const row = await repo.insertMedia(this.deps.db, {
         hash: upload.hash,
         format: original.format,
