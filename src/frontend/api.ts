@@ -12,6 +12,7 @@ export interface Site {
   pingbackUrl: string;
   webmentionUrl: string;
   feeds: { rss: string; atom: string; json: string };
+  icon?: string | null;
 }
 
 export interface Article {
@@ -28,6 +29,16 @@ export interface Article {
   counts: { comments: number; pingbacks: number; webmentions: number };
   commentsOpen: boolean;
   announcement: { status: string; url: string | null } | null;
+  featureImage?: FeatureImage | null;
+}
+
+export interface FeatureImage {
+  id: number;
+  url: string;
+  alt: string;
+  width: number;
+  height: number;
+  srcset: string;
 }
 
 export interface Pagination {
