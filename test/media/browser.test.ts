@@ -71,7 +71,7 @@ describe.skipIf(!existsSync(CHROMIUM))('a feature image in the reference fronten
 
   it('uploads a photo, sets it as an article’s feature image, and the page shows it from its srcset', async () => {
     const form = new FormData();
-    form.set('file', new Blob([new Uint8Array(await landscape(3200, 1800))], { type: 'image/jpeg' }), 'dusk.jpg');
+    form.set('file', new Blob([new Uint8Array(await landscape(2400, 1350))], { type: 'image/jpeg' }), 'dusk.jpg');
     form.set('alt', 'Mountains at dusk, the sun low over a still lake');
     const uploaded = await fetch(`${base}/v1/admin/media`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
     expect(uploaded.status).toBe(201);
@@ -111,14 +111,14 @@ describe.skipIf(!existsSync(CHROMIUM))('a feature image in the reference fronten
     const img = page.locator('figure.feature-image img');
     await expect(img.getAttribute('alt')).resolves.toBe('Mountains at dusk, the sun low over a still lake');
     // room is kept before a byte arrives: width and height give the aspect ratio
-    await expect(img.getAttribute('width')).resolves.toBe('3200');
-    await expect(img.getAttribute('height')).resolves.toBe('1800');
+    await expect(img.getAttribute('width')).resolves.toBe('2400');
+    await expect(img.getAttribute('height')).resolves.toBe('1350');
     await page.waitForFunction("document.querySelector('figure.feature-image img').complete");
     expect(await page.evaluate<number>("document.querySelector('figure.feature-image img').naturalWidth")).toBeGreaterThan(0);
-    // a 672 px column at 1× picks a WebP variant from srcset, not the 3200 px original
+    // a 672 px column at 1× picks a WebP variant from srcset, not the 2400 px original
     const current = await page.evaluate<string>("document.querySelector('figure.feature-image img').currentSrc");
     expect(current).toMatch(/\/media\/[a-f0-9]{32}\/(640|960)\.webp$/);
-    expect(mediaRequests.some((u) => u.endsWith('/3200.jpeg'))).toBe(false);
+    expect(mediaRequests.some((u) => u.endsWith('/2400.jpeg'))).toBe(false);
     const box = (await img.boundingBox())!;
     expect(Math.round(box.width / box.height * 100) / 100).toBeCloseTo(16 / 9, 1);
     await page.screenshot({ path: join(SHOTS, 'article-feature-image.png') });
@@ -129,5 +129,5 @@ describe.skipIf(!existsSync(CHROMIUM))('a feature image in the reference fronten
     expect(problems).toEqual([]);
     expect(elsewhere).toEqual([]);
     await context.close();
-  });
+  }, 240_000);
 });

@@ -46,7 +46,7 @@ describe('POST /v1/admin/media', () => {
       expect(file.rawPayload.includes(Buffer.from('Secret Photographer'))).toBe(false);
     }
     expect(filesUnder(dir)).toHaveLength(16);
-  });
+  }, 240_000);
 
   it('never upscales: a 800 px image gets 320, 640 and its own 800', async () => {
     const res = await upload(t, await photo(800, 500, 'png'), { filename: 'x.png', contentType: 'image/png' });
