@@ -255,6 +255,8 @@ try {
       COMMENT_MIN_INTERVAL: '0',
       // pingback.ping verifies a source page served by this process on 127.0.0.1
       OUTBOUND_ALLOW_PRIVATE: 'true',
+      // as `npm start` and the Dockerfile set it: glibc's per-thread arenas fragment under sharp's threads
+      MALLOC_ARENA_MAX: '2',
     }),
   });
   children.push(inkwell);

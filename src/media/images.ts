@@ -6,6 +6,9 @@ import sharp, { type Metadata, type Sharp } from 'sharp';
 import { AppError } from '../http/errors.ts';
 import { MEDIA_FORMATS, type MediaFormat } from './media.table.ts';
 
+// Each image is read once: libvips' operation cache (50 MB by default) would only hold memory.
+sharp.cache(false);
+
 /** Responsive widths; never wider than the original, whose own width joins them when smaller. */
 export const VARIANT_WIDTHS = [320, 640, 960, 1280, 1920] as const;
 /** Decompression bombs: refused from the header, before a single pixel is decoded. */

@@ -2,7 +2,7 @@
 // volume) or an S3-compatible bucket (several processes serving one site). Keys are
 // content addresses, `{hash}/{width}.{format}`: a key's bytes never change, so a file is
 // written whole or not at all and never updated.
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -57,8 +57,8 @@ export class FolderStorage implements MediaStorage {
       await rm(path, { force: true });
       dirs.add(dirname(path));
     }
-    // the hash's folder goes when it is empty (rm of a non-empty folder without recursive fails: kept)
-    for (const dir of dirs) await rm(dir, { recursive: false, force: true }).catch(() => {});
+    // the hash's folder goes when it is empty (rmdir refuses a folder that still holds files)
+    for (const dir of dirs) await rmdir(dir).catch(() => {});
   }
 
   async read(key: string, req: IncomingMessage): Promise<StoredRead | null> {

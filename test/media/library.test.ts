@@ -1,6 +1,7 @@
 // The library after an upload: its files served (ETag, 304, ranges, immutable), its admin
 // routes, and the articles that use it (feature image, images in the HTML, feeds).
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { adminRequest, createArticle } from '../helpers/factories.ts';
@@ -160,6 +161,7 @@ describe('the media library', () => {
     const before = filesUnder(dir).length;
     expect((await adminRequest(t, 'DELETE', `/v1/admin/media/${image.id}`)).statusCode).toBe(204);
     expect(filesUnder(dir).length).toBe(before - 1 - image.variants.length + 1); // the original is also the 1000 px JPEG variant
+    expect(existsSync(join(dir, path(image.url).split('/')[2]))).toBe(false);
     expect((await t.app.inject({ method: 'GET', url: path(image.url) })).statusCode).toBe(404);
     expect((await adminRequest(t, 'GET', `/v1/admin/media/${image.id}`)).statusCode).toBe(404);
   });
