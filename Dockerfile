@@ -8,7 +8,7 @@ COPY src ./src
 RUN npm run -s build
 
 FROM node:24-bookworm-slim AS run
-ENV NODE_ENV=production TZ=UTC HOST=0.0.0.0 PORT=3000
+ENV NODE_ENV=production TZ=UTC HOST=0.0.0.0 PORT=3000 MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=deps /app/dist ./dist

@@ -26,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { BareAnswer } from './bare.ts';
 import type { LoadResult, LoadSpec } from './load.ts';
+import type { UploadResult, UploadSpec } from './upload.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: opt } = parseArgs({
@@ -40,11 +41,13 @@ const { values: opt } = parseArgs({
     out: { type: 'string' },
     'no-explain': { type: 'boolean', default: false },
     identity: { type: 'boolean', default: false },
+    uploads: { type: 'string', default: '12' },
+    'upload-concurrency': { type: 'string', default: '4' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (opt.help) {
-  console.log(`npm run bench -- [--articles N] [--duration S] [--rounds R] [--warmup S] [--connections C] [--only id,id] [--data-dir DIR] [--out FILE] [--no-explain] [--identity]
+  console.log(`npm run bench -- [--articles N] [--duration S] [--rounds R] [--warmup S] [--connections C] [--only id,id] [--data-dir DIR] [--out FILE] [--no-explain] [--identity] [--uploads N] [--upload-concurrency C]
   DATABASE_URL=postgres://… to benchmark on PostgreSQL (default: PGlite in a temp dir)`);
   process.exit(0);
 }
@@ -77,7 +80,8 @@ process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
 
 /** Environment for our children: no X credentials (nothing must leave the machine), UTC. */
 function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, TZ: 'UTC', ...extra };
+  // uploads go to the run's own folder (with PostgreSQL there is no DATA_DIR to hold them)
+  const env: NodeJS.ProcessEnv = { ...process.env, TZ: 'UTC', MEDIA_DIR: join(work, 'media'), ...extra };
   for (const k of Object.keys(env)) if (k.startsWith('TWITTER_')) delete env[k];
   if (PG_URL) env.DATABASE_URL = PG_URL;
   else {
@@ -251,6 +255,8 @@ try {
       COMMENT_MIN_INTERVAL: '0',
       // pingback.ping verifies a source page served by this process on 127.0.0.1
       OUTBOUND_ALLOW_PRIVATE: 'true',
+      // as `npm start` and the Dockerfile set it: glibc's per-thread arenas fragment under sharp's threads
+      MALLOC_ARENA_MAX: '2',
     }),
   });
   children.push(inkwell);
@@ -415,6 +421,34 @@ try {
       `  ✓ ${s.label.padEnd(40)} ${fmt(ink.rps).padStart(7)} req/s  ${row.bare ? `bare ${fmt(row.bare.rps).padStart(7)}` : '             '}  ${row.ratio !== undefined ? `${row.ratio.toFixed(2)}×` : ''}  p99 ${ink.p99} ms`,
     );
   }
+
+  // 4. uploads: a 12-megapixel JPEG, --upload-concurrency at a time (Inkwell only: a bare server has no images to make)
+  if (!ONLY || ONLY.has('upload')) {
+    const scenario: Scenario = { id: 'upload', label: `upload 12 MP JPEG (${opt['upload-concurrency']} at once)`, method: 'POST', path: '/v1/admin/media', expect: 201 };
+    const spec: UploadSpec = { url: `${base}/v1/admin/media`, token: String(manifest.adminToken), concurrency: Number(opt['upload-concurrency']), uploads: Number(opt.uploads) };
+    let peak = rssMB(inkwell.pid);
+    const cpu0 = cpuSeconds(inkwell.pid);
+    const timer = setInterval(() => {
+      peak = Math.max(peak, rssMB(inkwell.pid));
+      status(`  ${scenario.label}  rss ${peak} MB`);
+    }, 100);
+    const specFile = join(work, 'upload.json');
+    writeFileSync(specFile, JSON.stringify(spec));
+    let r: UploadResult;
+    try {
+      r = JSON.parse((await run(['bench/upload.ts', specFile], process.env)).trim().split('\n').at(-1)!) as UploadResult;
+    } finally {
+      clearInterval(timer);
+      clearStatus();
+    }
+    const unexpected = Object.entries(r.statusCodes).reduce((n, [code, c]) => n + (code === '201' ? 0 : c), 0);
+    const m: Measured = {
+      requests: r.uploads, rps: r.uploadsPerSec, p50: r.p50, p99: r.max, max: r.max, errors: 0, timeouts: 0, mismatches: 0,
+      statusCodes: r.statusCodes, bytesPerSec: 0, rssMB: peak, cpuUsPerRequest: Math.round(((cpuSeconds(inkwell.pid) - cpu0) * 1e6) / r.uploads), unexpected, tooMany: 0,
+    };
+    results.push({ scenario, inkwell: m });
+    say(`  ✓ ${scenario.label.padEnd(40)} ${r.uploadsPerSec.toFixed(2)} uploads/s  (${r.uploads} in ${r.seconds} s, ${Math.round(r.bytes / 1e6 * 10) / 10} MB each)  p50 ${r.p50} ms  peak RSS ${peak} MB`);
+  }
 } catch (e) {
   clearStatus();
   console.error(`\nbench failed: ${(e as Error).message}`);
@@ -452,7 +486,7 @@ function combine(ms: Measured[]): Measured {
 }
 
 function fmt(n: number): string {
-  return n >= 1000 ? `${(n / 1000).toFixed(1)}k` : n.toFixed(0);
+  return n >= 1000 ? `${(n / 1000).toFixed(1)}k` : n < 10 ? n.toFixed(2) : n.toFixed(0);
 }
 
 // ---- report -----------------------------------------------------------------

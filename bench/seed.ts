@@ -29,6 +29,7 @@ import { ArticlesService } from '../src/articles/articles.service.ts';
 import { PublishingEvents } from '../src/articles/publishing.ts';
 import { excerptOf, htmlToText, markdownToHtml, readingTimeMinutes } from '../src/lib/html.ts';
 import { toSlug } from '../src/lib/slug.ts';
+import { createToken } from '../src/auth/tokens.service.ts';
 import { AUTHORS, FIRST_NAMES, LAST_NAMES, commentText, markdownBody, pick, rng, tagsFor, title } from './content.ts';
 
 const { values: args } = parseArgs({
@@ -214,6 +215,8 @@ const manifest: Record<string, unknown> = {
   tagArticles: tag?.n,
   search: SEARCH,
   searchHits: hits.n,
+  // the upload row posts to the admin API
+  adminToken: (await createToken(db, `bench-${Date.now()}`)).token,
 };
 progress(`${total} published articles; search "${SEARCH}" matches ${hits.n}; tag ${tag?.slug} has ${tag?.n}`);
 

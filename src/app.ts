@@ -15,6 +15,7 @@ import { announcementAdminRoutes } from './social/announcements/announcements.ro
 import responseCachePlugin from './http/cache/response-cache.ts';
 import { cacheFastPath } from './http/cache/fast-path.ts';
 import formbody from '@fastify/formbody';
+import multipart from '@fastify/multipart';
 import { siteRoutes } from './site/site.routes.ts';
 import { articleComponentSchemas } from './articles/articles.schemas.ts';
 import { articleAdminRoutes, articlePublicRoutes } from './articles/articles.routes.ts';
@@ -25,6 +26,8 @@ import { frontendPlugin } from './frontend/frontend.plugin.ts';
 import rateLimitPlugin from './http/rate-limit.ts';
 import { responseAdminRoutes, responseComponentSchemas, responsePublicRoutes } from './comments/responses.routes.ts';
 import { redirectRoutes } from './redirects/redirects.routes.ts';
+import { mediaComponentSchemas } from './media/media.schemas.ts';
+import { mediaAdminRoutes, mediaFileRoutes } from './media/media.routes.ts';
 
 export interface BuildOptions {
   /** a pino logger shared with the workers; none → silent */
@@ -73,7 +76,9 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
   await app.register(openapiPlugin);
   await app.register(rateLimitPlugin, { limit: services.config.rateLimitWrites, store: services.limits });
   await app.register(formbody, { bodyLimit: 64 * 1024 });
-  for (const schema of [...articleComponentSchemas, ...taxonomyComponentSchemas, ...responseComponentSchemas]) app.addSchema(schema);
+  // multipart bodies are streamed by the routes that take them (uploads); each sets its own limits
+  await app.register(multipart);
+  for (const schema of [...mediaComponentSchemas, ...articleComponentSchemas, ...taxonomyComponentSchemas, ...responseComponentSchemas]) app.addSchema(schema);
 
   const { database, config, articles } = services;
   const db = database.db;
@@ -85,11 +90,12 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
   await app.register(siteRoutes, { config, endpoints: linkbackEndpoints });
   await app.register(articlePublicRoutes, { articles, config, discoveryHeaders });
   await app.register(taxonomyPublicRoutes, { db });
-  await app.register(feedRoutes, { articles, config, db });
+  await app.register(feedRoutes, { articles, config, db, media: services.media });
   // /xmlrpc (+ .php), /webmention, /webmention/{id}: other blogs' front doors, in a scope of their own
   await app.register(linkbackRoutes, { linkbacks: services.linkbacks, config });
   await app.register(responsePublicRoutes, { responses: services.responses, config });
   await app.register(redirectRoutes, { db, config });
+  await app.register(mediaFileRoutes, { media: services.media });
 
   // everything under /v1/admin needs a token; its scope covers the plugin's (unwrapped: `admin`)
   await app.register(
@@ -101,6 +107,7 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
       await admin.register(scoped('content', taxonomyAdminRoutes), { db, onChange: contentChanged });
       await admin.register(pingAdminRoutes, { pings: services.linkbacks.outgoing });
       await admin.register(scoped('moderation', responseAdminRoutes), { responses: services.responses });
+      await admin.register(scoped('content', mediaAdminRoutes), { media: services.media, maxBytes: config.media.maxBytes });
     },
     { prefix: '/v1/admin' },
   );

@@ -15,6 +15,8 @@ import { mastodonAnnouncer } from './social/mastodon/announce.job.ts';
 import { blueskyAnnouncer } from './social/bluesky/announce.job.ts';
 import { ArticlesService, PUBLISH_JOB } from './articles/articles.service.ts';
 import { ResponsesService } from './comments/responses.service.ts';
+import { MediaService } from './media/media.service.ts';
+import { mediaStorageFor } from './media/media.storage.ts';
 
 export interface Services {
   config: Config;
@@ -36,6 +38,8 @@ export interface Services {
   linkbacks: Linkbacks;
   /** comments, and the store pingbacks and webmentions land in */
   responses: ResponsesService;
+  /** the media library: uploads, variants, the folder or bucket they live in */
+  media: MediaService;
 }
 
 export function compose(config: Config, database: Database, log: Logger): Services {
@@ -48,6 +52,7 @@ export function compose(config: Config, database: Database, log: Logger): Servic
   const announcements = new AnnouncementService(config, database.db, log, [xAnnouncer, mastodonAnnouncer, blueskyAnnouncer()], { onChange: contentChanged });
   announcements.registerWorker(jobs);
   publishing.subscribe(announcements);
+  const media = new MediaService({ db: database.db, config, storage: mediaStorageFor(config.media), log, onChange: contentChanged });
   const articles = new ArticlesService({
     db: database.db,
     config,
@@ -55,12 +60,13 @@ export function compose(config: Config, database: Database, log: Logger): Servic
     nudgeJobs: () => jobs.nudge(),
     onChange: contentChanged,
     announcements: (db, ids) => announcementsFor(db, ids),
+    media,
   });
   jobs.register({ kind: PUBLISH_JOB, handler: (job) => articles.publishDue(job), concurrency: 2 });
   const responses = new ResponsesService({ db: database.db, config, articles, limits, onChange: contentChanged });
 
   const linkbacks = composeLinkbacks({ config, db: database.db, log, jobs, publishing, responses });
 
-  const services: Services = { config, database, bus, jobs, limits, publishing, log, events, articles, responses, announcements, linkbacks };
+  const services: Services = { config, database, bus, jobs, limits, publishing, log, events, articles, responses, announcements, linkbacks, media };
   return services;
 }

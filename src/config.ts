@@ -72,6 +72,29 @@ export interface Config {
   logLevel: string;
   /** Fastify trustProxy: false, true, a hop count, or addresses/CIDRs of trusted proxies */
   trustProxy: boolean | number | string[];
+  /** SITE_ICON: an absolute URL (an uploaded image's `url`, say) named by /v1/site */
+  siteIcon: string | undefined;
+  media: MediaConfig;
+}
+
+export interface MediaConfig {
+  /** the folder store (MEDIA_DIR, default DATA_DIR/media); unused with S3 */
+  dir: string;
+  /** MEDIA_MAX_BYTES: the largest upload */
+  maxBytes: number;
+  /** MEDIA_CONCURRENCY: images processed at once (each on sharp's thread pool); more wait their turn */
+  concurrency: number;
+  /** MEDIA_S3_BUCKET set: an S3-compatible bucket instead of the folder */
+  s3: MediaS3Config | undefined;
+}
+
+export interface MediaS3Config {
+  bucket: string;
+  /** MEDIA_S3_ENDPOINT: an S3-compatible server (MinIO, R2…); addressed path-style */
+  endpoint: string | undefined;
+  region: string;
+  /** AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN; unset: the SDK's default chain (instance roles…) */
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined;
 }
 
 export class ConfigError extends Error {
@@ -234,11 +257,34 @@ export function loadConfig(env: Env = process.env): Config {
     else problems.push(`TRUST_PROXY="${trustRaw}" must be true, false, a hop count, or comma-separated proxy addresses/CIDRs (e.g. 127.0.0.1,10.0.0.0/8)`);
   }
 
+  const dataDir = get('DATA_DIR') ?? './data';
+  const s3Bucket = get('MEDIA_S3_BUCKET');
+  const accessKeyId = get('AWS_ACCESS_KEY_ID');
+  const secretAccessKey = get('AWS_SECRET_ACCESS_KEY');
+  if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) problems.push('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together: set both or neither');
+  const media: MediaConfig = {
+    dir: get('MEDIA_DIR') ?? `${dataDir.replace(/\/+$/, '')}/media`,
+    maxBytes: int('MEDIA_MAX_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    concurrency: int('MEDIA_CONCURRENCY', 2, 1, 64),
+    s3: s3Bucket
+      ? {
+          bucket: s3Bucket,
+          endpoint: httpUrl('MEDIA_S3_ENDPOINT', get('MEDIA_S3_ENDPOINT')),
+          region: get('MEDIA_S3_REGION') ?? get('AWS_REGION') ?? 'us-east-1',
+          credentials:
+            accessKeyId && secretAccessKey
+              ? { accessKeyId, secretAccessKey, ...(get('AWS_SESSION_TOKEN') ? { sessionToken: get('AWS_SESSION_TOKEN') } : {}) }
+              : undefined,
+        }
+      : undefined,
+  };
+  if (!s3Bucket && get('MEDIA_S3_ENDPOINT')) problems.push('MEDIA_S3_ENDPOINT is set but MEDIA_S3_BUCKET is not: name the bucket too');
+
   const config: Config = {
     port,
     host,
     databaseUrl,
-    dataDir: get('DATA_DIR') ?? './data',
+    dataDir,
     apiUrl,
     siteUrl,
     permalink,
@@ -260,6 +306,8 @@ export function loadConfig(env: Env = process.env): Config {
     frontend: bool('FRONTEND', true),
     logLevel: oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
     trustProxy,
+    siteIcon: httpUrl('SITE_ICON', get('SITE_ICON')),
+    media,
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

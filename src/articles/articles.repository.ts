@@ -3,6 +3,7 @@
 import { eq, sql, type SQL } from 'drizzle-orm';
 import { prepared, queryRows, type Db } from '../db/client.ts';
 import { articles, articleTags, slugRedirects, type ArticleStatus } from './articles.table.ts';
+import type { MediaRef } from '../media/media.service.ts';
 
 export interface ArticleRecord {
   id: number;
@@ -27,6 +28,7 @@ export interface ArticleRecord {
   author: { slug: string; name: string } | null;
   tags: { slug: string; name: string }[];
   counts: { comments: number; pingbacks: number; webmentions: number };
+  featureImage: MediaRef | null;
 }
 
 /** Everything a public view shows: no Markdown source, no plain text (lists stay a third of the bytes). */
@@ -39,7 +41,9 @@ const PUBLIC_COLUMNS = sql`
   (select json_build_object('comments', count(*) filter (where r.type = 'comment'),
                             'pingbacks', count(*) filter (where r.type = 'pingback'),
                             'webmentions', count(*) filter (where r.type = 'webmention'))
-   from responses r where r.article_id = a.id and r.status = 'approved') as counts`;
+   from responses r where r.article_id = a.id and r.status = 'approved') as counts,
+  (select json_build_object('id', m.id, 'hash', m.hash, 'format', m.format, 'width', m.width, 'height', m.height, 'alt', m.alt, 'variants', m.variants)
+   from media m where m.id = a.feature_image_id) as feature_image`;
 const FROM = sql`from articles a left join authors au on au.id = a.author_id`;
 /** the whole record: the editor's source and the plain text too */
 const SELECT = sql`select ${PUBLIC_COLUMNS}, a.text, a.markdown ${FROM}`;
@@ -75,6 +79,7 @@ function toPublicRecord(r: Row): PublicArticleRecord {
     author: r.author_slug ? { slug: String(r.author_slug), name: String(r.author_name) } : null,
     tags: json(r.tags),
     counts: { comments: Number(counts.comments), pingbacks: Number(counts.pingbacks), webmentions: Number(counts.webmentions) },
+    featureImage: r.feature_image ? json<MediaRef>(r.feature_image) : null,
   };
 }
 

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { DateTime, Nullable, PaginationMeta } from '../http/schemas.ts';
+import { FeatureImage } from '../media/media.schemas.ts';
 
 const TagRef = Type.Object({ slug: Type.String(), name: Type.String() }, { description: 'A tag: link to /v1/tags/{slug}' });
 const AuthorRef = Type.Object({ slug: Type.String(), name: Type.String() }, { description: 'An author: link to /v1/authors/{slug}' });
@@ -43,6 +44,7 @@ export const Article = Type.Object(
       }),
       { description: 'Where the article was announced: one entry per posted announcement (Mastodon, Bluesky, X, in that order); link them with rel="syndication"' },
     ),
+    featureImage: FeatureImage,
   },
   { $id: 'Article', title: 'Article' },
 );
@@ -79,6 +81,7 @@ const writeFields = {
   commentsOpen: Type.Boolean(),
   pingsOpen: Type.Boolean(),
   announce: Type.Boolean({ description: 'Announce on X when first published (default true)' }),
+  featureImage: Nullable(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'A media id (`POST /v1/admin/media`), or null for none' })),
 };
 
 export const CreateArticleBody = Type.Object(
@@ -95,6 +98,7 @@ export const CreateArticleBody = Type.Object(
     commentsOpen: Type.Optional(writeFields.commentsOpen),
     pingsOpen: Type.Optional(writeFields.pingsOpen),
     announce: Type.Optional(writeFields.announce),
+    featureImage: Type.Optional(writeFields.featureImage),
   },
   { additionalProperties: false, examples: [{ title: 'Hello, world', markdown: 'My *first* post.', tags: ['News'], status: 'published' }] },
 );

@@ -15,6 +15,7 @@ import type { ArticleRecord, ListFilter, ListOrder, PublicArticleRecord } from '
 import type { ArticleView, CreateArticleInput, ListArticlesParams, UpdateArticleInput } from './articles.schemas.ts';
 import type { ArticleStatus } from './articles.table.ts';
 import { permalinkFor } from './permalink.ts';
+import type { MediaService } from '../media/media.service.ts';
 import type { PublishedArticle, PublishingEvents } from './publishing.ts';
 
 export const PUBLISH_JOB = 'article.publish';
@@ -45,6 +46,8 @@ export interface ArticlesDeps {
   onChange?: () => void;
   /** filled by the announcements module, when wired */
   announcements?: AnnouncementLookup;
+  /** the media library: feature images, and library images inside the HTML */
+  media?: MediaService;
 }
 
 export type AdminArticleView = ArticleView & {
@@ -107,6 +110,7 @@ export class ArticlesService {
       counts: r.counts,
       announcement: announcements.get(r.id)?.announcement ?? null,
       syndication: announcements.get(r.id)?.syndication ?? [],
+      featureImage: this.deps.media?.featureImage(r.featureImage) ?? null,
     }));
   }
 
@@ -237,6 +241,7 @@ export class ArticlesService {
     const title = stripBidi(input.title).trim();
     if (!title) errors.push({ pointer: '/body/title', message: 'must not be blank' });
     if (errors.length) throw invalid(errors);
+    if (body) body.html = await this.decorate(body.html);
 
     // a generated slug can lose a race with a concurrent create of the same title: take the next one
     for (let attempt = 0; ; attempt++) {
@@ -256,6 +261,7 @@ export class ArticlesService {
             commentsOpen: input.commentsOpen ?? true,
             pingsOpen: input.pingsOpen ?? true,
             announce: input.announce ?? true,
+            featureImageId: await this.featureImageId(tx, input.featureImage),
           });
           if (input.tags) await repo.setArticleTags(tx, id, await ensureTags(tx, input.tags));
           await this.transition(tx, id, 'draft', status);
@@ -275,6 +281,7 @@ export class ArticlesService {
     const title = input.title !== undefined ? stripBidi(input.title).trim() : undefined;
     if (title === '') errors.push({ pointer: '/body/title', message: 'must not be blank' });
     if (errors.length) throw invalid(errors);
+    if (body) body.html = await this.decorate(body.html);
 
     await this.write(async (tx) => {
       const current = await repo.findArticleById(tx, id, { forUpdate: true });
@@ -298,6 +305,7 @@ export class ArticlesService {
       if (input.commentsOpen !== undefined) values.commentsOpen = input.commentsOpen;
       if (input.pingsOpen !== undefined) values.pingsOpen = input.pingsOpen;
       if (input.announce !== undefined) values.announce = input.announce;
+      if (input.featureImage !== undefined) values.featureImageId = await this.featureImageId(tx, input.featureImage);
       if (input.authorSlug !== undefined) values.authorId = await this.resolveAuthor(tx, input.authorSlug);
       values.publishAt = publishAt;
       if (input.slug !== undefined && input.slug !== current.slug) {
@@ -430,6 +438,18 @@ export class ArticlesService {
     const d = new Date(publishAt);
     if (Number.isNaN(d.getTime())) errors.push({ pointer: '/body/publishAt', message: 'must be an ISO 8601 date-time' });
     return d;
+  }
+
+  /** Library images in the body get srcset, sizes, width, height and lazy loading (see MediaService.decorateHtml). */
+  private async decorate(html: string): Promise<string> {
+    return this.deps.media ? this.deps.media.decorateHtml(this.db, html) : html;
+  }
+
+  private async featureImageId(tx: Db, id: number | null | undefined): Promise<number | null> {
+    if (id === undefined || id === null) return null;
+    const found = this.deps.media ? await this.deps.media.byIds(tx, [id]) : new Map();
+    if (!found.has(id)) throw invalid([{ pointer: '/body/featureImage', message: `no media ${id}; upload images with POST /v1/admin/media` }]);
+    return id;
   }
 
   private async resolveAuthor(tx: Db, slug: string | null | undefined): Promise<number | null> {

@@ -1,6 +1,7 @@
 import { boolean, customType, index, integer, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 import { authors, tags } from '../taxonomy/taxonomy.table.ts';
+import { media } from '../media/media.table.ts';
 
 const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
 
@@ -30,6 +31,8 @@ export const articles = pgTable(
     commentsOpen: boolean('comments_open').notNull().default(true),
     pingsOpen: boolean('pings_open').notNull().default(true),
     announce: boolean('announce').notNull().default(true),
+    /** shown above the article, in lists and feeds; a library image can't be deleted while in use */
+    featureImageId: integer('feature_image_id').references(() => media.id, { onDelete: 'restrict' }),
     readingTimeMinutes: integer('reading_time_minutes').notNull().default(1),
     /** bumped on every write; the admin ETag and If-Match are built from it */
     version: integer('version').notNull().default(1),
@@ -46,6 +49,7 @@ export const articles = pgTable(
     index('articles_status_idx').on(t.status, t.updatedAt.desc()),
     index('articles_due_idx').on(t.publishAt).where(sql`${t.status} = 'scheduled'`),
     index('articles_search_idx').using('gin', t.search),
+    index('articles_feature_image_idx').on(t.featureImageId).where(sql`${t.featureImageId} is not null`),
   ],
 );
 

@@ -10,3 +10,4 @@ export * from '../linkbacks/webmention/webmention.table.ts';
 export * from '../limits/limits.table.ts';
 export * from '../redirects/redirects.table.ts';
 export * from '../importers/wordpress/wordpress.table.ts';
+export * from '../media/media.table.ts';

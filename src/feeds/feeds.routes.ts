@@ -9,12 +9,14 @@ import { escapeHtml } from '../lib/html.ts';
 import { listPublicForSitemap } from '../articles/articles.repository.ts';
 import type { ArticlesService } from '../articles/articles.service.ts';
 import { permalinkFor } from '../articles/permalink.ts';
+import type { MediaService } from '../media/media.service.ts';
 
 const FEED_SIZE = 20;
 
-export const feedRoutes: FastifyPluginAsyncTypebox<{ articles: ArticlesService; config: Config; db: Db }> = async (app, { articles, config, db }) => {
+export const feedRoutes: FastifyPluginAsyncTypebox<{ articles: ArticlesService; config: Config; db: Db; media: MediaService }> = async (app, { articles, config, db, media }) => {
   async function buildFeed(): Promise<Feed> {
     const { data } = await articles.listPublic({ limit: FEED_SIZE });
+    const enclosures = await media.enclosures(data.flatMap((a) => (a.featureImage ? [a.featureImage.id] : [])));
     const feed = new Feed({
       title: config.siteTitle,
       description: config.siteDescription,
@@ -24,6 +26,7 @@ export const feedRoutes: FastifyPluginAsyncTypebox<{ articles: ArticlesService; 
       generator: 'Inkwell',
       updated: data[0] ? new Date(data[0].updatedAt) : new Date(0),
       copyright: `© ${config.siteTitle}`,
+      ...(config.siteIcon ? { image: config.siteIcon, favicon: config.siteIcon } : {}),
       feedLinks: { rss: `${config.apiUrl}/feed.xml`, atom: `${config.apiUrl}/feed.atom`, json: `${config.apiUrl}/feed.json` },
     });
     for (const a of data) {
@@ -37,6 +40,8 @@ export const feedRoutes: FastifyPluginAsyncTypebox<{ articles: ArticlesService; 
         published: a.publishedAt ? new Date(a.publishedAt) : undefined,
         author: a.author ? [{ name: a.author.name }] : undefined,
         category: a.tags.map((t) => ({ name: t.name, term: t.slug })),
+        // RSS <enclosure>, Atom <link rel="enclosure">, JSON Feed `image`
+        image: a.featureImage ? enclosures.get(a.featureImage.id) : undefined,
       });
     }
     return feed;

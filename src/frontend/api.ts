@@ -12,6 +12,7 @@ export interface Site {
   pingbackUrl: string;
   webmentionUrl: string;
   feeds: { rss: string; atom: string; json: string };
+  icon?: string | null;
 }
 
 export interface Article {
@@ -30,6 +31,16 @@ export interface Article {
   announcement: { status: string; url: string | null } | null;
   /** where the article was announced (Mastodon, Bluesky, X) */
   syndication: { network: string; url: string }[];
+  featureImage?: FeatureImage | null;
+}
+
+export interface FeatureImage {
+  id: number;
+  url: string;
+  alt: string;
+  width: number;
+  height: number;
+  srcset: string;
 }
 
 export interface Pagination {

@@ -3,7 +3,7 @@
 // is a plain HTML form: it works without JavaScript and survives validation errors.
 import type { Article, FieldError, Network, Response, Site } from './api.ts';
 import { html, safeUrl, trusted, type Markup } from './html.ts';
-import { layout, time, type Paths } from './layout.ts';
+import { featureImageMarkup, layout, time, type Paths } from './layout.ts';
 import { responsesCount, tagLinks } from './list.page.ts';
 
 /** The reply form's fields, as the comments API names them. */
@@ -212,6 +212,7 @@ export function articlePage({ site, paths, article, responses, form }: ArticlePa
     <h1 id="post-title" class="p-name">${article.title}</h1>
     <p class="meta"><a class="u-url" href="${article.url}">${time(article.publishedAt)}</a>${article.author ? html` · by <span class="p-author">${article.author.name}</span>` : ''} · ${article.readingTimeMinutes} min read</p>
   </header>
+  ${featureImageMarkup(article.featureImage, { lazy: false, className: 'feature-image' })}
   <div class="content e-content">
 ${trusted(article.html)}
   </div>

@@ -1,7 +1,7 @@
 // The page shell: landmarks (banner, navigation, main, contentinfo), a skip link,
 // the feeds and discovery links in <head>, one stylesheet and no script at all.
-import type { Site } from './api.ts';
-import { html, type Markup } from './html.ts';
+import type { FeatureImage, Site } from './api.ts';
+import { html, safeUrl, type Markup } from './html.ts';
 
 export interface Paths {
   /** the frontend's own path prefix: '' by default, '/blog' when SITE_URL has a path */
@@ -37,7 +37,7 @@ export function layout({ site, paths, title, description, canonical, head, main 
 <meta name="description" content="${description ?? site.description}">
 ${canonical ? html`<link rel="canonical" href="${canonical}">` : ''}
 <link rel="stylesheet" href="${paths.stylesheet}">
-<link rel="icon" href="data:,">
+<link rel="icon" href="${safeUrl(site.icon) ?? 'data:,'}">
 <link rel="alternate" type="application/rss+xml" title="${site.title} (RSS)" href="${site.feeds.rss}">
 <link rel="alternate" type="application/atom+xml" title="${site.title} (Atom)" href="${site.feeds.atom}">
 <link rel="alternate" type="application/feed+json" title="${site.title} (JSON Feed)" href="${site.feeds.json}">
@@ -74,6 +74,16 @@ const DATE = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', y
 export function time(iso: string | null): Markup {
   if (!iso) return html``;
   return html`<time datetime="${iso}">${DATE.format(new Date(iso))}</time>`;
+}
+
+/** The column is 672 px wide at most (style.css): browsers pick from srcset by that. */
+const COLUMN_SIZES = '(max-width: 720px) 100vw, 672px';
+
+/** A feature image with its responsive sources; `lazy` below the fold (lists), eager at the top of an article. */
+export function featureImageMarkup(img: FeatureImage | null | undefined, opts: { lazy: boolean; className: string }): Markup {
+  const src = safeUrl(img?.url);
+  if (!img || !src) return html``;
+  return html`<figure class="${opts.className}"><img src="${src}" srcset="${img.srcset}" sizes="${COLUMN_SIZES}" width="${img.width}" height="${img.height}" alt="${img.alt}"${opts.lazy ? html` loading="lazy"` : html` fetchpriority="high"`} decoding="async"></figure>`;
 }
 
 export function plural(n: number, one: string, many: string): string {

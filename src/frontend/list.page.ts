@@ -1,7 +1,7 @@
 // Home and tag pages: a page of article summaries and links to the neighbouring pages.
 import type { Article, Page, Site } from './api.ts';
 import { html, type Markup } from './html.ts';
-import { layout, plural, time, type Paths } from './layout.ts';
+import { featureImageMarkup, layout, plural, time, type Paths } from './layout.ts';
 
 export interface ListPage {
   site: Site;
@@ -26,6 +26,7 @@ function summary(a: Article, paths: Paths): Markup {
 <article class="summary" aria-labelledby="a-${a.id}">
   <h2 id="a-${a.id}"><a href="${a.url}">${a.title}</a></h2>
   <p class="meta">${time(a.publishedAt)}${a.author ? html` · by ${a.author.name}` : ''} · <a href="${a.url}#responses">${plural(n, 'response', 'responses')}</a></p>
+  ${featureImageMarkup(a.featureImage, { lazy: true, className: 'summary-image' })}
   <p>${a.excerpt}</p>
   ${a.tags.length ? html`<p class="tags">Tagged ${tagLinks(a, paths)}</p>` : ''}
 </article>

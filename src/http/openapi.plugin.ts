@@ -52,6 +52,7 @@ export default fp(
           { name: 'taxonomy', description: 'Tags and authors' },
           { name: 'admin', description: 'Writing, publishing and moderation (token required)' },
           { name: 'webmention', description: 'W3C Webmention receiver' },
+          { name: 'media', description: 'Images: uploads, responsive variants, the files' },
         ],
         components: {
           securitySchemes: {

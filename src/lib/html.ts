@@ -16,7 +16,7 @@ const ARTICLE_POLICY: sanitizeHtml.IOptions = {
   ],
   allowedAttributes: {
     a: ['href', 'title', 'rel', 'hreflang'],
-    img: ['src', 'srcset', 'alt', 'title', 'width', 'height', 'loading'],
+    img: ['src', 'srcset', 'sizes', 'alt', 'title', 'width', 'height', 'loading'],
     source: ['srcset', 'media', 'type'],
     abbr: ['title'],
     time: ['datetime'],

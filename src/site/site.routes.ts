@@ -13,6 +13,7 @@ const Site = Type.Object(
     webmentionUrl: Type.String({ description: 'Put it in `<link rel="webmention" href="…">` on article pages' }),
     permalink: Type.String({ description: 'The PERMALINK pattern article URLs follow' }),
     feeds: Type.Object({ rss: Type.String(), atom: Type.String(), json: Type.String() }),
+    icon: Type.Union([Type.String(), Type.Null()], { description: 'The site icon (SITE_ICON), for `<link rel="icon">` and feeds; null when unset' }),
   },
   { $id: 'Site', title: 'Site' },
 );
@@ -34,6 +35,7 @@ export const siteRoutes: FastifyPluginAsyncTypebox<SiteRoutesOptions> = async (a
     webmentionUrl: endpoints.webmentionUrl,
     permalink: config.permalink,
     feeds: { rss: `${config.apiUrl}/feed.xml`, atom: `${config.apiUrl}/feed.atom`, json: `${config.apiUrl}/feed.json` },
+    icon: config.siteIcon ?? null,
   };
   app.get(
     '/v1/site',

@@ -54,10 +54,11 @@ describe('GET /v1/articles', () => {
   it('returns the article shape of the contract', async () => {
     const a = (await get('/v1/articles?limit=1')).json().data[0];
     expect(Object.keys(a).sort()).toEqual(
-      ['announcement', 'author', 'commentsOpen', 'counts', 'excerpt', 'html', 'id', 'pingsOpen', 'publishedAt', 'readingTimeMinutes', 'slug', 'status', 'syndication', 'tags', 'title', 'updatedAt', 'url'].sort(),
+      ['announcement', 'author', 'commentsOpen', 'counts', 'excerpt', 'featureImage', 'html', 'id', 'pingsOpen', 'publishedAt', 'readingTimeMinutes', 'slug', 'status', 'syndication', 'tags', 'title', 'updatedAt', 'url'].sort(),
     );
     expect(a.url).toBe('http://blog.test/notes-on-sao-paulo/');
     expect(a.counts).toEqual({ comments: 0, pingbacks: 0, webmentions: 0 });
+    expect(a.featureImage).toBeNull();
     expect(a.status).toBe('published');
   });
 
