@@ -71,7 +71,7 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
 
   await app.register(problemPlugin);
   // first: answers repeated public reads from memory before any other hook runs;
-  // cleared on every 'content-changed' (and across processes on PostgreSQL)
+  // cleared on every committed content event (and across processes on PostgreSQL)
   await app.register(responseCachePlugin, {
     events: services.events,
     bus: changeBusFor(services.database, (err) => app.log.warn({ err }, 'response cache: NOTIFY failed')),
@@ -103,7 +103,6 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
 
   const { database, config, articles } = services;
   const db = database.db;
-  const contentChanged = () => services.events.emit('content-changed');
   const discoveryHeaders = () => pingDiscoveryHeaders(config);
 
   await app.register(healthRoutes, { db, kind: database.kind });
@@ -122,7 +121,7 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
       await admin.register(authAdminRoutes);
       await admin.register(announcementAdminRoutes, { announcements: services.announcements });
       await admin.register(articleAdminRoutes, { articles });
-      await admin.register(taxonomyAdminRoutes, { db, onChange: contentChanged });
+      await admin.register(taxonomyAdminRoutes, { db, events: services.events });
       await admin.register(pingAdminRoutes, { pings: services.linkbacks.outgoing });
       await admin.register(responseAdminRoutes, { responses: services.responses });
     },

@@ -3,7 +3,7 @@
 import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
 import { JobRunner, type Logger } from './jobs/kernel.ts';
-import { EventEmitter } from 'node:events';
+import { ContentEvents } from './events/content-events.ts';
 import { PublishingEvents } from './articles/publishing.ts';
 import { composeLinkbacks, type Linkbacks } from './pingback/linkbacks.ts';
 import { AnnouncementService } from './social/twitter/announcements.service.ts';
@@ -20,8 +20,8 @@ export interface Services {
   log: Logger;
   /** announcements on X: publishing listener, worker, editors' list and retry */
   announcements: AnnouncementService;
-  /** emits 'content-changed' after every committed write that public reads can see */
-  events: EventEmitter;
+  /** typed content events: every change public reads can see, in its transaction and after commit */
+  events: ContentEvents;
   articles: ArticlesService;
   /** pingback and Webmention, both ways: receiving services, outgoing pings, the outbound guard */
   linkbacks: Linkbacks;
@@ -32,9 +32,8 @@ export interface Services {
 export function compose(config: Config, database: Database, log: Logger): Services {
   const jobs = new JobRunner({ db: database.db, log });
   const publishing = new PublishingEvents();
-  const events = new EventEmitter();
-  const contentChanged = () => events.emit('content-changed');
-  const announcements = new AnnouncementService(config, database.db, log, { onChange: contentChanged });
+  const events = new ContentEvents();
+  const announcements = new AnnouncementService(config, database.db, log, { events });
   announcements.registerWorker(jobs);
   publishing.subscribe(announcements);
   const articles = new ArticlesService({
@@ -42,11 +41,11 @@ export function compose(config: Config, database: Database, log: Logger): Servic
     config,
     publishing,
     nudgeJobs: () => jobs.nudge(),
-    onChange: contentChanged,
+    events,
     announcements: (db, ids) => announcementFor(db, ids),
   });
   jobs.register({ kind: PUBLISH_JOB, handler: (job) => articles.publishDue(job), concurrency: 2 });
-  const responses = new ResponsesService({ db: database.db, config, articles, onChange: contentChanged });
+  const responses = new ResponsesService({ db: database.db, config, articles, events });
 
   const linkbacks = composeLinkbacks({ config, db: database.db, log, jobs, publishing, responses });
 

@@ -16,6 +16,7 @@ import type { ArticleView, CreateArticleInput, ListArticlesParams, UpdateArticle
 import type { ArticleStatus } from './articles.table.ts';
 import { permalinkFor } from './permalink.ts';
 import type { PublishedArticle, PublishingEvents } from './publishing.ts';
+import type { ArticleEventData, ContentEvents, Emit } from '../events/content-events.ts';
 
 export const PUBLISH_JOB = 'article.publish';
 
@@ -27,8 +28,8 @@ export interface ArticlesDeps {
   publishing: PublishingEvents;
   /** wakes the job runner after scheduling (tests drain by hand) */
   nudgeJobs?: () => void;
-  /** called after every committed change that public reads can see */
-  onChange?: () => void;
+  /** every change public reads can see is announced here (in the transaction, then after commit) */
+  events: ContentEvents;
   /** filled by the announcements module, when wired */
   announcements?: AnnouncementLookup;
 }
@@ -188,6 +189,11 @@ export class ArticlesService {
     return repo.findArticleRef(this.db, { slug });
   }
 
+  /** The article behind an id, whatever its status (events name responses by their article's slug). */
+  async findRefById(db: Db, id: number): Promise<repo.ArticleRef | null> {
+    return repo.findArticleRef(db, { id });
+  }
+
   /** For editors' filters (the moderation queue): the article behind a slug, whatever its status. */
   async findRef(slug: string): Promise<repo.ArticleRef | null> {
     return repo.findArticleRef(this.db, { slug, anyStatus: true });
@@ -226,7 +232,7 @@ export class ArticlesService {
     // a generated slug can lose a race with a concurrent create of the same title: take the next one
     for (let attempt = 0; ; attempt++) {
       try {
-        const id = await this.write(async (tx) => {
+        const id = await this.write(async (tx, emit) => {
           const authorId = await this.resolveAuthor(tx, input.authorSlug);
           const slug = input.slug ?? (await this.uniqueSlug(tx, toSlug(title) || 'article'));
           if (input.slug !== undefined && (await repo.slugInUse(tx, slug))) throw new AppError('conflict', `The slug "${slug}" is already taken.`);
@@ -242,8 +248,8 @@ export class ArticlesService {
             pingsOpen: input.pingsOpen ?? true,
             announce: input.announce ?? true,
           });
-          if (input.tags) await repo.setArticleTags(tx, id, await ensureTags(tx, input.tags));
-          await this.transition(tx, id, 'draft', status);
+          if (input.tags) await this.setTags(tx, emit, id, input.tags);
+          await this.transition(tx, emit, id, 'draft', status);
           return id;
         });
         return this.getAdmin(id);
@@ -261,7 +267,7 @@ export class ArticlesService {
     if (title === '') errors.push({ pointer: '/body/title', message: 'must not be blank' });
     if (errors.length) throw invalid(errors);
 
-    await this.write(async (tx) => {
+    await this.write(async (tx, emit) => {
       const current = await repo.findArticleById(tx, id, { forUpdate: true });
       if (!current) throw notFound(`Article ${id}`);
       if (ifMatch !== undefined && !ifMatch.split(',').some((t) => t.trim() === ArticlesService.etag(current) || t.trim() === '*')) {
@@ -291,13 +297,16 @@ export class ArticlesService {
         await repo.renameSlug(tx, id, current.slug, input.slug);
       }
       await repo.updateArticle(tx, id, values);
-      if (input.tags) await repo.setArticleTags(tx, id, await ensureTags(tx, input.tags));
+      if (input.tags) await this.setTags(tx, emit, id, input.tags);
 
       if (status !== current.status) {
-        await this.transition(tx, id, current.status, status);
-      } else if (status === 'published' && (values.html !== current.html || values.slug !== current.slug || values.title !== current.title)) {
+        await this.transition(tx, emit, id, current.status, status);
+      } else if (status === 'published') {
         const after = (await repo.findArticleById(tx, id))!;
-        await this.deps.publishing.updated(tx, this.published(after), { previousHtml: current.html });
+        if (values.html !== current.html || values.slug !== current.slug || values.title !== current.title) {
+          await this.deps.publishing.updated(tx, this.published(after), { previousHtml: current.html });
+        }
+        await emit({ type: 'article.updated', data: this.eventData(after, current.slug) });
       } else if (status === 'scheduled') {
         await this.schedule(tx, id, publishAt!);
       }
@@ -306,28 +315,29 @@ export class ArticlesService {
   }
 
   async publish(id: number): Promise<{ article: AdminArticleView; etag: string }> {
-    await this.write(async (tx) => {
+    await this.write(async (tx, emit) => {
       const current = await repo.findArticleById(tx, id, { forUpdate: true });
       if (!current) throw notFound(`Article ${id}`);
-      if (current.status !== 'published') await this.transition(tx, id, current.status, 'published');
+      if (current.status !== 'published') await this.transition(tx, emit, id, current.status, 'published');
     });
     return this.getAdmin(id);
   }
 
   async unpublish(id: number): Promise<{ article: AdminArticleView; etag: string }> {
-    await this.write(async (tx) => {
+    await this.write(async (tx, emit) => {
       const current = await repo.findArticleById(tx, id, { forUpdate: true });
       if (!current) throw notFound(`Article ${id}`);
-      if (current.status !== 'draft') await this.transition(tx, id, current.status, 'draft');
+      if (current.status !== 'draft') await this.transition(tx, emit, id, current.status, 'draft');
     });
     return this.getAdmin(id);
   }
 
   async remove(id: number): Promise<void> {
-    await this.write(async (tx) => {
+    await this.write(async (tx, emit) => {
       const current = await repo.findArticleById(tx, id, { forUpdate: true });
       if (!current) throw notFound(`Article ${id}`);
       if (current.status === 'published') await this.deps.publishing.unpublished(tx, { id, slug: current.slug });
+      await emit({ type: 'article.deleted', data: { ...this.eventData(current), wasPublished: current.status === 'published' } });
       await repo.deleteArticle(tx, id);
     });
   }
@@ -336,9 +346,9 @@ export class ArticlesService {
   async publishDue(job: Job): Promise<void> {
     const id = Number(job.payload.articleId);
     let later: Date | null = null;
-    await this.write(async (tx) => {
+    await this.write(async (tx, emit) => {
       if (await repo.claimDueScheduled(tx, id)) {
-        await this.transition(tx, id, 'scheduled', 'published');
+        await this.transition(tx, emit, id, 'scheduled', 'published');
         return;
       }
       const current = await repo.findArticleById(tx, id);
@@ -349,20 +359,28 @@ export class ArticlesService {
 
   // ---------- internals ----------
 
-  /** Runs a write in a transaction, maps unique violations to 409, and signals caches after commit. */
-  private async write<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+  /** Runs a write in a transaction of the content event stream (what it emits is announced with it), mapping unique violations to 409. */
+  private async write<T>(fn: (tx: Db, emit: Emit) => Promise<T>): Promise<T> {
     try {
-      const out = await this.db.transaction(async (tx) => fn(tx as unknown as Db));
-      this.deps.onChange?.();
-      return out;
+      return await this.deps.events.transaction(this.db, fn);
     } catch (e) {
       if (isUniqueViolation(e)) throw new AppError('conflict', 'The slug is already taken.');
       throw e;
     }
   }
 
+  /** new tags are created on the way: tag lists show them */
+  private async setTags(tx: Db, emit: Emit, id: number, names: string[]): Promise<void> {
+    await repo.setArticleTags(tx, id, await ensureTags(tx, names));
+    await emit({ type: 'taxonomy.changed', data: { kind: 'tag', slugs: names } });
+  }
+
+  private eventData(r: ArticleRecord, previousSlug?: string): ArticleEventData {
+    return { id: r.id, slug: r.slug, url: this.url(r), ...(previousSlug !== undefined && previousSlug !== r.slug ? { previousSlug } : {}) };
+  }
+
   /** Moves an article between statuses inside `tx`, running the listeners that care. */
-  private async transition(tx: Db, id: number, from: ArticleStatus, to: ArticleStatus): Promise<void> {
+  private async transition(tx: Db, emit: Emit, id: number, from: ArticleStatus, to: ArticleStatus): Promise<void> {
     if (from === to && to !== 'scheduled') return;
     if (to === 'published') {
       const before = (await repo.findArticleById(tx, id))!;
@@ -373,12 +391,14 @@ export class ArticlesService {
           version = version + 1, updated_at = now() where id = ${id}`);
       const after = (await repo.findArticleById(tx, id))!;
       await this.deps.publishing.published(tx, this.published(after), { firstTime });
+      await emit({ type: 'article.published', data: this.eventData(after, before.slug) });
       return;
     }
     await tx.execute(sql`update articles set status = ${to}, version = version + 1, updated_at = now() where id = ${id}`);
     if (from === 'published') {
       const after = (await repo.findArticleById(tx, id))!;
       await this.deps.publishing.unpublished(tx, { id, slug: after.slug });
+      await emit({ type: 'article.unpublished', data: this.eventData(after) });
     }
     if (to === 'scheduled') {
       const after = (await repo.findArticleById(tx, id))!;

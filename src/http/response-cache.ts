@@ -4,7 +4,7 @@
 //
 // Correctness rests on three rules:
 //  1. Exact local invalidation. Every committed write that public reads can see
-//     emits 'content-changed' on `services.events`; we then drop *everything*.
+//     emits a content event (src/events/content-events.ts); we then drop *everything*.
 //     Clearing all is provably exact (no reasoning about which lists, counts,
 //     tags, feeds or sitemaps an edit touches) and cheap: writes are rare next to
 //     reads, and the next read of each URL refills it.
@@ -12,7 +12,7 @@
 //     old data. Each miss remembers the cache generation it started in, and its
 //     answer is stored only if no invalidation happened meanwhile.
 //  3. Several processes. On PostgreSQL other Inkwell processes write too, so each
-//     process turns its local 'content-changed' into `NOTIFY inkwell_content_changed`
+//     process turns its local content events into `NOTIFY inkwell_content_changed`
 //     and LISTENs on that channel (postgres.js keeps one dedicated connection and
 //     re-listens after a reconnect; we clear everything on every (re)listen, which
 //     covers notifications lost while disconnected). NOTIFY rather than a short TTL
@@ -50,7 +50,7 @@ import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { Negotiator } from '@fastify/accept-negotiator';
-import type { EventEmitter } from 'node:events';
+import type { ContentEvents } from '../events/content-events.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -67,8 +67,8 @@ export interface ChangeBus {
 }
 
 export interface ResponseCacheOptions {
-  /** emits 'content-changed' after every committed write that public reads can see */
-  events: EventEmitter;
+  /** the content event stream: every committed change public reads can see */
+  events: ContentEvents;
   /** cross-process invalidation (PostgreSQL); none for a single process */
   bus?: ChangeBus;
   /** safety net: an entry is never served older than this (ms) */
@@ -312,11 +312,10 @@ export default fp<ResponseCacheOptions>(
     const cache = new ResponseCache(opts.ttlMs ?? 30_000, opts.maxBytes ?? 32 * 1024 * 1024, opts.maxEntryBytes ?? 2 * 1024 * 1024);
     app.decorate('responseCache', cache);
 
-    const onLocalChange = () => {
+    const stopListening = opts.events.onCommit(() => {
       cache.invalidate();
       opts.bus?.publish();
-    };
-    opts.events.on('content-changed', onLocalChange);
+    });
     if (opts.bus) {
       await opts.bus.subscribe(
         () => cache.invalidate(),
@@ -324,7 +323,7 @@ export default fp<ResponseCacheOptions>(
       );
     }
     app.addHook('onClose', async () => {
-      opts.events.off('content-changed', onLocalChange);
+      stopListening();
       await opts.bus?.close();
     });
 

@@ -9,6 +9,7 @@ import { testDatabaseKind } from '../helpers/db.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { FakeX, FAKE_CREDENTIALS, X } from '../helpers/fake-x.ts';
 import { AnnouncementService } from '../../src/social/twitter/announcements.service.ts';
+import { ContentEvents } from '../../src/events/content-events.ts';
 import { announcementFor } from '../../src/social/twitter/announcements.repository.ts';
 import {
   announcementOf,
@@ -180,7 +181,7 @@ describe('when the answer is lost, the identical text is resent and X’s duplic
     // a worker with a short request timeout, on the same database and queue
     const log = pino({ level: 'silent' });
     const runner = new JobRunner({ db: db(), log });
-    new AnnouncementService(t.config, db(), log, { tuning: { requestTimeoutMs: 300, deadlineMs: 1000 } }).registerWorker(runner);
+    new AnnouncementService(t.config, db(), log, { tuning: { requestTimeoutMs: 300, deadlineMs: 1000 }, events: new ContentEvents() }).registerWorker(runner);
     const a = await publishArticle(t.services, { title: 'Slow X' });
     fake.script({ kind: 'slow', ms: 1500 });
     await runner.drainDue();
@@ -200,7 +201,7 @@ describe('when the answer is lost, the identical text is resent and X’s duplic
     await closed.close();
     const log = pino({ level: 'silent' });
     const runner = new JobRunner({ db: db(), log });
-    new AnnouncementService({ ...t.config, twitterApiUrl: closed.url }, db(), log).registerWorker(runner);
+    new AnnouncementService({ ...t.config, twitterApiUrl: closed.url }, db(), log, { events: new ContentEvents() }).registerWorker(runner);
     const a = await publishArticle(t.services, { title: 'Nobody home' });
     await runner.drainDue();
     const row = await announcementOf(db(), a.id);

@@ -11,6 +11,7 @@
 // back (backoff, rate-limit reset, pause recheck) and keeps the row's nextAttemptAt in
 // step so editors see the same time.
 import type { TwitterApi, TwitterRateLimit } from 'twitter-api-v2';
+import type { ContentEvents } from '../../events/content-events.ts';
 import type { Config } from '../../config.ts';
 import type { Db } from '../../db/client.ts';
 import { backoffMs, RescheduleJob, type Job, type Logger } from '../../jobs/kernel.ts';
@@ -64,8 +65,8 @@ export interface AnnounceDeps {
   client(): TwitterApi | undefined;
   /** gives paused rows a fresh wake-up job (sending works again) */
   wake(ids: number[]): Promise<void>;
-  /** an announcement's public status changed (article responses show it: caches must forget) */
-  onChange?: () => void;
+  /** an announcement's public status changing is announced here (article responses show it: caches must forget) */
+  events: ContentEvents;
 }
 
 const MAYBE_POSTED = ' An earlier attempt went unanswered, so it may have been posted.';
@@ -84,18 +85,18 @@ export function announceHandler(deps: AnnounceDeps): (job: Job) => Promise<void>
     // a row still `sending` was being sent when its worker died: that attempt may have landed
     const interrupted = row.status === 'sending';
     const maybe = row.ambiguous || interrupted ? MAYBE_POSTED : '';
-    const changed = (status: string) => {
-      if (status !== row.status) deps.onChange?.();
+    const changed = async (status: string) => {
+      if (status !== row.status) await deps.events.emit(db, { type: 'announcement.changed', data: { articleId: row.articleId } });
     };
     const wait = async (o: Outcome & { nextAttemptAt: Date }, why: string): Promise<never> => {
-      if (await settle(db, id, job.id, { ...o, ambiguous: interrupted })) changed(o.status);
+      if (await settle(db, id, job.id, { ...o, ambiguous: interrupted })) await changed(o.status);
       throw new RescheduleJob(o.nextAttemptAt, why);
     };
     const now = Date.now();
 
     if (row.articleStatus !== 'published') {
       const what = row.articleId === null ? 'The article was deleted' : 'The article was unpublished';
-      if (await settle(db, id, job.id, { status: 'cancelled', lastError: `${what} before it was announced.${maybe}`, ambiguous: interrupted })) changed('cancelled');
+      if (await settle(db, id, job.id, { status: 'cancelled', lastError: `${what} before it was announced.${maybe}`, ambiguous: interrupted })) await changed('cancelled');
       return;
     }
     if (now >= row.expiresAt.getTime()) {
@@ -105,7 +106,7 @@ export function announceHandler(deps: AnnounceDeps): (job: Job) => Promise<void>
         lastError: `Not sent by ${iso(row.expiresAt)} (ANNOUNCE_MAX_AGE_HOURS): too old to announce.${last}`,
         ambiguous: interrupted,
       });
-      if (settled) changed('expired');
+      if (settled) await changed('expired');
       return;
     }
 
@@ -140,7 +141,7 @@ export function announceHandler(deps: AnnounceDeps): (job: Job) => Promise<void>
     try {
       const posted = await postTweet(client, row.text, tuning.deadlineMs);
       const url = tweetUrl(posted.id, config.siteTwitter);
-      if (await recordAttempt(db, id, claim.attempt, { status: 'posted', lastError: null, tweetId: posted.id, url })) changed('posted');
+      if (await recordAttempt(db, id, claim.attempt, { status: 'posted', lastError: null, tweetId: posted.id, url })) await changed('posted');
       else log.warn({ announcementId: id, tweetId: posted.id }, 'announcements: posted, but the row had moved on');
       log.info({ announcementId: id, articleId: row.articleId, tweetId: posted.id, attempt: claim.attempt }, 'announcement posted');
       await holdIfExhausted(db, posted.rateLimit);
@@ -153,7 +154,7 @@ export function announceHandler(deps: AnnounceDeps): (job: Job) => Promise<void>
     }
 
     const record = async (o: Outcome): Promise<void> => {
-      if (await recordAttempt(db, id, claim.attempt, o)) changed(o.status);
+      if (await recordAttempt(db, id, claim.attempt, o)) await changed(o.status);
       else log.warn({ announcementId: id, outcome: o.status }, 'announcements: outcome not recorded, the row had moved on');
     };
     log.warn({ announcementId: id, attempt: claim.attempt, failure }, 'announcement attempt failed');

@@ -2,6 +2,7 @@
 // transaction, so the row commits or rolls back with the article), the worker's
 // registration on the job kernel, and what editors can ask: the list and a retry.
 import type { TwitterApi } from 'twitter-api-v2';
+import type { ContentEvents } from '../../events/content-events.ts';
 import twitter from 'twitter-text';
 import type { Config } from '../../config.ts';
 import type { Db } from '../../db/client.ts';
@@ -43,23 +44,23 @@ export interface SendingState {
 
 export interface AnnouncementOptions {
   tuning?: Partial<AnnounceTuning>;
-  /** called when an announcement's public status changes outside a publish (articles show it: caches must forget) */
-  onChange?: () => void;
+  /** an announcement's public status changing outside a publish is announced here (articles show it: caches must forget) */
+  events: ContentEvents;
 }
 
 export class AnnouncementService implements PublishingListener {
   private readonly tuning: AnnounceTuning;
-  private readonly onChange: () => void;
+  private readonly events: ContentEvents;
   private xClient: TwitterApi | undefined;
 
   constructor(
     private readonly config: Config,
     private readonly db: Db,
     private readonly log: Logger,
-    opts: AnnouncementOptions = {},
+    opts: AnnouncementOptions,
   ) {
     this.tuning = { ...DEFAULT_TUNING, ...opts.tuning };
-    this.onChange = opts.onChange ?? (() => {});
+    this.events = opts.events;
   }
 
   /** Registers the worker. One send at a time per process: X's limits are per account, and bursts look like spam. */
@@ -76,7 +77,7 @@ export class AnnouncementService implements PublishingListener {
         tuning: this.tuning,
         client: () => this.client(),
         wake: (ids) => this.wake(ids),
-        onChange: this.onChange,
+        events: this.events,
       }),
     });
   }
@@ -201,7 +202,7 @@ export class AnnouncementService implements PublishingListener {
       const updated = await findAnnouncement(tx, id);
       return updated!;
     });
-    this.onChange();
+    await this.events.emit(this.db, { type: 'announcement.changed', data: { articleId: retried.articleId } });
     return retried;
   }
 }
