@@ -26,6 +26,9 @@ import { pingAdminRoutes } from './pingback/pings.admin.routes.ts';
 import { frontendPlugin } from './frontend/frontend.plugin.ts';
 import rateLimitPlugin from './http/rate-limit.ts';
 import { responseAdminRoutes, responseComponentSchemas, responsePublicRoutes } from './comments/responses.routes.ts';
+import { webhookAdminRoutes, webhookComponentSchemas } from './webhooks/webhooks.routes.ts';
+import { changesComponentSchemas, changesRoutes } from './feeds/changes.routes.ts';
+import { previewAdminRoutes, previewPublicRoutes } from './articles/previews.routes.ts';
 
 export interface BuildOptions {
   /** a pino logger shared with the workers; none → silent */
@@ -99,7 +102,7 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
   await app.register(cachingPlugin);
   await app.register(rateLimitPlugin, { limit: services.config.rateLimitWrites });
   await app.register(formbody, { bodyLimit: 64 * 1024 });
-  for (const schema of [...articleComponentSchemas, ...taxonomyComponentSchemas, ...responseComponentSchemas]) app.addSchema(schema);
+  for (const schema of [...articleComponentSchemas, ...taxonomyComponentSchemas, ...responseComponentSchemas, ...webhookComponentSchemas, ...changesComponentSchemas]) app.addSchema(schema);
 
   const { database, config, articles } = services;
   const db = database.db;
@@ -113,6 +116,8 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
   // /xmlrpc (+ .php), /webmention, /webmention/{id}: other blogs' front doors, in a scope of their own
   await app.register(linkbackRoutes, { linkbacks: services.linkbacks, config });
   await app.register(responsePublicRoutes, { responses: services.responses, config });
+  await app.register(changesRoutes, { changes: services.changes });
+  await app.register(previewPublicRoutes, { previews: services.previews });
 
   // everything under /v1/admin needs a token
   await app.register(
@@ -124,6 +129,8 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
       await admin.register(taxonomyAdminRoutes, { db, events: services.events });
       await admin.register(pingAdminRoutes, { pings: services.linkbacks.outgoing });
       await admin.register(responseAdminRoutes, { responses: services.responses });
+      await admin.register(webhookAdminRoutes, { webhooks: services.webhooks });
+      await admin.register(previewAdminRoutes, { previews: services.previews });
     },
     { prefix: '/v1/admin' },
   );

@@ -10,6 +10,9 @@ import { AnnouncementService } from './social/twitter/announcements.service.ts';
 import { announcementFor } from './social/twitter/announcements.repository.ts';
 import { ArticlesService, PUBLISH_JOB } from './articles/articles.service.ts';
 import { ResponsesService } from './comments/responses.service.ts';
+import { WebhooksService } from './webhooks/webhooks.service.ts';
+import { ChangesService } from './feeds/changes.service.ts';
+import { PreviewsService } from './articles/previews.ts';
 
 export interface Services {
   config: Config;
@@ -27,6 +30,12 @@ export interface Services {
   linkbacks: Linkbacks;
   /** comments, and the store pingbacks and webmentions land in */
   responses: ResponsesService;
+  /** Standard Webhooks: subscriptions, deliveries queued with each change, the delivery worker */
+  webhooks: WebhooksService;
+  /** the /v1/changes log, written with each change */
+  changes: ChangesService;
+  /** draft preview tokens */
+  previews: PreviewsService;
 }
 
 export function compose(config: Config, database: Database, log: Logger): Services {
@@ -49,6 +58,10 @@ export function compose(config: Config, database: Database, log: Logger): Servic
 
   const linkbacks = composeLinkbacks({ config, db: database.db, log, jobs, publishing, responses });
 
-  const services: Services = { config, database, jobs, publishing, log, events, articles, responses, announcements, linkbacks };
+  const webhooks = new WebhooksService({ db: database.db, jobs, events });
+  const changes = new ChangesService({ db: database.db, jobs, events });
+  const previews = new PreviewsService({ db: database.db, config, articles });
+
+  const services: Services = { config, database, jobs, publishing, log, events, articles, responses, announcements, linkbacks, webhooks, changes, previews };
   return services;
 }

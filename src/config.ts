@@ -43,6 +43,10 @@ export interface Config {
   logLevel: string;
   /** Fastify trustProxy: false, true, a hop count, or addresses/CIDRs of trusted proxies */
   trustProxy: boolean | number | string[];
+  /** PREVIEW_TTL: how long a draft preview token lives (ms) */
+  previewTtlMs: number;
+  /** PREVIEW_URL: the frontend's preview page, with {siteUrl} {token} {id} {slug} */
+  previewUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -176,6 +180,15 @@ export function loadConfig(env: Env = process.env): Config {
     else problems.push(`TRUST_PROXY="${trustRaw}" must be true, false, a hop count, or comma-separated proxy addresses/CIDRs (e.g. 127.0.0.1,10.0.0.0/8)`);
   }
 
+  const ttlRaw = get('PREVIEW_TTL') ?? '24h';
+  const ttl = /^(\d{1,6})\s*(s|m|h|d)$/.exec(ttlRaw);
+  const previewTtlMs = ttl && Number(ttl[1]) > 0 ? Number(ttl[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[ttl[2] as 's' | 'm' | 'h' | 'd'] : 86_400_000;
+  if (!ttl || Number(ttl[1]) === 0) problems.push(`PREVIEW_TTL="${ttlRaw}" must be a positive duration such as 30m, 24h or 7d`);
+  const previewUrl = get('PREVIEW_URL') ?? '{siteUrl}/preview/{token}/';
+  const unknownPreview = (previewUrl.match(/\{[^}]*\}/g) ?? []).filter((t) => !['{siteUrl}', '{token}', '{id}', '{slug}'].includes(t));
+  if (unknownPreview.length) problems.push(`PREVIEW_URL has unknown placeholders ${unknownPreview.join(' ')} (available: {siteUrl} {token} {id} {slug})`);
+  else if (!previewUrl.includes('{token}')) problems.push('PREVIEW_URL must contain {token}');
+
   const config: Config = {
     port,
     host,
@@ -198,6 +211,8 @@ export function loadConfig(env: Env = process.env): Config {
     frontend: bool('FRONTEND', true),
     logLevel: oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
     trustProxy,
+    previewTtlMs,
+    previewUrl,
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

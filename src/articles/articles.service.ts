@@ -12,7 +12,7 @@ import { CursorError, decodeCursor, encodeCursor, fingerprint, pageMeta, type Pa
 import { authorIdBySlug, ensureTags } from '../taxonomy/taxonomy.repository.ts';
 import * as repo from './articles.repository.ts';
 import type { ArticleRecord, ListFilter, ListOrder, PublicArticleRecord } from './articles.repository.ts';
-import type { ArticleView, CreateArticleInput, ListArticlesParams, UpdateArticleInput } from './articles.schemas.ts';
+import { Article, type ArticleView, type CreateArticleInput, type ListArticlesParams, type UpdateArticleInput } from './articles.schemas.ts';
 import type { ArticleStatus } from './articles.table.ts';
 import { permalinkFor } from './permalink.ts';
 import type { PublishedArticle, PublishingEvents } from './publishing.ts';
@@ -61,6 +61,21 @@ function parseDateParam(value: string, name: string, endOfDay = false): Date {
   return d;
 }
 
+/** The fields `fields=` may name: the public article shape's, read from its schema (new fields join by themselves). */
+export const ARTICLE_FIELDS = Object.keys(Article.properties);
+
+/** `fields=title,slug` → the names, or a 400 that lists the valid ones. */
+function parseFields(raw: string | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const names = [...new Set(raw.split(',').map((f) => f.trim()).filter(Boolean))];
+  const unknown = names.filter((f) => !ARTICLE_FIELDS.includes(f));
+  if (unknown.length || !names.length) {
+    const what = unknown.length ? `has unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((f) => `"${f}"`).join(', ')}` : 'names no field';
+    throw invalid([{ pointer: '/query/fields', message: `${what}; valid fields: ${ARTICLE_FIELDS.join(', ')}` }]);
+  }
+  return names;
+}
+
 export class ArticlesService {
   constructor(private readonly deps: ArticlesDeps) {}
 
@@ -74,8 +89,16 @@ export class ArticlesService {
     return permalinkFor(this.deps.config, a);
   }
 
-  private async views(db: Db, records: PublicArticleRecord[]): Promise<ArticleView[]> {
-    const announcements = this.deps.announcements && records.length ? await this.deps.announcements(db, records.map((r) => r.id)) : new Map();
+  private async views(db: Db, records: PublicArticleRecord[], fields?: readonly string[]): Promise<ArticleView[]> {
+    const full = await this.fullViews(db, records, fields);
+    if (!fields) return full;
+    // a sparse read: exactly the fields asked for (the record held only what they need)
+    return full.map((v) => Object.fromEntries(fields.map((f) => [f, v[f as keyof ArticleView]])) as ArticleView);
+  }
+
+  private async fullViews(db: Db, records: PublicArticleRecord[], fields?: readonly string[]): Promise<ArticleView[]> {
+    const wantsAnnouncements = !fields || fields.includes('announcement');
+    const announcements = this.deps.announcements && records.length && wantsAnnouncements ? await this.deps.announcements(db, records.map((r) => r.id)) : new Map();
     return records.map((r) => ({
       id: r.id,
       slug: r.slug,
@@ -142,8 +165,10 @@ export class ArticlesService {
     if (order === 'relevance' && !params.q) throw invalid([{ pointer: '/query/order', message: 'relevance needs a search query `q`' }]);
     if (params.after && params.page) throw invalid([{ pointer: '/query/after', message: 'use either `after` or `page`, not both' }]);
     if (params.after && order === 'relevance') throw invalid([{ pointer: '/query/after', message: 'keyset paging works with date orders; use `page` with relevance' }]);
+    const fields = parseFields(params.fields);
     const filter: ListFilter = {
       status: 'published',
+      ids: params.id?.split(',').map(Number),
       tag: params.tag,
       author: params.author,
       q: params.q?.trim() || undefined,
@@ -163,7 +188,7 @@ export class ArticlesService {
     }
     const page = after ? null : (params.page ?? 1);
     const [records, total] = await Promise.all([
-      repo.listArticles(this.db, { filter, order, limit: limit + 1, offset: page ? (page - 1) * limit : 0, after }),
+      repo.listArticles(this.db, { filter, order, limit: limit + 1, offset: page ? (page - 1) * limit : 0, after, fields }),
       repo.countArticles(this.db, filter),
     ]);
     const hasMore = records.length > limit;
@@ -171,17 +196,24 @@ export class ArticlesService {
     const last = shown.at(-1);
     const nextCursor = last && order !== 'relevance' && last.publishedAt ? encodeCursor([last.publishedAt.toISOString(), last.id], fp) : null;
     return {
-      data: await this.views(this.db, shown),
+      data: await this.views(this.db, shown, fields),
       meta: { pagination: pageMeta({ page, limit, total, nextCursor, hasMore }) },
     };
   }
 
   /** A public article, or `{ redirect }` to its current slug, or null. */
-  async getPublic(slug: string): Promise<{ article: ArticleView } | { redirect: string } | null> {
-    const record = await repo.findPublicArticleBySlug(this.db, slug);
-    if (record) return { article: (await this.views(this.db, [record]))[0] };
+  async getPublic(slug: string, q: { fields?: string } = {}): Promise<{ article: ArticleView } | { redirect: string } | null> {
+    const fields = parseFields(q.fields);
+    const record = await repo.findPublicArticleBySlug(this.db, slug, fields);
+    if (record) return { article: (await this.views(this.db, [record], fields))[0] };
     const redirect = await repo.findRedirect(this.db, slug);
     return redirect ? { redirect } : null;
+  }
+
+  /** An article in any status, as public reads show it (draft preview). */
+  async previewView(id: number): Promise<ArticleView | null> {
+    const record = await repo.findArticleById(this.db, id);
+    return record ? (await this.views(this.db, [record]))[0] : null;
   }
 
   /** For the conversation's writes (comments, pingbacks, webmentions): a published article's id and flags. */

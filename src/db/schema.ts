@@ -7,3 +7,6 @@ export * from '../comments/responses.table.ts';
 export * from '../social/twitter/announcements.table.ts';
 export * from '../pingback/outgoing.table.ts';
 export * from '../webmention/webmention.table.ts';
+export * from '../articles/previews.table.ts';
+export * from '../webhooks/webhooks.table.ts';
+export * from '../feeds/changes.table.ts';
