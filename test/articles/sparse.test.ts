@@ -2,7 +2,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { adminRequest, createArticle } from '../helpers/factories.ts';
-import { ARTICLE_FIELDS } from '../../src/articles/articles.service.ts';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { ArticlesService, ARTICLE_FIELDS } from '../../src/articles/articles.service.ts';
+import { PublishingEvents } from '../../src/articles/publishing.ts';
+import { ContentEvents } from '../../src/events/content-events.ts';
+import type { Db } from '../../src/db/client.ts';
+import { testDatabaseKind } from '../helpers/db.ts';
 
 let t: TestApp;
 const statements: string[] = [];
@@ -31,22 +37,19 @@ describe('fields=', () => {
   });
 
   it('does not read the body when html is not asked for', async () => {
-    const client = (t.database.db as unknown as { $client: { query: (q: string, p?: unknown[]) => Promise<unknown> } }).$client;
-    const original = client.query.bind(client);
-    client.query = (q: string, p?: unknown[]) => {
-      statements.push(q);
-      return original(q, p);
-    };
-    try {
-      await get('/v1/articles?fields=title,slug&limit=5');
-      const sparse = statements.splice(0).join('\n');
-      expect(sparse).toMatch(/a\.title/);
-      expect(sparse).not.toMatch(/a\.html/);
-      await get('/v1/articles?fields=title,html&limit=5');
-      expect(statements.splice(0).join('\n')).toMatch(/a\.html/);
-    } finally {
-      client.query = original;
-    }
+    // the real service over a Drizzle that logs each statement it sends
+    const client = (t.database.db as unknown as { $client: unknown }).$client;
+    const logger = { logQuery: (q: string) => statements.push(q) };
+    const logging = (testDatabaseKind === 'postgres' ? drizzlePostgres({ client: client as never, logger }) : drizzlePglite({ client: client as never, logger })) as unknown as Db;
+    const svc = new ArticlesService({ db: logging, config: t.config, publishing: new PublishingEvents(), events: new ContentEvents() });
+    await svc.listPublic({ fields: 'title,slug', limit: 5 });
+    const sparse = statements.splice(0).join('\n');
+    expect(sparse).toMatch(/a\.title/);
+    expect(sparse).not.toMatch(/a\.html/);
+    await svc.listPublic({ fields: 'title,html', limit: 5 });
+    expect(statements.splice(0).join('\n')).toMatch(/a\.html/);
+    await svc.listPublic({ limit: 5 });
+    expect(statements.splice(0).join('\n')).toMatch(/a\.html/);
   });
 
   it('an unknown field is a 400 that lists the valid ones', async () => {
