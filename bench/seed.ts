@@ -27,6 +27,7 @@ import { authors } from '../src/taxonomy/taxonomy.table.ts';
 import { ensureTags } from '../src/taxonomy/taxonomy.repository.ts';
 import { ArticlesService } from '../src/articles/articles.service.ts';
 import { PublishingEvents } from '../src/articles/publishing.ts';
+import { ContentEvents } from '../src/events/content-events.ts';
 import { excerptOf, htmlToText, markdownToHtml, readingTimeMinutes } from '../src/lib/html.ts';
 import { toSlug } from '../src/lib/slug.ts';
 import { createToken } from '../src/auth/tokens.service.ts';
@@ -251,7 +252,7 @@ async function explainAll(total: number): Promise<Plan[]> {
       ? drizzlePostgres({ client: client as never, schema, logger })
       : drizzlePglite({ client: client as never, schema, logger })
   ) as unknown as Db;
-  const svc = new ArticlesService({ db: logging, config, publishing: new PublishingEvents() });
+  const svc = new ArticlesService({ db: logging, config, publishing: new PublishingEvents(), events: new ContentEvents() });
   const limit = 20;
   const deep = Math.max(1, Math.floor(total / limit / 2));
   const cursor = (await svc.listPublic({ page: deep - 1 > 0 ? deep - 1 : 1, limit })).meta.pagination.nextCursor ?? undefined;

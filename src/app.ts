@@ -28,6 +28,9 @@ import { responseAdminRoutes, responseComponentSchemas, responsePublicRoutes } f
 import { redirectRoutes } from './redirects/redirects.routes.ts';
 import { mediaComponentSchemas } from './media/media.schemas.ts';
 import { mediaAdminRoutes, mediaFileRoutes } from './media/media.routes.ts';
+import { webhookAdminRoutes, webhookComponentSchemas } from './webhooks/webhooks.routes.ts';
+import { changesComponentSchemas, changesRoutes } from './feeds/changes.routes.ts';
+import { previewAdminRoutes, previewPublicRoutes } from './articles/previews.routes.ts';
 
 export interface BuildOptions {
   /** a pino logger shared with the workers; none → silent */
@@ -66,7 +69,7 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
 
   await app.register(problemPlugin);
   // public reads: ETag/304, kept in memory and written by the fast path on a hit;
-  // cleared on every 'content-changed' (and across processes on PostgreSQL)
+  // cleared on every committed content event (and across processes on PostgreSQL)
   await app.register(responseCachePlugin, {
     events: services.events,
     bus: services.bus,
@@ -78,11 +81,10 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
   await app.register(formbody, { bodyLimit: 64 * 1024 });
   // multipart bodies are streamed by the routes that take them (uploads); each sets its own limits
   await app.register(multipart);
-  for (const schema of [...mediaComponentSchemas, ...articleComponentSchemas, ...taxonomyComponentSchemas, ...responseComponentSchemas]) app.addSchema(schema);
+  for (const schema of [...mediaComponentSchemas, ...articleComponentSchemas, ...taxonomyComponentSchemas, ...responseComponentSchemas, ...webhookComponentSchemas, ...changesComponentSchemas]) app.addSchema(schema);
 
   const { database, config, articles } = services;
   const db = database.db;
-  const contentChanged = () => services.events.emit('content-changed');
   const linkbackEndpoints = linkbackDiscovery(config);
   const discoveryHeaders = linkbackEndpoints.headers;
 
@@ -96,6 +98,8 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
   await app.register(responsePublicRoutes, { responses: services.responses, config });
   await app.register(redirectRoutes, { db, config });
   await app.register(mediaFileRoutes, { media: services.media });
+  await app.register(changesRoutes, { changes: services.changes });
+  await app.register(previewPublicRoutes, { previews: services.previews });
 
   // everything under /v1/admin needs a token; its scope covers the plugin's (unwrapped: `admin`)
   await app.register(
@@ -104,10 +108,12 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
       await admin.register(scoped('any', authAdminRoutes));
       await admin.register(announcementAdminRoutes, { announcements: services.announcements });
       await admin.register(scoped('content', articleAdminRoutes), { articles });
-      await admin.register(scoped('content', taxonomyAdminRoutes), { db, onChange: contentChanged });
+      await admin.register(scoped('content', taxonomyAdminRoutes), { db, events: services.events });
       await admin.register(pingAdminRoutes, { pings: services.linkbacks.outgoing });
       await admin.register(scoped('moderation', responseAdminRoutes), { responses: services.responses });
       await admin.register(scoped('content', mediaAdminRoutes), { media: services.media, maxBytes: config.media.maxBytes });
+      await admin.register(webhookAdminRoutes, { webhooks: services.webhooks });
+      await admin.register(scoped('content', previewAdminRoutes), { previews: services.previews });
     },
     { prefix: '/v1/admin' },
   );

@@ -5,7 +5,7 @@ import type { Database } from './db/client.ts';
 import { JobRunner, type Logger } from './jobs/kernel.ts';
 import { notifyBusFor, type NotifyBus } from './db/notify.ts';
 import { limitStoreFor, type LimitStore } from './limits/limits.store.ts';
-import { EventEmitter } from 'node:events';
+import { ContentEvents } from './events/content-events.ts';
 import { PublishingEvents } from './articles/publishing.ts';
 import { composeLinkbacks, type Linkbacks } from './linkbacks/linkbacks.ts';
 import { AnnouncementService } from './social/announcements/announcements.service.ts';
@@ -17,6 +17,9 @@ import { ArticlesService, PUBLISH_JOB } from './articles/articles.service.ts';
 import { ResponsesService } from './comments/responses.service.ts';
 import { MediaService } from './media/media.service.ts';
 import { mediaStorageFor } from './media/media.storage.ts';
+import { WebhooksService } from './webhooks/webhooks.service.ts';
+import { ChangesService } from './feeds/changes.service.ts';
+import { PreviewsService } from './articles/previews.ts';
 
 export interface Services {
   config: Config;
@@ -31,8 +34,8 @@ export interface Services {
   log: Logger;
   /** announcements on Mastodon, Bluesky and X: publishing listener, workers, editors' list and retry */
   announcements: AnnouncementService;
-  /** emits 'content-changed' after every committed write that public reads can see */
-  events: EventEmitter;
+  /** typed content events: every change public reads can see, in its transaction and after commit */
+  events: ContentEvents;
   articles: ArticlesService;
   /** pingback and Webmention, both ways: receiving services, outgoing pings, the outbound guard */
   linkbacks: Linkbacks;
@@ -40,6 +43,12 @@ export interface Services {
   responses: ResponsesService;
   /** the media library: uploads, variants, the folder or bucket they live in */
   media: MediaService;
+  /** Standard Webhooks: subscriptions, deliveries queued with each change, the delivery worker */
+  webhooks: WebhooksService;
+  /** the /v1/changes log, written with each change */
+  changes: ChangesService;
+  /** draft preview tokens */
+  previews: PreviewsService;
 }
 
 export function compose(config: Config, database: Database, log: Logger): Services {
@@ -47,26 +56,29 @@ export function compose(config: Config, database: Database, log: Logger): Servic
   const jobs = new JobRunner({ db: database.db, log, bus });
   const limits = limitStoreFor(database, (err) => log.warn({ err }, 'write limits: could not sweep expired windows'));
   const publishing = new PublishingEvents();
-  const events = new EventEmitter();
-  const contentChanged = () => events.emit('content-changed');
-  const announcements = new AnnouncementService(config, database.db, log, [xAnnouncer, mastodonAnnouncer, blueskyAnnouncer()], { onChange: contentChanged });
+  const events = new ContentEvents();
+  const announcements = new AnnouncementService(config, database.db, log, [xAnnouncer, mastodonAnnouncer, blueskyAnnouncer()], { events });
   announcements.registerWorker(jobs);
   publishing.subscribe(announcements);
-  const media = new MediaService({ db: database.db, config, storage: mediaStorageFor(config.media), log, onChange: contentChanged });
+  const media = new MediaService({ db: database.db, config, storage: mediaStorageFor(config.media), log, events });
   const articles = new ArticlesService({
     db: database.db,
     config,
     publishing,
     nudgeJobs: () => jobs.nudge(),
-    onChange: contentChanged,
+    events,
     announcements: (db, ids) => announcementsFor(db, ids),
     media,
   });
   jobs.register({ kind: PUBLISH_JOB, handler: (job) => articles.publishDue(job), concurrency: 2 });
-  const responses = new ResponsesService({ db: database.db, config, articles, limits, onChange: contentChanged });
+  const responses = new ResponsesService({ db: database.db, config, articles, limits, events });
 
   const linkbacks = composeLinkbacks({ config, db: database.db, log, jobs, publishing, responses });
 
-  const services: Services = { config, database, bus, jobs, limits, publishing, log, events, articles, responses, announcements, linkbacks, media };
+  const webhooks = new WebhooksService({ db: database.db, jobs, events });
+  const changes = new ChangesService({ db: database.db, jobs, events });
+  const previews = new PreviewsService({ db: database.db, config, articles });
+
+  const services: Services = { config, database, bus, jobs, limits, publishing, log, events, articles, responses, announcements, linkbacks, media, webhooks, changes, previews };
   return services;
 }

@@ -75,6 +75,10 @@ export interface Config {
   /** SITE_ICON: an absolute URL (an uploaded image's `url`, say) named by /v1/site */
   siteIcon: string | undefined;
   media: MediaConfig;
+  /** PREVIEW_TTL: how long a draft preview token lives (ms) */
+  previewTtlMs: number;
+  /** PREVIEW_URL: the frontend's preview page, with {siteUrl} {token} {id} {slug} */
+  previewUrl: string;
 }
 
 export interface MediaConfig {
@@ -279,6 +283,14 @@ export function loadConfig(env: Env = process.env): Config {
       : undefined,
   };
   if (!s3Bucket && get('MEDIA_S3_ENDPOINT')) problems.push('MEDIA_S3_ENDPOINT is set but MEDIA_S3_BUCKET is not: name the bucket too');
+  const ttlRaw = get('PREVIEW_TTL') ?? '24h';
+  const ttl = /^(\d{1,6})\s*([smhd])$/.exec(ttlRaw);
+  const previewTtlMs = ttl && Number(ttl[1]) > 0 ? Number(ttl[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[ttl[2] as 's' | 'm' | 'h' | 'd'] : 86_400_000;
+  if (!ttl || Number(ttl[1]) === 0) problems.push(`PREVIEW_TTL="${ttlRaw}" must be a positive duration such as 30m, 24h or 7d`);
+  const previewUrl = get('PREVIEW_URL') ?? '{siteUrl}/preview/{token}/';
+  const unknownPreview = (previewUrl.match(/\{[^{}]*\}/g) ?? []).filter((t) => !['{siteUrl}', '{token}', '{id}', '{slug}'].includes(t));
+  if (unknownPreview.length) problems.push(`PREVIEW_URL has unknown placeholders ${unknownPreview.join(' ')} (available: {siteUrl} {token} {id} {slug})`);
+  else if (!previewUrl.includes('{token}')) problems.push('PREVIEW_URL must contain {token}');
 
   const config: Config = {
     port,
@@ -308,6 +320,8 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy,
     siteIcon: httpUrl('SITE_ICON', get('SITE_ICON')),
     media,
+    previewTtlMs,
+    previewUrl,
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

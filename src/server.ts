@@ -55,6 +55,8 @@ try {
   process.exit(1);
 }
 services.jobs.start();
+// the daily tombstone pruning of /v1/changes (queued once per database)
+await services.changes.schedulePruning().catch((err) => log.warn({ err }, 'could not schedule the pruning of /v1/changes'));
 
 const lines = [
   `Inkwell is running on ${database.kind === 'pglite' ? `the embedded database (${database.location})` : database.location}`,

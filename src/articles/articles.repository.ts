@@ -31,20 +31,54 @@ export interface ArticleRecord {
   featureImage: MediaRef | null;
 }
 
+const TAGS = `coalesce((select json_agg(json_build_object('slug', t.slug, 'name', t.name) order by at.position, t.id)
+            from article_tags at join tags t on t.id = at.tag_id where at.article_id = a.id), '[]'::json) as tags`;
+const COUNTS = `(select json_build_object('comments', count(*) filter (where r.type = 'comment'),
+                            'pingbacks', count(*) filter (where r.type = 'pingback'),
+                            'webmentions', count(*) filter (where r.type = 'webmention'))
+   from responses r where r.article_id = a.id and r.status = 'approved') as counts`;
+const FEATURE_IMAGE = `(select json_build_object('id', m.id, 'hash', m.hash, 'format', m.format, 'width', m.width, 'height', m.height, 'alt', m.alt, 'variants', m.variants)
+   from media m where m.id = a.feature_image_id) as feature_image`;
 /** Everything a public view shows: no Markdown source, no plain text (lists stay a third of the bytes). */
-const PUBLIC_COLUMNS = sql`
+const PUBLIC_COLUMNS = sql.raw(`
   a.id, a.slug, a.title, a.excerpt, a.html, a.custom_excerpt, a.status, a.publish_at,
   a.published_at, a.first_published_at, a.updated_at, a.created_at, a.reading_time_minutes, a.comments_open,
   a.pings_open, a.announce, a.version, au.slug as author_slug, au.name as author_name,
-  coalesce((select json_agg(json_build_object('slug', t.slug, 'name', t.name) order by at.position, t.id)
-            from article_tags at join tags t on t.id = at.tag_id where at.article_id = a.id), '[]'::json) as tags,
-  (select json_build_object('comments', count(*) filter (where r.type = 'comment'),
-                            'pingbacks', count(*) filter (where r.type = 'pingback'),
-                            'webmentions', count(*) filter (where r.type = 'webmention'))
-   from responses r where r.article_id = a.id and r.status = 'approved') as counts,
-  (select json_build_object('id', m.id, 'hash', m.hash, 'format', m.format, 'width', m.width, 'height', m.height, 'alt', m.alt, 'variants', m.variants)
-   from media m where m.id = a.feature_image_id) as feature_image`;
+  ${TAGS},
+  ${COUNTS},
+  ${FEATURE_IMAGE}`);
 const FROM = sql`from articles a left join authors au on au.id = a.author_id`;
+
+/**
+ * The columns each field of the public shape needs, for sparse reads (`fields=`): an index
+ * page that asks for no `html` reads no body. A field missing here (a new one) gets every column.
+ */
+const FIELD_COLUMNS: Record<string, string[]> = {
+  id: [],
+  slug: ['a.slug'],
+  title: ['a.title'],
+  excerpt: ['a.excerpt'],
+  html: ['a.html'],
+  status: ['a.status'],
+  publishedAt: ['a.published_at'],
+  updatedAt: [],
+  url: ['a.slug', 'a.published_at'],
+  author: ['au.slug as author_slug', 'au.name as author_name'],
+  tags: [TAGS],
+  readingTimeMinutes: ['a.reading_time_minutes'],
+  commentsOpen: ['a.comments_open'],
+  pingsOpen: ['a.pings_open'],
+  counts: [COUNTS],
+  featureImage: [FEATURE_IMAGE],
+  announcement: [],
+  syndication: [],
+};
+
+/** The select list for `fields` (all public columns when none are named or one is not mapped). */
+function columnsFor(fields: readonly string[] | undefined): SQL {
+  if (!fields || fields.some((f) => !(f in FIELD_COLUMNS))) return PUBLIC_COLUMNS;
+  return sql.raw([...new Set(['a.id', 'a.updated_at', 'a.published_at', ...fields.flatMap((f) => FIELD_COLUMNS[f])])].join(', '));
+}
 /** the whole record: the editor's source and the plain text too */
 const SELECT = sql`select ${PUBLIC_COLUMNS}, a.text, a.markdown ${FROM}`;
 const SELECT_PUBLIC = sql`select ${PUBLIC_COLUMNS} ${FROM}`;
@@ -78,7 +112,8 @@ function toPublicRecord(r: Row): PublicArticleRecord {
     version: Number(r.version),
     author: r.author_slug ? { slug: String(r.author_slug), name: String(r.author_name) } : null,
     tags: json(r.tags),
-    counts: { comments: Number(counts.comments), pingbacks: Number(counts.pingbacks), webmentions: Number(counts.webmentions) },
+    // absent from a sparse read that did not ask for them
+    counts: counts ? { comments: Number(counts.comments), pingbacks: Number(counts.pingbacks), webmentions: Number(counts.webmentions) } : { comments: 0, pingbacks: 0, webmentions: 0 },
     featureImage: r.feature_image ? json<MediaRef>(r.feature_image) : null,
   };
 }
@@ -93,8 +128,9 @@ export async function findArticleById(db: Db, id: number, opts: { forUpdate?: bo
   return rows[0] ? toRecord(rows[0]) : null;
 }
 
-export async function findPublicArticleBySlug(db: Db, slug: string): Promise<PublicArticleRecord | null> {
-  const rows = await queryRows(db, sql`${SELECT_PUBLIC} where a.slug = ${slug} and a.status = 'published'`);
+/** `fields`: a sparse read; the record then holds only what those fields need (the rest is filler). */
+export async function findPublicArticleBySlug(db: Db, slug: string, fields?: readonly string[]): Promise<PublicArticleRecord | null> {
+  const rows = await queryRows(db, sql`select ${columnsFor(fields)} ${FROM} where a.slug = ${slug} and a.status = 'published'`);
   return rows[0] ? toPublicRecord(rows[0]) : null;
 }
 
@@ -165,6 +201,8 @@ export interface ListFilter {
   since?: Date;
   until?: Date;
   q?: string;
+  /** only these ids */
+  ids?: number[];
 }
 
 function whereOf(f: ListFilter, ...more: SQL[]): SQL {
@@ -177,6 +215,7 @@ function whereOf(f: ListFilter, ...more: SQL[]): SQL {
   if (f.author) parts.push(sql`au.slug = ${f.author}`);
   if (f.since) parts.push(sql`a.published_at >= ${f.since.toISOString()}::timestamptz`);
   if (f.until) parts.push(sql`a.published_at < ${f.until.toISOString()}::timestamptz`);
+  if (f.ids) parts.push(f.ids.length ? sql`a.id in (${sql.join(f.ids.map((id) => sql`${id}`), sql`, `)})` : sql`false`);
   if (f.q) parts.push(sql`a.search @@ websearch_to_tsquery('english', inkwell_unaccent(${f.q}))`);
   parts.push(...more);
   return parts.length ? sql`where ${sql.join(parts, sql` and `)}` : sql``;
@@ -192,6 +231,8 @@ export interface ListPage {
   offset?: number;
   /** keyset mode: the (publishedAt, id) of the last item seen */
   after?: [string, number];
+  /** a sparse public read: only the columns these fields need */
+  fields?: readonly string[];
 }
 
 /** A page of articles; with `source`, whole records (the admin list), else what public reads show. */
@@ -213,7 +254,7 @@ export async function listArticles(db: Db, p: ListPage & { source?: boolean }): 
   // page skips index entries, not thousands of tag and count aggregates
   const authorJoin = p.filter.author ? sql`left join authors au on au.id = a.author_id` : sql``;
   const ids = sql`select a.id from articles a ${authorJoin} ${where} order by ${order} limit ${p.limit} offset ${p.offset ?? 0}`;
-  const rows = await queryRows(db, sql`${p.source ? SELECT : SELECT_PUBLIC} join unnest(array(${ids})) with ordinality as page(id, n) on page.id = a.id order by page.n`);
+  const rows = await queryRows(db, sql`${p.source ? SELECT : p.fields ? sql`select ${columnsFor(p.fields)} ${FROM}` : SELECT_PUBLIC} join unnest(array(${ids})) with ordinality as page(id, n) on page.id = a.id order by page.n`);
   return rows.map(p.source ? toRecord : toPublicRecord);
 }
 

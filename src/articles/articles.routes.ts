@@ -4,7 +4,7 @@ import type { Config } from '../config.ts';
 import { notFound } from '../http/errors.ts';
 import { ADMIN_SECURITY, problems } from '../http/schemas.ts';
 import { linkHeader } from '../lib/pagination.ts';
-import { ArticleStatusSchema, CreateArticleBody, ListArticlesQuery, UpdateArticleBody } from './articles.schemas.ts';
+import { ArticleStatusSchema, CreateArticleBody, FieldsParam, ListArticlesQuery, UpdateArticleBody } from './articles.schemas.ts';
 import type { ArticlesService } from './articles.service.ts';
 
 export interface ArticleRoutesOptions {
@@ -43,6 +43,8 @@ export const articlePublicRoutes: FastifyPluginAsyncTypebox<ArticleRoutesOptions
       const list = await articles.listPublic(req.query);
       reply.header('x-total-count', String(list.meta.pagination.total));
       reply.header('link', linkHeader(config.apiUrl, '/v1/articles', req.query, list.meta.pagination));
+      // a sparse answer lacks fields the Article schema requires: plain JSON, not the schema's serialiser
+      if (req.query.fields !== undefined) reply.serializer(JSON.stringify);
       return list;
     },
   );
@@ -58,6 +60,7 @@ export const articlePublicRoutes: FastifyPluginAsyncTypebox<ArticleRoutesOptions
           'A renamed slug answers 301 with `Location` to the current one. Drafts, scheduled and archived articles answer 404. ' +
           'The answer advertises pingback (`X-Pingback`) and Webmention (`Link: <…>; rel="webmention"`) endpoints.',
         params: SlugParam,
+        querystring: Type.Object({ fields: Type.Optional(FieldsParam) }, { additionalProperties: false }),
         response: {
           200: Type.Ref('Article'),
           301: Type.Null({ description: 'Moved: `Location` names the current URL of the article' }),
@@ -67,12 +70,14 @@ export const articlePublicRoutes: FastifyPluginAsyncTypebox<ArticleRoutesOptions
     },
     async (req, reply) => {
       for (const [k, v] of Object.entries(discoveryHeaders())) reply.header(k, v);
-      const found = await articles.getPublic(req.params.slug);
+      const found = await articles.getPublic(req.params.slug, req.query);
       if (!found) throw notFound(`Article "${req.params.slug}"`);
       if ('redirect' in found) {
         reply.header('cache-control', 'public, max-age=300');
-        return reply.redirect(`/v1/articles/${encodeURIComponent(found.redirect)}`, 301);
+        const keep = req.query.fields !== undefined ? `?fields=${encodeURIComponent(req.query.fields)}` : '';
+        return reply.redirect(`/v1/articles/${encodeURIComponent(found.redirect)}${keep}`, 301);
       }
+      if (req.query.fields !== undefined) reply.serializer(JSON.stringify);
       return found.article;
     },
   );

@@ -108,6 +108,12 @@ export type CreateArticleInput = Static<typeof CreateArticleBody>;
 export const UpdateArticleBody = Type.Partial(CreateArticleBody, { additionalProperties: false, minProperties: 1 });
 export type UpdateArticleInput = Static<typeof UpdateArticleBody>;
 
+/** `fields=`: a sparse read */
+export const FieldsParam = Type.String({
+  maxLength: 500,
+  description: 'Only these top-level fields, comma-separated (`fields=title,slug,excerpt,url,publishedAt`); an unknown name answers 400 listing the valid ones. Without `html` the body is not even read.',
+});
+
 export const ListArticlesQuery = Type.Object(
   {
     page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: '1-based page number' })),
@@ -118,6 +124,8 @@ export const ListArticlesQuery = Type.Object(
     q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Full-text search (web search syntax: `"exact phrase"`, `-exclude`, `or`), accent-insensitive, title weighted above excerpt above body' })),
     since: Type.Optional(Type.String({ description: 'Published at or after (ISO 8601 date or date-time)' })),
     until: Type.Optional(Type.String({ description: 'Published before (ISO 8601 date or date-time; a bare date includes that whole day)' })),
+    id: Type.Optional(Type.String({ pattern: '^[0-9]{1,10}(,[0-9]{1,10}){0,99}$', description: 'Only these ids, comma-separated (up to 100): `id=3,7`. Published ones only; unknown ids are ignored.' })),
+    fields: Type.Optional(FieldsParam),
     order: Type.Optional(Type.Union([Type.Literal('-publishedAt'), Type.Literal('publishedAt'), Type.Literal('relevance')], { description: '`-publishedAt` (newest first) by default; `relevance` (the default when `q` is given) needs `q`' })),
   },
   { additionalProperties: false },

@@ -12,11 +12,12 @@ import { CursorError, decodeCursor, encodeCursor, fingerprint, pageMeta, type Pa
 import { authorIdBySlug, ensureTags } from '../taxonomy/taxonomy.repository.ts';
 import * as repo from './articles.repository.ts';
 import type { ArticleRecord, ListFilter, ListOrder, PublicArticleRecord } from './articles.repository.ts';
-import type { ArticleView, CreateArticleInput, ListArticlesParams, UpdateArticleInput } from './articles.schemas.ts';
+import { Article, type ArticleView, type CreateArticleInput, type ListArticlesParams, type UpdateArticleInput } from './articles.schemas.ts';
 import type { ArticleStatus } from './articles.table.ts';
 import { permalinkFor } from './permalink.ts';
 import type { MediaService } from '../media/media.service.ts';
 import type { PublishedArticle, PublishingEvents } from './publishing.ts';
+import type { ArticleEventData, ContentEvents, Emit } from '../events/content-events.ts';
 
 export const PUBLISH_JOB = 'article.publish';
 
@@ -42,8 +43,8 @@ export interface ArticlesDeps {
   publishing: PublishingEvents;
   /** wakes the job runner after scheduling (tests drain by hand) */
   nudgeJobs?: () => void;
-  /** called after every committed change that public reads can see */
-  onChange?: () => void;
+  /** every change public reads can see is announced here (in the transaction, then after commit) */
+  events: ContentEvents;
   /** filled by the announcements module, when wired */
   announcements?: AnnouncementLookup;
   /** the media library: feature images, and library images inside the HTML */
@@ -77,6 +78,21 @@ function parseDateParam(value: string, name: string, endOfDay = false): Date {
   return d;
 }
 
+/** The fields `fields=` may name: the public article shape's, read from its schema (new fields join by themselves). */
+export const ARTICLE_FIELDS = Object.keys(Article.properties);
+
+/** `fields=title,slug` → the names, or a 400 that lists the valid ones. */
+function parseFields(raw: string | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const names = [...new Set(raw.split(',').map((f) => f.trim()).filter(Boolean))];
+  const unknown = names.filter((f) => !ARTICLE_FIELDS.includes(f));
+  if (unknown.length || !names.length) {
+    const what = unknown.length ? `has unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((f) => `"${f}"`).join(', ')}` : 'names no field';
+    throw invalid([{ pointer: '/query/fields', message: `${what}; valid fields: ${ARTICLE_FIELDS.join(', ')}` }]);
+  }
+  return names;
+}
+
 export class ArticlesService {
   constructor(private readonly deps: ArticlesDeps) {}
 
@@ -90,8 +106,16 @@ export class ArticlesService {
     return permalinkFor(this.deps.config, a);
   }
 
-  private async views(db: Db, records: PublicArticleRecord[]): Promise<ArticleView[]> {
-    const announcements = this.deps.announcements && records.length ? await this.deps.announcements(db, records.map((r) => r.id)) : new Map();
+  private async views(db: Db, records: PublicArticleRecord[], fields?: readonly string[]): Promise<ArticleView[]> {
+    const full = await this.fullViews(db, records, fields);
+    if (!fields) return full;
+    // a sparse read: exactly the fields asked for (the record held only what they need)
+    return full.map((v) => Object.fromEntries(fields.map((f) => [f, v[f as keyof ArticleView]])) as ArticleView);
+  }
+
+  private async fullViews(db: Db, records: PublicArticleRecord[], fields?: readonly string[]): Promise<ArticleView[]> {
+    const wantsAnnouncements = !fields || fields.includes('announcement');
+    const announcements = this.deps.announcements && records.length && wantsAnnouncements ? await this.deps.announcements(db, records.map((r) => r.id)) : new Map();
     return records.map((r) => ({
       id: r.id,
       slug: r.slug,
@@ -160,8 +184,10 @@ export class ArticlesService {
     if (order === 'relevance' && !params.q) throw invalid([{ pointer: '/query/order', message: 'relevance needs a search query `q`' }]);
     if (params.after && params.page) throw invalid([{ pointer: '/query/after', message: 'use either `after` or `page`, not both' }]);
     if (params.after && order === 'relevance') throw invalid([{ pointer: '/query/after', message: 'keyset paging works with date orders; use `page` with relevance' }]);
+    const fields = parseFields(params.fields);
     const filter: ListFilter = {
       status: 'published',
+      ids: params.id?.split(',').map(Number),
       tag: params.tag,
       author: params.author,
       q: params.q?.trim() || undefined,
@@ -181,7 +207,7 @@ export class ArticlesService {
     }
     const page = after ? null : (params.page ?? 1);
     const [records, total] = await Promise.all([
-      repo.listArticles(this.db, { filter, order, limit: limit + 1, offset: page ? (page - 1) * limit : 0, after }),
+      repo.listArticles(this.db, { filter, order, limit: limit + 1, offset: page ? (page - 1) * limit : 0, after, fields }),
       repo.countArticles(this.db, filter),
     ]);
     const hasMore = records.length > limit;
@@ -189,22 +215,34 @@ export class ArticlesService {
     const last = shown.at(-1);
     const nextCursor = last && order !== 'relevance' && last.publishedAt ? encodeCursor([last.publishedAt.toISOString(), last.id], fp) : null;
     return {
-      data: await this.views(this.db, shown),
+      data: await this.views(this.db, shown, fields),
       meta: { pagination: pageMeta({ page, limit, total, nextCursor, hasMore }) },
     };
   }
 
   /** A public article, or `{ redirect }` to its current slug, or null. */
-  async getPublic(slug: string): Promise<{ article: ArticleView } | { redirect: string } | null> {
-    const record = await repo.findPublicArticleBySlug(this.db, slug);
-    if (record) return { article: (await this.views(this.db, [record]))[0] };
+  async getPublic(slug: string, q: { fields?: string } = {}): Promise<{ article: ArticleView } | { redirect: string } | null> {
+    const fields = parseFields(q.fields);
+    const record = await repo.findPublicArticleBySlug(this.db, slug, fields);
+    if (record) return { article: (await this.views(this.db, [record], fields))[0] };
     const redirect = await repo.findRedirect(this.db, slug);
     return redirect ? { redirect } : null;
+  }
+
+  /** An article in any status, as public reads show it (draft preview). */
+  async previewView(id: number): Promise<ArticleView | null> {
+    const record = await repo.findArticleById(this.db, id);
+    return record ? (await this.views(this.db, [record]))[0] : null;
   }
 
   /** For the conversation's writes (comments, pingbacks, webmentions): a published article's id and flags. */
   async findPublicRef(slug: string): Promise<repo.ArticleRef | null> {
     return repo.findArticleRef(this.db, { slug });
+  }
+
+  /** The article behind an id, whatever its status (events name responses by their article's slug). */
+  async findRefById(db: Db, id: number): Promise<repo.ArticleRef | null> {
+    return repo.findArticleRef(db, { id });
   }
 
   /** For editors' filters (the moderation queue): the article behind a slug, whatever its status. */
@@ -246,7 +284,7 @@ export class ArticlesService {
     // a generated slug can lose a race with a concurrent create of the same title: take the next one
     for (let attempt = 0; ; attempt++) {
       try {
-        const id = await this.write(async (tx) => {
+        const id = await this.write(async (tx, emit) => {
           const authorId = await this.resolveAuthor(tx, input.authorSlug);
           const slug = input.slug ?? (await this.uniqueSlug(tx, toSlug(title) || 'article'));
           if (input.slug !== undefined && (await repo.slugInUse(tx, slug))) throw new AppError('conflict', `The slug "${slug}" is already taken.`);
@@ -263,8 +301,8 @@ export class ArticlesService {
             announce: input.announce ?? true,
             featureImageId: await this.featureImageId(tx, input.featureImage),
           });
-          if (input.tags) await repo.setArticleTags(tx, id, await ensureTags(tx, input.tags));
-          await this.transition(tx, id, 'draft', status);
+          if (input.tags) await this.setTags(tx, emit, id, input.tags);
+          await this.transition(tx, emit, id, 'draft', status);
           return id;
         });
         return this.getAdmin(id);
@@ -283,7 +321,7 @@ export class ArticlesService {
     if (errors.length) throw invalid(errors);
     if (body) body.html = await this.decorate(body.html);
 
-    await this.write(async (tx) => {
+    await this.write(async (tx, emit) => {
       const current = await repo.findArticleById(tx, id, { forUpdate: true });
       if (!current) throw notFound(`Article ${id}`);
       if (ifMatch !== undefined && !ifMatch.split(',').some((t) => t.trim() === ArticlesService.etag(current) || t.trim() === '*')) {
@@ -314,13 +352,16 @@ export class ArticlesService {
         await repo.renameSlug(tx, id, current.slug, input.slug);
       }
       await repo.updateArticle(tx, id, values);
-      if (input.tags) await repo.setArticleTags(tx, id, await ensureTags(tx, input.tags));
+      if (input.tags) await this.setTags(tx, emit, id, input.tags);
 
       if (status !== current.status) {
-        await this.transition(tx, id, current.status, status);
-      } else if (status === 'published' && (values.html !== current.html || values.slug !== current.slug || values.title !== current.title)) {
+        await this.transition(tx, emit, id, current.status, status);
+      } else if (status === 'published') {
         const after = (await repo.findArticleById(tx, id))!;
-        await this.deps.publishing.updated(tx, this.published(after), { previousHtml: current.html });
+        if (values.html !== current.html || values.slug !== current.slug || values.title !== current.title) {
+          await this.deps.publishing.updated(tx, this.published(after), { previousHtml: current.html });
+        }
+        await emit({ type: 'article.updated', data: this.eventData(after, current.slug) });
       } else if (status === 'scheduled') {
         await this.schedule(tx, id, publishAt!);
       }
@@ -329,28 +370,29 @@ export class ArticlesService {
   }
 
   async publish(id: number): Promise<{ article: AdminArticleView; etag: string }> {
-    await this.write(async (tx) => {
+    await this.write(async (tx, emit) => {
       const current = await repo.findArticleById(tx, id, { forUpdate: true });
       if (!current) throw notFound(`Article ${id}`);
-      if (current.status !== 'published') await this.transition(tx, id, current.status, 'published');
+      if (current.status !== 'published') await this.transition(tx, emit, id, current.status, 'published');
     });
     return this.getAdmin(id);
   }
 
   async unpublish(id: number): Promise<{ article: AdminArticleView; etag: string }> {
-    await this.write(async (tx) => {
+    await this.write(async (tx, emit) => {
       const current = await repo.findArticleById(tx, id, { forUpdate: true });
       if (!current) throw notFound(`Article ${id}`);
-      if (current.status !== 'draft') await this.transition(tx, id, current.status, 'draft');
+      if (current.status !== 'draft') await this.transition(tx, emit, id, current.status, 'draft');
     });
     return this.getAdmin(id);
   }
 
   async remove(id: number): Promise<void> {
-    await this.write(async (tx) => {
+    await this.write(async (tx, emit) => {
       const current = await repo.findArticleById(tx, id, { forUpdate: true });
       if (!current) throw notFound(`Article ${id}`);
       if (current.status === 'published') await this.deps.publishing.unpublished(tx, { id, slug: current.slug });
+      await emit({ type: 'article.deleted', data: { ...this.eventData(current), wasPublished: current.status === 'published' } });
       await repo.deleteArticle(tx, id);
     });
   }
@@ -359,9 +401,9 @@ export class ArticlesService {
   async publishDue(job: Job): Promise<void> {
     const id = Number(job.payload.articleId);
     let later: Date | null = null;
-    await this.write(async (tx) => {
+    await this.write(async (tx, emit) => {
       if (await repo.claimDueScheduled(tx, id)) {
-        await this.transition(tx, id, 'scheduled', 'published');
+        await this.transition(tx, emit, id, 'scheduled', 'published');
         return;
       }
       const current = await repo.findArticleById(tx, id);
@@ -372,20 +414,28 @@ export class ArticlesService {
 
   // ---------- internals ----------
 
-  /** Runs a write in a transaction, maps unique violations to 409, and signals caches after commit. */
-  private async write<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+  /** Runs a write in a transaction of the content event stream (what it emits is announced with it), mapping unique violations to 409. */
+  private async write<T>(fn: (tx: Db, emit: Emit) => Promise<T>): Promise<T> {
     try {
-      const out = await this.db.transaction(async (tx) => fn(tx as unknown as Db));
-      this.deps.onChange?.();
-      return out;
+      return await this.deps.events.transaction(this.db, fn);
     } catch (e) {
       if (isUniqueViolation(e)) throw new AppError('conflict', 'The slug is already taken.');
       throw e;
     }
   }
 
+  /** new tags are created on the way: tag lists show them */
+  private async setTags(tx: Db, emit: Emit, id: number, names: string[]): Promise<void> {
+    await repo.setArticleTags(tx, id, await ensureTags(tx, names));
+    await emit({ type: 'taxonomy.changed', data: { kind: 'tag', slugs: names } });
+  }
+
+  private eventData(r: ArticleRecord, previousSlug?: string): ArticleEventData {
+    return { id: r.id, slug: r.slug, url: this.url(r), ...(previousSlug !== undefined && previousSlug !== r.slug ? { previousSlug } : {}) };
+  }
+
   /** Moves an article between statuses inside `tx`, running the listeners that care. */
-  private async transition(tx: Db, id: number, from: ArticleStatus, to: ArticleStatus): Promise<void> {
+  private async transition(tx: Db, emit: Emit, id: number, from: ArticleStatus, to: ArticleStatus): Promise<void> {
     if (from === to && to !== 'scheduled') return;
     if (to === 'published') {
       const before = (await repo.findArticleById(tx, id))!;
@@ -396,12 +446,14 @@ export class ArticlesService {
           version = version + 1, updated_at = now() where id = ${id}`);
       const after = (await repo.findArticleById(tx, id))!;
       await this.deps.publishing.published(tx, this.published(after), { firstTime });
+      await emit({ type: 'article.published', data: this.eventData(after, before.slug) });
       return;
     }
     await tx.execute(sql`update articles set status = ${to}, version = version + 1, updated_at = now() where id = ${id}`);
     if (from === 'published') {
       const after = (await repo.findArticleById(tx, id))!;
       await this.deps.publishing.unpublished(tx, { id, slug: after.slug });
+      await emit({ type: 'article.unpublished', data: this.eventData(after) });
     }
     if (to === 'scheduled') {
       const after = (await repo.findArticleById(tx, id))!;

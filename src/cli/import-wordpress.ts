@@ -12,11 +12,11 @@ import { importWordPress, WxrError } from '../importers/wordpress/wordpress.impo
 
 export async function importWordPressCommand(config: Config, database: Database, file: string, opts: { dryRun: boolean }): Promise<number> {
   const services = compose(config, database, pino({ level: 'silent' }));
-  // the server's response cache hears 'content-changed' in its own process; from here it
+  // the server's response cache hears content events in its own process; from here it
   // reaches the servers sharing a PostgreSQL database through NOTIFY (an embedded
   // database has no server running beside the CLI: it starts with an empty cache)
   const bus = services.bus.shared ? services.bus : undefined;
-  services.events.on('content-changed', () => void bus?.publish(CONTENT_CHANNEL).catch(() => {}));
+  services.events.onCommit(() => void bus?.publish(CONTENT_CHANNEL).catch(() => {}));
 
   const tty = Boolean(process.stderr.isTTY);
   const bar = tty ? new cliProgress.SingleBar({ format: 'Importing {bar} {percentage}% | {value}/{total} items | {eta_formatted} left', stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
@@ -34,7 +34,7 @@ export async function importWordPressCommand(config: Config, database: Database,
   console.error(`Reading ${basename(file)}${opts.dryRun ? ' (dry run: nothing will be written)' : ''}…`);
   try {
     const report = await importWordPress(
-      { db: database.db, config, onChange: () => services.events.emit('content-changed') },
+      { db: database.db, config, onChange: (since) => services.events.emit(database.db, { type: 'articles.imported', data: { since: since.toISOString() } }) },
       () => createReadStream(file, { highWaterMark: 256 * 1024 }),
       {
         dryRun: opts.dryRun,

@@ -27,11 +27,14 @@ export interface ModerationInput {
 /** a literal, never a bound parameter: the partial indexes' predicates must be provable in a generic plan too */
 const status = (s: ResponseStatus) => sql.raw(`'${s}'`);
 
+/** false: the response is held (or spam) whatever the database holds; storing it changes nothing public. */
+export function mayApprove(policy: ModerationPolicy, input: ModerationInput): boolean {
+  return !input.honeypot && policy !== 'manual' && input.linkCount <= MAX_LINKS;
+}
+
 /** The status a new response gets under `policy`, as an SQL expression for its INSERT. */
 export function statusFor(policy: ModerationPolicy, input: ModerationInput): SQL {
-  if (input.honeypot) return status('spam');
-  if (policy === 'manual') return status('pending');
-  if (input.linkCount > MAX_LINKS) return status('pending');
+  if (!mayApprove(policy, input)) return status(input.honeypot ? 'spam' : 'pending');
   if (policy === 'open') return status('approved');
   const known = knownAuthor(input);
   return known ? sql`(case when exists (${known}) then ${status('approved')} else ${status('pending')} end)` : status('pending');

@@ -10,9 +10,10 @@ import { pageMeta, type PageMeta } from '../lib/pagination.ts';
 import type { LimitStore } from '../limits/limits.store.ts';
 import type { ArticlesService } from '../articles/articles.service.ts';
 import { cleanText, commentToHtml, countLinks } from './comment-html.ts';
-import { statusFor } from './moderation.ts';
+import { mayApprove, statusFor } from './moderation.ts';
 import * as repo from './responses.repository.ts';
 import { responses, type ResponseStatus, type ResponseType, type SocialKind, type SocialNetwork } from './responses.table.ts';
+import type { ContentEvents, Emit } from '../events/content-events.ts';
 
 /** Replies nest at most this deep; deeper replies attach to the deepest allowed level's thread. */
 export const MAX_DEPTH = 5;
@@ -83,7 +84,8 @@ export interface ResponsesDeps {
   articles: ArticlesService;
   /** COMMENT_MIN_INTERVAL's slots, shared by the processes of one site */
   limits: LimitStore;
-  onChange?: () => void;
+  /** a response becoming public or leaving is announced here */
+  events: ContentEvents;
 }
 
 const EMAIL = /^[^\s@<>()[\]\\,;:"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
@@ -219,14 +221,11 @@ export class ResponsesService {
         throw new AppError('too-many-requests', `You are commenting too quickly; wait ${wait} s.`, { headers: { 'retry-after': String(wait) } });
       }
     }
-    const stored = await repo.insertResponse(this.db, {
+    const moderation = { authorEmail, linkCount: countLinks(html), honeypot: Boolean(input.website && input.website.trim()) };
+    const values = {
       articleId: article.id,
       type: 'comment',
-      status: statusFor(this.deps.config.commentModeration, {
-        authorEmail,
-        linkCount: countLinks(html),
-        honeypot: Boolean(input.website && input.website.trim()),
-      }),
+      status: statusFor(this.deps.config.commentModeration, moderation),
       parentId: parentRaw ?? null,
       depth,
       authorName,
@@ -235,8 +234,16 @@ export class ResponsesService {
       html,
       ip: client.ip,
       userAgent: client.userAgent?.slice(0, 500) ?? null,
-    });
-    if (stored.status === 'approved') this.deps.onChange?.();
+    } satisfies repo.NewResponse;
+    // a comment held for moderation changes nothing public: no transaction (BEGIN and COMMIT cost
+    // a tenth of a comment's CPU); one that may go public is stored with its events
+    const stored = !mayApprove(this.deps.config.commentModeration, moderation)
+      ? await repo.insertResponse(this.db, values)
+      : await this.deps.events.transaction(this.db, async (tx, emit) => {
+          const row = await repo.insertResponse(tx, values);
+          if (row.status === 'approved') await emit({ type: 'response.published', data: { id: row.id, articleId: article.id, articleSlug: article.slug, type: row.type } });
+          return row;
+        });
     // a bot that filled the honeypot is told what a held comment is told
     const shownStatus: ResponseStatus = stored.status === 'spam' ? 'pending' : stored.status;
     return {
@@ -252,35 +259,37 @@ export class ResponsesService {
    * this article and `update` is false (pingback fault 0x30).
    */
   async storeMention(
-    tx: Db,
+    db: Db,
     m: { articleId: number; type: 'pingback' | 'webmention'; sourceUrl: string; targetUrl: string; authorName: string; authorUrl?: string | null; html: string; ip?: string | null; userAgent?: string | null },
     opts: { update?: boolean } = {},
   ): Promise<repo.ResponseRow | null> {
-    if (opts.update) {
-      const [existing] = await tx
-        .select({ id: responses.id })
-        .from(responses)
-        .where(and(eq(responses.articleId, m.articleId), eq(responses.sourceUrl, m.sourceUrl)))
-        .limit(1);
-      if (existing) {
-        const [row] = await tx
-          .update(responses)
-          .set({ authorName: m.authorName, authorUrl: m.authorUrl ?? null, html: m.html, targetUrl: m.targetUrl, updatedAt: sql`now()` })
-          .where(eq(responses.id, existing.id))
-          .returning();
-        if (row.status === 'approved') this.deps.onChange?.();
-        return row;
+    return this.deps.events.transaction(db, async (tx, emit) => {
+      if (opts.update) {
+        const [existing] = await tx
+          .select({ id: responses.id })
+          .from(responses)
+          .where(and(eq(responses.articleId, m.articleId), eq(responses.sourceUrl, m.sourceUrl)))
+          .limit(1);
+        if (existing) {
+          const [row] = await tx
+            .update(responses)
+            .set({ authorName: m.authorName, authorUrl: m.authorUrl ?? null, html: m.html, targetUrl: m.targetUrl, updatedAt: sql`now()` })
+            .where(eq(responses.id, existing.id))
+            .returning();
+          if (row.status === 'approved') await this.announce(tx, emit, 'response.published', row);
+          return row;
+        }
       }
-    }
-    // null: this source already has a response on this article (a twin request won the race)
-    const row = await repo.insertMention(tx, this.deps.config.commentModeration, {
-      ...m,
-      authorUrl: m.authorUrl ?? null,
-      ip: m.ip ?? null,
-      userAgent: m.userAgent ?? null,
+      // null: this source already has a response on this article (a twin request won the race)
+      const row = await repo.insertMention(tx, this.deps.config.commentModeration, {
+        ...m,
+        authorUrl: m.authorUrl ?? null,
+        ip: m.ip ?? null,
+        userAgent: m.userAgent ?? null,
+      });
+      if (row?.status === 'approved') await this.announce(tx, emit, 'response.published', row);
+      return row;
     });
-    if (row?.status === 'approved') this.deps.onChange?.();
-    return row;
   }
 
   /**
@@ -310,19 +319,30 @@ export class ResponsesService {
       ...(s.published ? { createdAt: s.published } : {}),
     };
     const status = talks ? statusFor(this.deps.config.commentModeration, { socialAuthorUrl: s.author.url, linkCount: 0 }) : statusFor('open', { linkCount: 0 });
-    const row = await repo.upsertSocial(tx, { ...values, status });
-    if (row.status === 'approved') this.deps.onChange?.();
-    return row;
+    return this.deps.events.transaction(tx, async (t, emit) => {
+      const row = await repo.upsertSocial(t, { ...values, status });
+      if (row.status === 'approved') await this.announce(t, emit, 'response.published', row);
+      return row;
+    });
   }
 
   /** Removes the mention from `sourceUrl` on an article (the source is gone or no longer links). */
-  async removeMention(tx: Db, articleId: number, sourceUrl: string): Promise<boolean> {
-    const rows = await tx
-      .delete(responses)
-      .where(and(eq(responses.articleId, articleId), eq(responses.sourceUrl, sourceUrl)))
-      .returning({ id: responses.id });
-    if (rows.length) this.deps.onChange?.();
-    return rows.length > 0;
+  async removeMention(db: Db, articleId: number, sourceUrl: string): Promise<boolean> {
+    return this.deps.events.transaction(db, async (tx, emit) => {
+      const rows = await tx
+        .delete(responses)
+        .where(and(eq(responses.articleId, articleId), eq(responses.sourceUrl, sourceUrl)))
+        .returning();
+      for (const row of rows) if (row.status === 'approved') await this.announce(tx, emit, 'response.removed', row);
+      return rows.length > 0;
+    });
+  }
+
+  /** Emits a response event, naming the response's article by its current slug. */
+  private async announce(tx: Db, emit: Emit, type: 'response.published' | 'response.removed', row: repo.ResponseRow): Promise<void> {
+    const article = await this.deps.articles.findRefById(tx, row.articleId);
+    if (!article) return;
+    await emit({ type, data: { id: row.id, articleId: row.articleId, articleSlug: article.slug, type: row.type } });
   }
 
   // ---------- admin ----------
@@ -341,16 +361,21 @@ export class ResponsesService {
   }
 
   async setStatus(id: number, status: ResponseStatus) {
-    const before = await repo.findResponse(this.db, id);
-    if (!before) throw notFound(`Response ${id}`);
-    await repo.setStatus(this.db, id, status);
-    if (before.status === 'approved' || status === 'approved') this.deps.onChange?.();
+    await this.deps.events.transaction(this.db, async (tx, emit) => {
+      const before = await repo.findResponse(tx, id);
+      if (!before) throw notFound(`Response ${id}`);
+      const after = (await repo.setStatus(tx, id, status))!;
+      if (before.status !== 'approved' && status === 'approved') await this.announce(tx, emit, 'response.published', after);
+      if (before.status === 'approved' && status !== 'approved') await this.announce(tx, emit, 'response.removed', after);
+    });
     return toAdmin((await repo.findForAdmin(this.db, id))!);
   }
 
   async remove(id: number): Promise<void> {
-    const gone = await repo.deleteResponse(this.db, id);
-    if (!gone) throw notFound(`Response ${id}`);
-    if (gone.status === 'approved') this.deps.onChange?.();
+    await this.deps.events.transaction(this.db, async (tx, emit) => {
+      const gone = await repo.deleteResponse(tx, id);
+      if (!gone) throw notFound(`Response ${id}`);
+      if (gone.status === 'approved') await this.announce(tx, emit, 'response.removed', gone);
+    });
   }
 }

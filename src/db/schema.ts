@@ -11,3 +11,6 @@ export * from '../limits/limits.table.ts';
 export * from '../redirects/redirects.table.ts';
 export * from '../importers/wordpress/wordpress.table.ts';
 export * from '../media/media.table.ts';
+export * from '../articles/previews.table.ts';
+export * from '../webhooks/webhooks.table.ts';
+export * from '../feeds/changes.table.ts';

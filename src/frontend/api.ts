@@ -21,6 +21,7 @@ export interface Article {
   title: string;
   excerpt: string;
   html: string;
+  status: string;
   publishedAt: string | null;
   url: string;
   readingTimeMinutes: number;

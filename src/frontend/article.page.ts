@@ -28,6 +28,8 @@ export interface ArticlePage {
   article: Article;
   responses: Response[];
   form: FormState;
+  /** a draft preview: a banner, no conversation, no reply form, not indexed */
+  preview?: boolean;
 }
 
 interface Node {
@@ -200,14 +202,16 @@ function formMessages(form: FormState): Markup {
 /** The networks' names, for "Also on Mastodon · Bluesky · X" (links a backfeed service reads: u-syndication, rel=syndication). */
 const NETWORK_NAMES: Record<string, string> = { mastodon: 'Mastodon', bluesky: 'Bluesky', x: 'X' };
 
-export function articlePage({ site, paths, article, responses, form }: ArticlePage): string {
+export function articlePage({ site, paths, article, responses, form, preview }: ArticlePage): string {
   const total = responsesCount(article);
   const conversation = responses.filter((r) => !isReaction(r));
   const summaries = networkSummaries(responses);
   const copies = (article.syndication ?? [])
     .map((s) => ({ name: NETWORK_NAMES[s.network] ?? s.network, href: safeUrl(s.url) }))
     .filter((s) => s.href);
-  const main = html`<article class="post h-entry" aria-labelledby="post-title">
+  const banner = preview ? html`<p class="preview-banner" role="status"><strong>Preview</strong> · ${article.status} · not public${article.status === 'published' ? ' as shown here' : ''}; this link expires.</p>
+` : '';
+  const main = html`${banner}<article class="post h-entry" aria-labelledby="post-title">
   <header>
     <h1 id="post-title" class="p-name">${article.title}</h1>
     <p class="meta"><a class="u-url" href="${article.url}">${time(article.publishedAt)}</a>${article.author ? html` · by <span class="p-author">${article.author.name}</span>` : ''} · ${article.readingTimeMinutes} min read</p>
@@ -223,7 +227,7 @@ ${trusted(article.html)}
       : ''}
   </footer>
 </article>
-<section id="responses" class="responses" aria-labelledby="responses-title">
+${preview ? '' : html`<section id="responses" class="responses" aria-labelledby="responses-title">
   <h2 id="responses-title">${responsesHeading(total, article.title)}</h2>
   ${summaries.length ? html`<ul class="echo-summary">${summaries.map((line) => html`<li>${line}</li>`)}</ul>` : ''}
   ${facepile('Likes', responses.filter((r) => r.kind === 'like'))}
@@ -236,7 +240,7 @@ ${trusted(article.html)}
   ${form.replyTo ? html`<p><a href="${article.url}#respond">Cancel reply</a></p>` : ''}
   ${formMessages(form)}
   ${article.commentsOpen ? replyForm(article, paths, form) : html`<p>Comments are closed.</p>`}
-</section>`;
+</section>`}`;
 
   return layout({
     site,
@@ -244,7 +248,7 @@ ${trusted(article.html)}
     title: article.title,
     description: article.excerpt,
     canonical: article.url,
-    head: html`<link rel="pingback" href="${site.pingbackUrl}">
+    head: preview ? html`<meta name="robots" content="noindex">` : html`<link rel="pingback" href="${site.pingbackUrl}">
 <link rel="webmention" href="${site.webmentionUrl}">`,
     main,
   });

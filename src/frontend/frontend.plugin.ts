@@ -180,6 +180,16 @@ async function frontendRoutes(app: FastifyInstance, { config, paths, servesArtic
     return sendPage(reply, status, articlePage({ site, paths, article, responses: responses.list, form: { ...form, replyTo } }));
   }
 
+  // A draft preview: never cached, never indexed, no reply form.
+  app.get<{ Params: { token: string } }>('/preview/:token/', { schema: { hide: true } }, async (req, reply) => {
+    reply.header('cache-control', 'private, no-store').header('x-robots-tag', 'noindex');
+    const res = await api.get<Article>(req, `/v1/preview/${encodeURIComponent(req.params.token)}`);
+    if (res.status === 404) return notFound(req, reply);
+    if (res.status !== 200) return sendProblem(reply, res);
+    const site = await loadSite(req);
+    return sendPage(reply, 200, articlePage({ site, paths, article: res.body, responses: [], form: {}, preview: true }));
+  });
+
   // Everything else under the frontend: an article at its permalink, or a 404 page.
   app.get('/*', cached, async (req, reply) => {
     const url = onOurOrigin(config.siteUrl, req.url);

@@ -2,6 +2,7 @@
 // all; articles point at library images, and the library refuses to delete one in use.
 import type { IncomingMessage } from 'node:http';
 import type { Config } from '../config.ts';
+import type { ContentEvents } from '../events/content-events.ts';
 import { isUniqueViolation, type Db } from '../db/client.ts';
 import { AppError, notFound } from '../http/errors.ts';
 import type { Logger } from '../jobs/kernel.ts';
@@ -61,7 +62,8 @@ export interface MediaDeps {
   storage: MediaStorage;
   log: Logger;
   /** called after a change that public reads can see (alt text of a feature image) */
-  onChange?: () => void;
+  /** an image's alt text shows in public articles: caches must forget */
+  events: ContentEvents;
 }
 
 export class MediaService {
@@ -188,7 +190,7 @@ export class MediaService {
   async updateAlt(id: number, alt: string): Promise<MediaView> {
     const row = await repo.updateMediaAlt(this.deps.db, id, alt);
     if (!row) throw notFound(`Media ${id}`);
-    this.deps.onChange?.();
+    await this.deps.events.emit(this.deps.db, { type: 'media.changed', data: { id } });
     return this.view(row);
   }
 

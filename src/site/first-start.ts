@@ -34,11 +34,11 @@ export async function firstStart(services: Services): Promise<FirstStart> {
  * service with no publishing listeners: nothing is announced and nothing is pinged,
  * so a first start never reaches the network although the article links out.
  */
-export async function seedWelcome(services: Pick<Services, 'config' | 'database'>): Promise<{ slug: string; url: string }> {
+export async function seedWelcome(services: Pick<Services, 'config' | 'database' | 'events'>): Promise<{ slug: string; url: string }> {
   const { config } = services;
   const db = services.database.db;
   await insertAuthor(db, { slug: 'inkwell', name: 'The Inkwell team', bio: 'The people behind Inkwell.' });
-  const quiet = new ArticlesService({ db, config, publishing: new PublishingEvents() });
+  const quiet = new ArticlesService({ db, config, publishing: new PublishingEvents(), events: services.events });
   const { article } = await quiet.create({
     title: 'Welcome to Inkwell',
     slug: 'welcome-to-inkwell',

@@ -6,6 +6,7 @@ import { ADMIN_SECURITY, problems } from '../http/schemas.ts';
 import { isSlug, toSlug } from '../lib/slug.ts';
 import * as repo from './taxonomy.repository.ts';
 import { isUniqueViolation } from '../db/client.ts';
+import type { ContentEvents } from '../events/content-events.ts';
 
 const Tag = Type.Object(
   {
@@ -97,15 +98,15 @@ function slugFor(given: string | undefined, name: string): string {
 }
 
 /** Admin: tags and authors. Mounted under /v1/admin. */
-export const taxonomyAdminRoutes: FastifyPluginAsyncTypebox<{ db: Db; onChange?: () => void }> = async (app, { db, onChange }) => {
+export const taxonomyAdminRoutes: FastifyPluginAsyncTypebox<{ db: Db; events: ContentEvents }> = async (app, { db, events }) => {
   const security = ADMIN_SECURITY;
-  const changed = () => onChange?.();
   for (const kind of ['tags', 'authors'] as const) {
     const isTag = kind === 'tags';
     const Body = isTag ? TagBody : AuthorBody;
     const ref = Type.Ref(isTag ? 'Tag' : 'Author');
     const find = (slug: string) => (isTag ? repo.findTag(db, slug) : repo.findAuthor(db, slug));
     const what = isTag ? 'Tag' : 'Author';
+    const changed = (...slugs: string[]) => events.emit(db, { type: 'taxonomy.changed', data: { kind: isTag ? 'tag' : 'author', slugs } });
 
     app.post(
       `/${kind}`,
@@ -115,7 +116,7 @@ export const taxonomyAdminRoutes: FastifyPluginAsyncTypebox<{ db: Db; onChange?:
         const slug = slugFor(body.slug, body.name);
         const ok = isTag ? await repo.insertTag(db, { ...body, slug }) : await repo.insertAuthor(db, { ...body, slug });
         if (!ok) throw new AppError('conflict', `${what} "${slug}" already exists.`);
-        changed();
+        await changed(slug);
         return reply.code(201).send(await find(slug));
       },
     );
@@ -144,7 +145,7 @@ export const taxonomyAdminRoutes: FastifyPluginAsyncTypebox<{ db: Db; onChange?:
           throw e;
         }
         if (!ok) throw notFound(`${what} "${req.params.slug}"`);
-        changed();
+        await changed(req.params.slug, ...(body.slug ? [body.slug] : []));
         return (await find(body.slug ?? req.params.slug))!;
       },
     );
@@ -163,7 +164,7 @@ export const taxonomyAdminRoutes: FastifyPluginAsyncTypebox<{ db: Db; onChange?:
       async (req, reply) => {
         const ok = isTag ? await repo.deleteTag(db, req.params.slug) : await repo.deleteAuthor(db, req.params.slug);
         if (!ok) throw notFound(`${what} "${req.params.slug}"`);
-        changed();
+        await changed(req.params.slug);
         return reply.code(204).send(null);
       },
     );

@@ -127,7 +127,7 @@ describe('scheduled publishing', () => {
     const log = pino({ level: 'silent' });
     // two more "processes": their own services and runners on the same database
     const runners = [0, 1].map(() => {
-      const svc = new ArticlesService({ db: t.database.db, config: t.config, publishing: t.services.publishing });
+      const svc = new ArticlesService({ db: t.database.db, config: t.config, publishing: t.services.publishing, events: t.services.events });
       return new JobRunner({ db: t.database.db, log, pollMs: 20 }).register({ kind: PUBLISH_JOB, handler: (j) => svc.publishDue(j), concurrency: 3 });
     });
     runners.forEach((r) => r.start());

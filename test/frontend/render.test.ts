@@ -28,6 +28,7 @@ const article: Article = {
   id: 1,
   slug: 'hello',
   title: 'Hello',
+  status: 'published',
   excerpt: 'Hi',
   html: '<p>Hi</p>',
   publishedAt: '2026-01-02T03:04:05.000Z',

@@ -12,7 +12,7 @@ export const fixtureText = () => readFileSync(FIXTURE, 'utf8');
 export async function importInto(t: TestApp, source: string | { text: string } | { bytes: Buffer }, opts: ImportOptions = {}) {
   let changes = 0;
   const report = await importWordPress(
-    { db: t.database.db, config: t.config, onChange: () => (changes++, t.services.events.emit('content-changed')) },
+    { db: t.database.db, config: t.config, onChange: (since) => (changes++, t.services.events.emit(t.database.db, { type: 'articles.imported', data: { since: since.toISOString() } })) },
     typeof source === 'string' ? () => createReadStream(source, { highWaterMark: 4096 }) : () => chunks('bytes' in source ? source.bytes : Buffer.from(source.text, 'utf8')),
     opts,
   );

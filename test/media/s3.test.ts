@@ -106,7 +106,7 @@ describe('a store that fails half-way', () => {
     };
     const t = await createTestApp();
     try {
-      const media = new MediaService({ db: t.database.db, config: t.config, storage: flaky, log: pino({ level: 'silent' }) });
+      const media = new MediaService({ db: t.database.db, config: t.config, storage: flaky, log: pino({ level: 'silent' }), events: t.services.events });
       const jpeg = await photo(1000, 600);
       const { writeFileSync } = await import('node:fs');
       const path = `${root}/upload.jpg`;

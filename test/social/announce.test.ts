@@ -11,6 +11,7 @@ import { FakeX, FAKE_CREDENTIALS, X } from '../helpers/fake-x.ts';
 import { AnnouncementService } from '../../src/social/announcements/announcements.service.ts';
 import { xAnnouncer } from '../../src/social/x/announce.job.ts';
 import { announcementsFor } from '../../src/social/announcements/announcements.repository.ts';
+import { ContentEvents } from '../../src/events/content-events.ts';
 import {
   announcementOf,
   announcementRows,
@@ -182,7 +183,7 @@ describe('when the answer is lost, the identical text is resent and X’s duplic
     // a worker with a short request timeout, on the same database and queue
     const log = pino({ level: 'silent' });
     const runner = new JobRunner({ db: db(), log });
-    new AnnouncementService(t.config, db(), log, [xAnnouncer], { tuning: { requestTimeoutMs: 300, deadlineMs: 1000 } }).registerWorker(runner);
+    new AnnouncementService(t.config, db(), log, [xAnnouncer], { tuning: { requestTimeoutMs: 300, deadlineMs: 1000 }, events: new ContentEvents() }).registerWorker(runner);
     const a = await publishArticle(t.services, { title: 'Slow X' });
     fake.script({ kind: 'slow', ms: 1500 });
     await runner.drainDue();
@@ -202,7 +203,7 @@ describe('when the answer is lost, the identical text is resent and X’s duplic
     await closed.close();
     const log = pino({ level: 'silent' });
     const runner = new JobRunner({ db: db(), log });
-    new AnnouncementService({ ...t.config, twitterApiUrl: closed.url }, db(), log, [xAnnouncer]).registerWorker(runner);
+    new AnnouncementService({ ...t.config, twitterApiUrl: closed.url }, db(), log, [xAnnouncer], { events: new ContentEvents() }).registerWorker(runner);
     const a = await publishArticle(t.services, { title: 'Nobody home' });
     await runner.drainDue();
     const row = await announcementOf(db(), a.id);

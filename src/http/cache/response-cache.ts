@@ -4,7 +4,7 @@
 //
 // Correctness rests on three rules:
 //  1. Exact local invalidation. Every committed write that public reads can see
-//     emits 'content-changed' on `services.events`; we then drop *everything*.
+//     emits a content event (src/events/content-events.ts); we then drop *everything*.
 //     Clearing all is provably exact (no reasoning about which lists, counts,
 //     tags, feeds or sitemaps an edit touches) and cheap: writes are rare next to
 //     reads, and the next read of each URL refills it.
@@ -12,7 +12,7 @@
 //     old data. Each miss remembers the cache generation it started in, and its
 //     answer is stored only if no invalidation happened meanwhile.
 //  3. Several processes. On PostgreSQL other Inkwell processes write too, so each
-//     process turns its local 'content-changed' into `NOTIFY inkwell_content_changed`
+//     process turns its local content events into `NOTIFY inkwell_content_changed`
 //     and LISTENs on that channel through the bus of db/notify.ts (one dedicated
 //     connection, re-listened after a reconnect; we clear everything on every
 //     (re)listen, which covers notifications lost while disconnected). NOTIFY rather than a short TTL
@@ -47,7 +47,7 @@
 // bytes count toward the bound). Every answer of a cached route says
 // `Vary: Accept-Encoding`, and an encoded answer carries the weak form of the ETag
 // (W/"…"), so caches never confuse the two and If-None-Match matches either.
-import type { EventEmitter } from 'node:events';
+import type { ContentEvents } from '../../events/content-events.ts';
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { compress, isCompressible, negotiate, varyAcceptEncoding, type Coding } from './encodings.ts';
@@ -57,8 +57,8 @@ import { writeEntry, type FastPath } from './fast-path.ts';
 import type { NotifyBus } from '../../db/notify.ts';
 
 export interface ResponseCacheOptions {
-  /** emits 'content-changed' after every committed write that public reads can see */
-  events: EventEmitter;
+  /** the content event stream: every committed change public reads can see */
+  events: ContentEvents;
   /** cross-process invalidation: used when it is shared (PostgreSQL); PGlite is one process */
   bus?: NotifyBus;
   /** safety net: an entry is never served older than this (ms) */
@@ -239,11 +239,10 @@ export default fp<ResponseCacheOptions>(
     opts.fastPath?.attach(app, cache);
 
     const bus = opts.bus?.shared ? opts.bus : undefined;
-    const onLocalChange = () => {
+    const stopListening = opts.events.onCommit(() => {
       cache.invalidate();
       bus?.publish(CONTENT_CHANNEL).catch((err) => app.log.warn({ err }, 'response cache: NOTIFY failed'));
-    };
-    opts.events.on('content-changed', onLocalChange);
+    });
     // our own notifications come back too: we cleared before sending them
     const unlisten = await bus?.subscribe(CONTENT_CHANNEL, {
       onMessage: (m) => {
@@ -252,7 +251,7 @@ export default fp<ResponseCacheOptions>(
       onReset: () => cache.invalidate(),
     });
     app.addHook('onClose', async () => {
-      opts.events.off('content-changed', onLocalChange);
+      stopListening();
       await unlisten?.();
     });
 

@@ -36,8 +36,11 @@ import { eq, sql } from 'drizzle-orm';
 export interface ImportDeps {
   db: Db;
   config: Pick<Config, 'siteUrl' | 'permalink'>;
-  /** called once after the import committed anything: public caches must forget what they hold */
-  onChange?: () => void;
+  /**
+   * called once after the import committed anything, with when it began: public caches must
+   * forget what they hold, and /v1/changes must list what came in (through the content events)
+   */
+  onChange?: (since: Date) => Promise<void> | void;
 }
 
 export interface ImportOptions {
@@ -120,7 +123,7 @@ export async function importWordPress(deps: ImportDeps, source: ExportSource, op
     if (batch.length && !opts.signal?.aborted) await importer.batch(batch, progress);
     importer.report.stoppedAt = opts.signal?.aborted && done < total ? { done, total } : null;
   } finally {
-    importer.finish();
+    await importer.finish();
   }
   return importer.report;
 }
@@ -165,8 +168,10 @@ class Importer {
   }
 
   /** After the import (or its stop): one signal that content changed, in one place, if it did. */
-  finish(): void {
-    if (this.committed && this.report.changed) this.deps.onChange?.();
+  private readonly began = new Date();
+
+  async finish(): Promise<void> {
+    if (this.committed && this.report.changed) await this.deps.onChange?.(this.began);
   }
 
   private async item(tx: Db, item: WxrItem): Promise<void> {

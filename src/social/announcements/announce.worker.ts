@@ -12,6 +12,7 @@
 // Waiting is the job kernel's: the handler throws RescheduleJob with the time to come
 // back (backoff, rate-limit reset, pause recheck) and keeps the row's nextAttemptAt in
 // step so editors see the same time.
+import type { ContentEvents } from '../../events/content-events.ts';
 import type { Db } from '../../db/client.ts';
 import { backoffMs, RescheduleJob, type Job, type Logger } from '../../jobs/kernel.ts';
 import type { Config } from '../../config.ts';
@@ -63,8 +64,8 @@ export interface AnnounceDeps {
   announcer: Announcer;
   /** gives paused rows a fresh wake-up job (sending works again) */
   wake(ids: number[]): Promise<void>;
-  /** an announcement's public status changed (article responses show it: caches must forget) */
-  onChange?: () => void;
+  /** an announcement's public status changing is announced here (article responses show it: caches must forget) */
+  events: ContentEvents;
 }
 
 const MAYBE_POSTED = ' An earlier attempt went unanswered, so it may have been posted.';
@@ -89,18 +90,18 @@ export function announceHandler(deps: AnnounceDeps): (job: Job) => Promise<void>
     // a row still `sending` was being sent when its worker died: that attempt may have landed
     const interrupted = row.status === 'sending';
     const maybe = row.ambiguous || interrupted ? MAYBE_POSTED : '';
-    const changed = (status: string) => {
-      if (status !== row.status) deps.onChange?.();
+    const changed = async (status: string) => {
+      if (status !== row.status) await deps.events.emit(db, { type: 'announcement.changed', data: { articleId: row.articleId } });
     };
     const wait = async (o: Outcome & { nextAttemptAt: Date }, why: string): Promise<never> => {
-      if (await settle(db, id, job.id, { ...o, ambiguous: interrupted })) changed(o.status);
+      if (await settle(db, id, job.id, { ...o, ambiguous: interrupted })) await changed(o.status);
       throw new RescheduleJob(o.nextAttemptAt, why);
     };
     const now = Date.now();
 
     if (row.articleStatus !== 'published' || row.articleId === null) {
       const what = row.articleId === null ? 'The article was deleted' : 'The article was unpublished';
-      if (await settle(db, id, job.id, { status: 'cancelled', lastError: `${what} before it was announced.${maybe}`, ambiguous: interrupted })) changed('cancelled');
+      if (await settle(db, id, job.id, { status: 'cancelled', lastError: `${what} before it was announced.${maybe}`, ambiguous: interrupted })) await changed('cancelled');
       return;
     }
     if (now >= row.expiresAt.getTime()) {
@@ -110,7 +111,7 @@ export function announceHandler(deps: AnnounceDeps): (job: Job) => Promise<void>
         lastError: `Not sent by ${iso(row.expiresAt)} (ANNOUNCE_MAX_AGE_HOURS): too old to announce.${last}`,
         ambiguous: interrupted,
       });
-      if (settled) changed('expired');
+      if (settled) await changed('expired');
       return;
     }
 
@@ -171,7 +172,7 @@ export function announceHandler(deps: AnnounceDeps): (job: Job) => Promise<void>
         tuning.deadlineMs,
       );
       const outcome: Outcome = { status: 'posted', lastError: sent.note ?? null, postId: sent.postId, url: sent.url };
-      if (await recordAttempt(db, id, claim.attempt, outcome)) changed('posted');
+      if (await recordAttempt(db, id, claim.attempt, outcome)) await changed('posted');
       else log.warn({ announcementId: id, network, postId: sent.postId }, 'announcements: posted, but the row had moved on');
       log.info({ announcementId: id, network, articleId: row.articleId, postId: sent.postId, attempt: claim.attempt }, 'announcement posted');
       if (sent.holdUntil && sent.holdUntil.until.getTime() > Date.now()) await holdNetwork(db, network, sent.holdUntil.until, sent.holdUntil.reason);
@@ -184,7 +185,7 @@ export function announceHandler(deps: AnnounceDeps): (job: Job) => Promise<void>
     }
 
     const record = async (o: Outcome): Promise<void> => {
-      if (await recordAttempt(db, id, claim.attempt, o)) changed(o.status);
+      if (await recordAttempt(db, id, claim.attempt, o)) await changed(o.status);
       else log.warn({ announcementId: id, outcome: o.status }, 'announcements: outcome not recorded, the row had moved on');
     };
     log.warn({ announcementId: id, network, attempt: claim.attempt, failure }, 'announcement attempt failed');

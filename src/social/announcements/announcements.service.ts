@@ -1,6 +1,7 @@
 // Announcements on every configured network: the publishing listener that queues them
 // (inside the publish transaction, so the rows commit or roll back with the article),
 // one worker per network on the job kernel, and what editors can ask: the list and a retry.
+import type { ContentEvents } from '../../events/content-events.ts';
 import type { Config } from '../../config.ts';
 import type { Db } from '../../db/client.ts';
 import { enqueue, type JobRunner, type Logger } from '../../jobs/kernel.ts';
@@ -41,8 +42,8 @@ export interface SendingState {
 
 export interface AnnouncementOptions {
   tuning?: Partial<AnnounceTuning>;
-  /** called when an announcement's public status changes outside a publish (articles show it: caches must forget) */
-  onChange?: () => void;
+  /** an announcement's public status changing outside a publish is announced here (articles show it: caches must forget) */
+  events: ContentEvents;
 }
 
 /** Builds a network's announcer from the configuration and the worker's tuning. */
@@ -50,7 +51,7 @@ export type AnnouncerFactory = (deps: { config: Config; db: Db; log: Logger; tun
 
 export class AnnouncementService implements PublishingListener {
   private readonly tuning: AnnounceTuning;
-  private readonly onChange: () => void;
+  private readonly events: ContentEvents;
   private readonly announcers = new Map<Network, Announcer>();
 
   constructor(
@@ -58,10 +59,10 @@ export class AnnouncementService implements PublishingListener {
     private readonly db: Db,
     private readonly log: Logger,
     factories: AnnouncerFactory[],
-    opts: AnnouncementOptions = {},
+    opts: AnnouncementOptions,
   ) {
     this.tuning = { ...DEFAULT_TUNING, ...opts.tuning };
-    this.onChange = opts.onChange ?? (() => {});
+    this.events = opts.events;
     for (const make of factories) {
       const a = make({ config, db, log, tuning: this.tuning });
       this.announcers.set(a.network, a);
@@ -83,7 +84,7 @@ export class AnnouncementService implements PublishingListener {
           tuning: this.tuning,
           announcer,
           wake: (ids) => this.wake(ids),
-          onChange: this.onChange,
+          events: this.events,
         }),
       });
     }
@@ -220,7 +221,7 @@ export class AnnouncementService implements PublishingListener {
       const updated = await findAnnouncement(tx, id);
       return updated!;
     });
-    this.onChange();
+    await this.events.emit(this.db, { type: 'announcement.changed', data: { articleId: retried.articleId } });
     return retried;
   }
 }

@@ -46,7 +46,7 @@ describe('the fast path over a socket', () => {
     const first = await fetch(`${base}/v1/tags`);
     const etag = first.headers.get('etag') ?? '';
     expect(etag).toMatch(/^"/);
-    t.services.events.emit('content-changed');
+    await t.services.events.emit(t.database.db, { type: 'taxonomy.changed', data: { kind: 'tag', slugs: [] } });
     const before = hits();
     const miss = await fetch(`${base}/v1/tags`, { headers: { 'if-none-match': etag } });
     expect(miss.status).toBe(304);

@@ -16,6 +16,8 @@ import { testDatabaseKind } from '../../helpers/db.ts';
 import { ResponseCache } from '../../../src/http/cache/response-cache.ts';
 
 let t: TestApp;
+/** what a committed write that public reads can see does */
+const contentChanged = () => t.services.events.emit(t.database.db, { type: 'taxonomy.changed', data: { kind: 'tag', slugs: [] } });
 
 // test routes: a public read whose data we control, held at a gate
 let version = 1;
@@ -98,7 +100,7 @@ describe('what the cache serves', () => {
 
   it('fills itself from conditional requests too, and answers them alike on a miss and a hit', async () => {
     const etag = String((await get('/v1/articles/alpha')).headers.etag);
-    t.services.events.emit('content-changed');
+    await contentChanged();
     const missStores = stats().stores;
     const miss = await get('/v1/articles/alpha', { 'if-none-match': etag });
     expect(miss.statusCode).toBe(304);
@@ -109,7 +111,7 @@ describe('what the cache serves', () => {
     expect(stats().hits).toBe(hits + 1);
     const strip = ({ 'x-request-id': _id, date: _d, ...rest }: Record<string, unknown>) => rest;
     expect(strip(hit.headers)).toEqual(strip(miss.headers));
-    t.services.events.emit('content-changed');
+    await contentChanged();
     const stale = await get('/v1/articles/alpha', { 'if-none-match': '"something-else"' });
     expect(stale.statusCode).toBe(200);
     expect(stale.json().slug).toBe('alpha');
@@ -383,7 +385,7 @@ describe('reads that race a write', () => {
     const inFlight = get('/test/held'); // read the old data, now waiting at the gate
     await vi.waitFor(() => expect(calls).toBeGreaterThan(0));
     version = 2;
-    t.services.events.emit('content-changed'); // the write commits
+    await contentChanged(); // the write commits
     open();
     expect((await inFlight).json()).toEqual({ v: 1 });
     expect((await get('/test/held')).json()).toEqual({ v: 2 });
@@ -391,7 +393,7 @@ describe('reads that race a write', () => {
   });
 
   it('concurrent misses of one URL run the handler once', async () => {
-    t.services.events.emit('content-changed');
+    await contentChanged();
     version = 3;
     calls = 0;
     closeGate();
@@ -406,7 +408,7 @@ describe('reads that race a write', () => {
 
 describe('the TTL safety net', () => {
   it('after the TTL one request recomputes while the others get the expired copy', async () => {
-    t.services.events.emit('content-changed');
+    await contentChanged();
     version = 10;
     open();
     expect((await get('/test/held')).json()).toEqual({ v: 10 });
@@ -451,7 +453,7 @@ describe('over a real socket: hits are written ahead of Fastify', () => {
   const strip = ({ 'x-request-id': _id, date: _d, connection: _c, 'keep-alive': _k, ...rest }: IncomingHttpHeaders) => rest;
 
   it('answers a repeated read with the same status, headers and bytes as the handler did, with its own request id', async () => {
-    t.services.events.emit('content-changed');
+    await contentChanged();
     const miss = await exchange('GET', '/v1/articles?limit=5');
     const hits = stats().hits;
     const hit = await exchange('GET', '/v1/articles?limit=5', { 'x-request-id': 'frontend-42' });

@@ -1,0 +1,60 @@
+// SQL for the /v1/changes log (see changes.table.ts for the shape).
+import { sql } from 'drizzle-orm';
+import { queryRows, type Db } from '../db/client.ts';
+
+export interface ChangeRow {
+  articleId: number;
+  slug: string;
+  change: 'upsert' | 'delete';
+  xid: number;
+  seq: number;
+  at: Date;
+}
+
+/** Moves an article's row to the end of the log as `change`, in the caller's transaction. `onlyIfPublished`: skip it unless the article is public now. */
+export async function recordChange(db: Db, a: { id: number; slug: string }, change: 'upsert' | 'delete', opts: { onlyIfPublished?: boolean } = {}): Promise<void> {
+  const source = opts.onlyIfPublished
+    ? sql`select id, slug from articles where id = ${a.id} and status = 'published'`
+    : sql`select ${a.id}::int, ${a.slug}::text`;
+  await db.execute(sql`
+    insert into content_changes (article_id, slug, change, xid, seq, at)
+    select s.*, ${change}, (pg_current_xact_id()::text)::bigint, nextval('content_changes_seq'), now() from (${source}) s
+    on conflict (article_id) do update
+      set slug = excluded.slug, change = excluded.change, xid = excluded.xid, seq = excluded.seq, at = excluded.at`);
+}
+
+/** An upsert for every published article a WordPress import wrote since `since` (imported or updated). */
+export async function recordImported(db: Db, since: Date): Promise<void> {
+  await db.execute(sql`
+    insert into content_changes (article_id, slug, change, xid, seq, at)
+    select a.id, a.slug, 'upsert', (pg_current_xact_id()::text)::bigint, nextval('content_changes_seq'), now()
+    from (select a.id, a.slug from articles a
+          join wordpress_imports w on w.kind = 'post' and w.local_id = a.id
+          where a.status = 'published' and w.imported_at >= ${since.toISOString()}::timestamptz
+          order by a.published_at, a.id) a
+    on conflict (article_id) do update
+      set slug = excluded.slug, change = excluded.change, xid = excluded.xid, seq = excluded.seq, at = excluded.at`);
+}
+
+/**
+ * The changes after (xid, seq), in (xid, seq) order, among the rows whose writing
+ * transaction is older than every transaction still running: that set never grows
+ * below a cursor already handed out (every later writer gets a larger xid).
+ */
+export async function changesAfter(db: Db, after: [number, number], limit: number): Promise<ChangeRow[]> {
+  const rows = await queryRows<{ article_id: number; slug: string; change: 'upsert' | 'delete'; xid: string | number; seq: string | number; at: string | Date }>(
+    db,
+    sql`select article_id, slug, change, xid, seq, at from content_changes
+        where (xid, seq) > (${after[0]}::bigint, ${after[1]}::bigint)
+          and xid < (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint
+        order by xid, seq
+        limit ${limit}`,
+  );
+  return rows.map((r) => ({ articleId: Number(r.article_id), slug: r.slug, change: r.change, xid: Number(r.xid), seq: Number(r.seq), at: new Date(r.at) }));
+}
+
+/** Forgets tombstones older than `days`; returns how many. */
+export async function pruneTombstones(db: Db, days: number): Promise<number> {
+  const rows = await queryRows(db, sql`delete from content_changes where change = 'delete' and at < now() - (${days} * interval '1 day') returning article_id`);
+  return rows.length;
+}
