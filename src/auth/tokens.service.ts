@@ -16,8 +16,20 @@ export interface TokenInfo {
 
 const hashToken = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
 
+/** A name `token revoke NAME` could not tell apart: all digits (an id), or one a live token has. */
+export class TokenNameError extends Error {
+  override name = 'TokenNameError';
+}
+
 /** Creates a token and returns its secret: the only time it is ever seen. */
 export async function createToken(db: Db, name: string): Promise<{ id: number; token: string }> {
+  if (/^\d+$/.test(name)) throw new TokenNameError(`A token name cannot be only digits ("${name}"): it would read as a token id.`);
+  const [taken] = await db
+    .select({ id: apiTokens.id })
+    .from(apiTokens)
+    .where(and(eq(apiTokens.name, name), isNull(apiTokens.revokedAt)))
+    .limit(1);
+  if (taken) throw new TokenNameError(`An active token is already named "${name}" (id ${taken.id}): choose another name, or revoke that one first.`);
   const token = PREFIX + randomBytes(32).toString('base64url');
   const [row] = await db
     .insert(apiTokens)
@@ -40,10 +52,10 @@ export async function listTokens(db: Db): Promise<TokenInfo[]> {
     .orderBy(asc(apiTokens.id));
 }
 
-/** Revokes by id or by name; returns how many live tokens were revoked. */
+/** Revokes by id (digits) or else by name (names are never only digits); returns how many live tokens were revoked. */
 export async function revokeToken(db: Db, idOrName: string): Promise<number> {
-  const byId = /^\d+$/.test(idOrName) ? eq(apiTokens.id, Number(idOrName)) : undefined;
-  const match = byId ? or(byId, eq(apiTokens.name, idOrName)) : eq(apiTokens.name, idOrName);
+  const id = /^\d{1,9}$/.test(idOrName) ? Number(idOrName) : undefined;
+  const match = id !== undefined ? eq(apiTokens.id, id) : /^\d+$/.test(idOrName) ? sql`false` : eq(apiTokens.name, idOrName);
   const rows = await db
     .update(apiTokens)
     .set({ revokedAt: sql`now()` })

@@ -1,19 +1,20 @@
 // npm run cli -- <command>. Reuses the services, never HTTP.
 //   token create --name NAME   prints the new token alone on the last line
 //   token list                 id, name, prefix, created, last used, revoked
-//   token revoke ID|NAME
+//   token revoke ID|NAME      by id (digits) or name; names are unique among active tokens
 //   migrate                    apply pending migrations and exit
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
 import { DatabaseInUseError } from '../db/lock.ts';
 import { openAndMigrate } from '../runtime.ts';
-import { createToken, listTokens, revokeToken } from '../auth/tokens.service.ts';
+import { createToken, listTokens, revokeToken, TokenNameError } from '../auth/tokens.service.ts';
 
 const USAGE = `Usage: npm run cli -- <command>
 
-  token create --name NAME   create an admin API token (printed once, on the last line)
+  token create --name NAME   create an admin API token (printed once, on the last line);
+                             the name must be new among active tokens and not only digits
   token list                 list tokens (never their secrets)
-  token revoke ID|NAME       revoke a token
+  token revoke ID|NAME       revoke one token, by its id (digits) or its name
   migrate                    apply pending database migrations
 
 The database is the one the server uses: DATABASE_URL, or the embedded one in DATA_DIR (./data).`;
@@ -73,7 +74,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e) => {
     if (e instanceof UsageError) console.error(`${e.message}\n\n${USAGE}`);
-    else if (e instanceof ConfigError || e instanceof DatabaseInUseError) console.error(e.message);
+    else if (e instanceof ConfigError || e instanceof DatabaseInUseError || e instanceof TokenNameError) console.error(e.message);
     else if ((e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) console.error(`${(e as Error).message}\n\n${USAGE}`);
     else console.error(`Error: ${(e as Error).message}`);
     process.exit(2);
