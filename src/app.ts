@@ -5,16 +5,19 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Services } from './compose.ts';
-import problemPlugin, { sendProblem } from './http/problem.plugin.ts';
-import securityPlugin from './http/security.plugin.ts';
+import problemPlugin, { errorMessageKeyword, problemPages, sendProblem } from './http/problem.plugin.ts';
+import securityPlugin, { corsHeadersFor } from './http/security.plugin.ts';
+import nulGuard from './http/nul-guard.ts';
 import openapiPlugin from './http/openapi.plugin.ts';
 import { healthRoutes } from './site/health.routes.ts';
 import { requireAdminToken } from './http/auth.ts';
 import { authAdminRoutes } from './auth/auth.routes.ts';
 import { announcementAdminRoutes } from './social/twitter/announcements.routes.ts';
 import cachingPlugin from './http/caching.ts';
-import responseCachePlugin, { changeBusFor, serveFromCache } from './http/response-cache.ts';
+import responseCachePlugin, { changeBusFor, compressMisses, serveFromCache } from './http/response-cache.ts';
 import formbody from '@fastify/formbody';
+import multipart from '@fastify/multipart';
+import bodyParsers from './http/body-parsers.ts';
 import { siteRoutes } from './site/site.routes.ts';
 import { articleComponentSchemas } from './articles/articles.schemas.ts';
 import { articleAdminRoutes, articlePublicRoutes } from './articles/articles.routes.ts';
@@ -60,7 +63,12 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
         if (fromCache?.(req, res)) return;
         handler(req, res);
       }),
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    // allErrors: a 400 names every invalid field at once (bodies are bounded by bodyLimit and arrays by maxItems);
+    // verbose: errors carry their schema, for the `x-error` messages (problem.plugin.ts)
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true, verbose: true },
+      plugins: [errorMessageKeyword],
+    },
     return503OnClosing: true,
     // Node closes idle keep-alive sockets on close() itself; 'idle' here also cut requests whose bodies were still arriving
     forceCloseConnections: false,
@@ -75,6 +83,8 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
   await app.register(responseCachePlugin, {
     events: services.events,
     bus: changeBusFor(services.database, (err) => app.log.warn({ err }, 'response cache: NOTIFY failed')),
+    // a hit answers each request's Origin as the security plugin would
+    corsHeaders: (origin) => corsHeadersFor(services.config.corsOrigins, origin),
   });
   // the fast path: a hit costs what a bare server's answer costs (one access-log line when
   // the log level is info, as Fastify writes for the requests it handles); closing, every
@@ -94,11 +104,17 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
     }
     return true;
   };
-  await app.register(securityPlugin);
+  await app.register(securityPlugin, { corsOrigins: services.config.corsOrigins });
+  await app.register(nulGuard);
   await app.register(openapiPlugin);
+  await app.register(problemPages);
   await app.register(cachingPlugin);
+  await app.register(compressMisses);
   await app.register(rateLimitPlugin, { limit: services.config.rateLimitWrites });
   await app.register(formbody, { bodyLimit: 64 * 1024 });
+  await app.register(bodyParsers);
+  // multipart/form-data: parsed by the routes that take it (the comment POST's text fields); at most 64 kB per field
+  await app.register(multipart, { limits: { fieldNameSize: 100, fieldSize: 64 * 1024, fields: 50, parts: 60 } });
   for (const schema of [...articleComponentSchemas, ...taxonomyComponentSchemas, ...responseComponentSchemas]) app.addSchema(schema);
 
   const { database, config, articles } = services;

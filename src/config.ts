@@ -43,6 +43,8 @@ export interface Config {
   logLevel: string;
   /** Fastify trustProxy: false, true, a hop count, or addresses/CIDRs of trusted proxies */
   trustProxy: boolean | number | string[];
+  /** origins whose pages may call the public API and read its answers: `*` (any), or a list */
+  corsOrigins: '*' | string[];
 }
 
 export class ConfigError extends Error {
@@ -176,6 +178,24 @@ export function loadConfig(env: Env = process.env): Config {
     else problems.push(`TRUST_PROXY="${trustRaw}" must be true, false, a hop count, or comma-separated proxy addresses/CIDRs (e.g. 127.0.0.1,10.0.0.0/8)`);
   }
 
+  const corsRaw = get('CORS_ORIGINS') ?? '*';
+  let corsOrigins: '*' | string[] = '*';
+  if (corsRaw !== '*') {
+    corsOrigins = [];
+    for (const item of corsRaw.split(',').map((x) => x.trim()).filter(Boolean)) {
+      let origin: string | undefined;
+      try {
+        const u = new URL(item);
+        if ((u.protocol === 'http:' || u.protocol === 'https:') && u.origin === item.replace(/\/$/, '')) origin = u.origin;
+      } catch {
+        // reported below
+      }
+      if (origin) corsOrigins.push(origin);
+      else problems.push(`CORS_ORIGINS has "${item}": each entry must be an origin such as https://www.example.com (scheme, host, optional port; no path), or set * for any`);
+    }
+    if (!corsOrigins.length) problems.push('CORS_ORIGINS must be * or a comma-separated list of origins');
+  }
+
   const config: Config = {
     port,
     host,
@@ -198,6 +218,7 @@ export function loadConfig(env: Env = process.env): Config {
     frontend: bool('FRONTEND', true),
     logLevel: oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
     trustProxy,
+    corsOrigins,
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

@@ -28,22 +28,24 @@
 //     so a slow page (a deep OFFSET page) does not stall every reader every 30 s.
 //     PGlite is one process's database: the local events are the whole story.
 //
-// The key is the request URL (path + query string), shared by GET and HEAD; the
+// The key is the request URL (path + query string; for routes that name the parameters
+// they read, `cacheQuery`, only those), shared by GET and HEAD; the
 // answer must therefore depend on nothing else in the request (no Accept-Language,
 // no cookies, no per-request nonce). Register this plugin before the others: its
 // onRequest hook then answers a hit before any other hook runs, replaying the
-// headers the whole pipeline produced on the miss (security headers, CORS for
-// reads — the same for every GET —, ETag, Cache-Control, Link, X-Total-Count…)
+// headers the whole pipeline produced on the miss (security headers, ETag,
+// Cache-Control, Link, X-Total-Count…; CORS headers are set per request's Origin)
 // with this request's own id, and answering If-None-Match with 304 itself.
 // Concurrent misses of one URL run the handler once (the others wait for it), and
 // the bodies kept are bounded (32 MB by default, least recently used out first).
 //
-// Hits are served compressed when the client accepts it (Accept-Encoding, br over
+// Answers are served compressed when the client accepts it (Accept-Encoding, br over
 // gzip), as nginx would in front of WordPress: a list page of 20 articles is ~70 kB of
 // JSON and ~15 kB of Brotli. Each encoding of an entry is made once, off the event loop
-// (zlib's thread pool), the first time a client asks for it — that request and those
-// that arrive before it is ready get the identity bytes — and kept with the entry (its
-// bytes count toward the bound). Every answer of a cached route says
+// (zlib's thread pool), the first time a client asks for it: on the miss itself
+// (`compressMisses`), or on the first hit that wants another encoding, which waits for it
+// (as do those that arrive meanwhile) — no client that accepts compression gets the
+// identity bytes. Encodings are kept with the entry (their bytes count toward the bound). Every answer of a cached route says
 // `Vary: Accept-Encoding`, and an encoded answer carries the weak form of the ETag
 // (W/"…"), so caches never confuse the two and If-None-Match matches either.
 import { randomUUID } from 'node:crypto';
@@ -77,6 +79,8 @@ export interface ResponseCacheOptions {
   maxBytes?: number;
   /** answers bigger than this are not kept (a full sitemap…) */
   maxEntryBytes?: number;
+  /** CORS: the headers answering a request's Origin (cached routes are public), set per hit; none → kept as stored */
+  corsHeaders?: (origin: string | undefined) => Record<string, string>;
 }
 
 type Coding = 'br' | 'gzip';
@@ -91,8 +95,8 @@ interface Entry {
   compressible?: boolean;
   /** the encodings made so far */
   encoded?: Partial<Record<Coding, Buffer>>;
-  /** encodings being made */
-  encoding?: Set<Coding>;
+  /** encodings being made: a hit that wants one waits for it instead of getting the identity bytes */
+  encoding?: Map<Coding, Promise<void>>;
 }
 
 /** below this, headers outweigh what compression saves */
@@ -135,6 +139,8 @@ declare module 'fastify' {
   }
 }
 
+const CORS_HEADERS = ['access-control-allow-origin', 'access-control-expose-headers'];
+
 /** Headers that belong to one exchange, not to the answer. */
 const PER_EXCHANGE = new Set(['x-request-id', 'content-length', 'date', 'connection', 'keep-alive', 'transfer-encoding', 'set-cookie']);
 
@@ -149,6 +155,7 @@ export class ResponseCache {
     readonly ttlMs: number,
     readonly maxBytes: number,
     readonly maxEntryBytes: number,
+    readonly corsHeaders?: (origin: string | undefined) => Record<string, string>,
   ) {}
 
   /** The generation a miss starts in; `store` refuses answers computed across an invalidation. */
@@ -180,37 +187,44 @@ export class ResponseCache {
     const old = this.entries.get(key);
     if (old) this.delete(key, old);
     this.entries.set(key, entry);
-    this.bytes += entry.body.length;
+    this.bytes += entry.body.length + (entry.encoded?.br?.length ?? 0) + (entry.encoded?.gzip?.length ?? 0);
     this.stats.stores++;
     this.evict();
     return true;
   }
 
   /**
-   * The bytes to send for `entry` to a client accepting `acceptEncoding`: an encoding
-   * made earlier, or the identity bytes (starting to make the encoding for next time).
+   * The bytes to send for `entry` to a client accepting `acceptEncoding`: the identity
+   * bytes, an encoding made earlier, or — the first time a client asks for that encoding —
+   * `pending`, resolved once it is made (off the event loop, in zlib's thread pool), so
+   * that no client that accepts compression gets the uncompressed bytes.
    */
-  representation(key: string, entry: Entry, acceptEncoding: string | undefined): { body: Buffer; coding?: Coding } {
+  representation(key: string, entry: Entry, acceptEncoding: string | undefined): { body: Buffer; coding?: Coding } | { pending: Promise<void> } {
     if (!entry.compressible || !acceptEncoding) return { body: entry.body };
     const coding = negotiator.negotiate(acceptEncoding);
     if (!coding) return { body: entry.body };
     const made = entry.encoded?.[coding];
     if (made) return { body: made, coding };
-    if (!entry.encoding?.has(coding)) {
-      (entry.encoding ??= new Set()).add(coding);
-      compressors[coding](entry.body).then(
+    let pending = entry.encoding?.get(coding);
+    if (!pending) {
+      pending = compressors[coding](entry.body).then(
         (bytes) => {
           entry.encoding?.delete(coding);
-          // dropped or replaced meanwhile: nothing to keep
-          if (this.entries.get(key) !== entry) return;
           (entry.encoded ??= {})[coding] = bytes;
+          // dropped or replaced meanwhile: its bytes no longer count
+          if (this.entries.get(key) !== entry) return;
           this.bytes += bytes.length;
           this.evict();
         },
-        () => entry.encoding?.delete(coding),
+        () => {
+          // cannot compress (never seen): the identity bytes from now on
+          entry.encoding?.delete(coding);
+          entry.compressible = false;
+        },
       );
+      (entry.encoding ??= new Map()).set(coding, pending);
     }
-    return { body: entry.body };
+    return { pending };
   }
 
   /** Drops every entry and refuses answers computed before now. */
@@ -257,16 +271,25 @@ const kGeneration = Symbol('responseCache.generation');
 const kSettle = Symbol('responseCache.settle');
 const kIfNoneMatch = Symbol('responseCache.ifNoneMatch');
 const kBody = Symbol('responseCache.body');
-type Tracked = FastifyRequest & { [kGeneration]?: number; [kSettle]?: () => void; [kIfNoneMatch]?: string; [kBody]?: Buffer };
+const kEncoded = Symbol('responseCache.encoded');
+const kStrongEtag = Symbol('responseCache.strongEtag');
+type Tracked = FastifyRequest & {
+  [kGeneration]?: number;
+  [kSettle]?: () => void;
+  [kIfNoneMatch]?: string;
+  [kBody]?: Buffer;
+  [kEncoded]?: { coding: Coding; bytes: Buffer };
+  [kStrongEtag]?: string;
+};
 
 const cacheable = (req: FastifyRequest) =>
   (req.method === 'GET' || req.method === 'HEAD') && req.routeOptions.config?.publicCache === true;
 
 /** Writes a stored answer (or its 304) to the socket: the stored headers, this request's id, the encoding it accepts. */
-function writeEntry(cache: ResponseCache, req: IncomingMessage, res: ServerResponse, e: Entry, requestId: string): void {
+function writeEntry(cache: ResponseCache, req: IncomingMessage, res: ServerResponse, e: Entry, representation: { body: Buffer; coding?: Coding }, requestId: string): void {
   const headers: Record<string, string | number | string[]> = { ...e.headers, 'x-request-id': requestId };
-  const url = req.url ?? '/';
-  const { body, coding } = cache.representation(url, e, req.headers['accept-encoding']);
+  if (cache.corsHeaders) Object.assign(headers, cache.corsHeaders(typeof req.headers.origin === 'string' ? req.headers.origin : undefined));
+  const { body, coding } = representation;
   if (coding) {
     headers['content-encoding'] = coding;
     if (e.etag) headers.etag = weak(e.etag);
@@ -285,10 +308,40 @@ function writeEntry(cache: ResponseCache, req: IncomingMessage, res: ServerRespo
   else res.end(body);
 }
 
-function replay(cache: ResponseCache, req: FastifyRequest, reply: FastifyReply, e: Entry): void {
+async function replay(cache: ResponseCache, key: string, req: FastifyRequest, reply: FastifyReply, e: Entry): Promise<void> {
+  let representation = cache.representation(key, e, req.headers['accept-encoding']);
+  if ('pending' in representation) {
+    await representation.pending;
+    representation = cache.representation(key, e, req.headers['accept-encoding']);
+    if ('pending' in representation) representation = { body: e.body };
+  }
   // registered first (app.ts), no other hook has set a header yet: the stored ones are the answer's
   reply.hijack();
-  writeEntry(cache, req.raw, reply.raw, e, String(req.id));
+  writeEntry(cache, req.raw, reply.raw, e, representation, String(req.id));
+}
+
+/**
+ * The cache key of a request: its URL; for a route that names the query parameters it
+ * reads (`cacheQuery`: feeds, sitemap, pages), the path and those parameters only, so
+ * that `?utm_source=…` and friends neither split the cache nor miss it.
+ */
+function cacheKey(req: FastifyRequest): string {
+  const used = req.routeOptions.config?.cacheQuery;
+  const q = req.url.indexOf('?');
+  if (!used || q === -1) return req.url;
+  const kept = req.url
+    .slice(q + 1)
+    .split('&')
+    .filter((pair) => used.includes(decodeURIComponentSafe(pair.split('=')[0])));
+  return kept.length ? `${req.url.slice(0, q)}?${kept.join('&')}` : req.url.slice(0, q);
+}
+
+function decodeURIComponentSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }
 
 /**
@@ -302,14 +355,17 @@ export function serveFromCache(cache: ResponseCache, req: IncomingMessage, res: 
   if ((req.method !== 'GET' && req.method !== 'HEAD') || !req.url) return false;
   const e = cache.get(req.url);
   if (!e) return false;
+  const representation = cache.representation(req.url, e, req.headers['accept-encoding']);
+  // the encoding this client accepts is being made: Fastify's hook waits for it (below)
+  if ('pending' in representation) return false;
   cache.stats.hits++;
-  writeEntry(cache, req, res, e, requestId());
+  writeEntry(cache, req, res, e, representation, requestId());
   return true;
 }
 
 export default fp<ResponseCacheOptions>(
   async function responseCachePlugin(app: FastifyInstance, opts: ResponseCacheOptions) {
-    const cache = new ResponseCache(opts.ttlMs ?? 30_000, opts.maxBytes ?? 32 * 1024 * 1024, opts.maxEntryBytes ?? 2 * 1024 * 1024);
+    const cache = new ResponseCache(opts.ttlMs ?? 30_000, opts.maxBytes ?? 32 * 1024 * 1024, opts.maxEntryBytes ?? 2 * 1024 * 1024, opts.corsHeaders);
     app.decorate('responseCache', cache);
 
     const onLocalChange = () => {
@@ -331,7 +387,7 @@ export default fp<ResponseCacheOptions>(
     // registered before the other plugins, so a hit is answered before any other hook runs
     app.addHook('onRequest', async (req: Tracked, reply) => {
       if (!cacheable(req)) return;
-      const key = req.url;
+      const key = cacheKey(req);
       let hit = cache.get(key);
       const leader = hit ? undefined : cache.leaderFor(key);
       if (leader) {
@@ -344,7 +400,7 @@ export default fp<ResponseCacheOptions>(
       }
       if (hit) {
         cache.stats.hits++;
-        replay(cache, req, reply, hit);
+        await replay(cache, key, req, reply, hit);
         return;
       }
       cache.stats.misses++;
@@ -385,14 +441,63 @@ export default fp<ResponseCacheOptions>(
         for (const [k, v] of Object.entries(reply.getHeaders())) {
           if (v !== undefined && !PER_EXCHANGE.has(k)) headers[k] = v as string | number | string[];
         }
-        const etag = typeof headers.etag === 'string' ? headers.etag : undefined;
-        const compressible = body.length >= MIN_COMPRESS && COMPRESSIBLE.test(String(headers['content-type'] ?? '')) && !headers['content-encoding'];
-        cache.store(req.url, generation, { status: 200, headers, body, etag, storedAt: Date.now(), compressible });
+        // with a CORS_ORIGINS list they depend on the request's Origin: set per hit (writeEntry)
+        if (cache.corsHeaders) for (const h of CORS_HEADERS) delete headers[h];
+        const encoded = req[kEncoded];
+        if (encoded) {
+          // the first client's encoding is kept with the entry; the entry's headers are the identity answer's
+          delete headers['content-encoding'];
+          if (req[kStrongEtag] !== undefined) headers.etag = req[kStrongEtag];
+        }
+        const strong = typeof headers.etag === 'string' ? headers.etag : undefined;
+        cache.store(cacheKey(req), generation, {
+          status: 200,
+          headers,
+          body,
+          etag: strong,
+          storedAt: Date.now(),
+          compressible: encoded !== undefined || isCompressible(body, headers),
+          encoded: encoded ? { [encoded.coding]: encoded.bytes } : undefined,
+        });
       }
       req[kSettle]?.();
     });
   },
   { name: 'response-cache' },
+);
+
+function isCompressible(body: Buffer, headers: Record<string, unknown>): boolean {
+  return body.length >= MIN_COMPRESS && COMPRESSIBLE.test(String(headers['content-type'] ?? '')) && !headers['content-encoding'];
+}
+
+/**
+ * A miss of a cached route answers the encoding its client accepts (compressed off the
+ * event loop), and the entry keeps those bytes for the hits that follow: the first client
+ * does not get the uncompressed answer. Registered after the caching plugin (app.ts), so
+ * that the strong ETag is computed over the identity bytes; an encoded answer carries its
+ * weak form, as hits do.
+ */
+export const compressMisses = fp(
+  async function compressMisses(app: FastifyInstance) {
+    app.addHook('onSend', async (req: Tracked, reply, payload) => {
+      const body = req[kBody];
+      if (body === undefined || reply.statusCode !== 200 || !isCompressible(body, reply.getHeaders())) return payload;
+      const accept = req.headers['accept-encoding'];
+      const coding = accept ? negotiator.negotiate(accept) : undefined;
+      if (!coding) return payload;
+      const bytes = await compressors[coding](body);
+      req[kEncoded] = { coding, bytes };
+      const etag = reply.getHeader('etag');
+      if (typeof etag === 'string') {
+        req[kStrongEtag] = etag;
+        reply.header('etag', weak(etag));
+      }
+      reply.header('content-encoding', coding);
+      reply.removeHeader('content-length');
+      return bytes;
+    });
+  },
+  { name: 'response-cache-compression', dependencies: ['response-cache', 'caching'] },
 );
 
 export const CONTENT_CHANNEL = 'inkwell_content_changed';
