@@ -5,8 +5,9 @@ import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Services } from './compose.ts';
-import problemPlugin, { sendProblem } from './http/problem.plugin.ts';
-import securityPlugin from './http/security.plugin.ts';
+import problemPlugin, { errorMessageKeyword, problemPages, sendProblem } from './http/problem.plugin.ts';
+import securityPlugin, { corsHeadersFor } from './http/security.plugin.ts';
+import nulGuard from './http/nul-guard.ts';
 import openapiPlugin from './http/openapi.plugin.ts';
 import { healthRoutes } from './site/health.routes.ts';
 import { requireAdminToken, scoped } from './http/auth.ts';
@@ -16,6 +17,7 @@ import responseCachePlugin from './http/cache/response-cache.ts';
 import { cacheFastPath } from './http/cache/fast-path.ts';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
+import bodyParsers from './http/body-parsers.ts';
 import { siteRoutes } from './site/site.routes.ts';
 import { articleComponentSchemas } from './articles/articles.schemas.ts';
 import { articleAdminRoutes, articlePublicRoutes } from './articles/articles.routes.ts';
@@ -58,7 +60,12 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
     genReqId: requestIdOf,
     // repeated public reads are written from the response cache before Fastify sees them
     serverFactory: fastPath.serverFactory,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    // allErrors: a 400 names every invalid field at once (bodies are bounded by bodyLimit and arrays by maxItems);
+    // verbose: errors carry their schema, for the `x-error` messages (problem.plugin.ts)
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true, verbose: true },
+      plugins: [errorMessageKeyword],
+    },
     return503OnClosing: true,
     // Node closes idle keep-alive sockets on close() itself; 'idle' here also cut requests whose bodies were still arriving
     forceCloseConnections: false,
@@ -74,13 +81,18 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
     events: services.events,
     bus: services.bus,
     fastPath,
+    // a hit answers each request's Origin as the security plugin would
+    corsHeaders: (origin) => corsHeadersFor(services.config.corsOrigins, origin),
   });
-  await app.register(securityPlugin);
+  await app.register(securityPlugin, { corsOrigins: services.config.corsOrigins });
+  await app.register(nulGuard);
   await app.register(openapiPlugin);
+  await app.register(problemPages);
   await app.register(rateLimitPlugin, { limit: services.config.rateLimitWrites, store: services.limits });
   await app.register(formbody, { bodyLimit: 64 * 1024 });
-  // multipart bodies are streamed by the routes that take them (uploads); each sets its own limits
-  await app.register(multipart);
+  await app.register(bodyParsers);
+  // multipart/form-data: streamed by the routes that take it (uploads; the comment POST's text fields); defaults: at most 64 kB per field
+  await app.register(multipart, { limits: { fieldNameSize: 100, fieldSize: 64 * 1024, fields: 50, parts: 60 } });
   for (const schema of [...mediaComponentSchemas, ...articleComponentSchemas, ...taxonomyComponentSchemas, ...responseComponentSchemas, ...webhookComponentSchemas, ...changesComponentSchemas]) app.addSchema(schema);
 
   const { database, config, articles } = services;

@@ -79,6 +79,8 @@ export interface Config {
   previewTtlMs: number;
   /** PREVIEW_URL: the frontend's preview page, with {siteUrl} {token} {id} {slug} */
   previewUrl: string;
+  /** origins whose pages may call the public API and read its answers: `*` (any), or a list */
+  corsOrigins: '*' | string[];
 }
 
 export interface MediaConfig {
@@ -291,6 +293,23 @@ export function loadConfig(env: Env = process.env): Config {
   const unknownPreview = (previewUrl.match(/\{[^{}]*\}/g) ?? []).filter((t) => !['{siteUrl}', '{token}', '{id}', '{slug}'].includes(t));
   if (unknownPreview.length) problems.push(`PREVIEW_URL has unknown placeholders ${unknownPreview.join(' ')} (available: {siteUrl} {token} {id} {slug})`);
   else if (!previewUrl.includes('{token}')) problems.push('PREVIEW_URL must contain {token}');
+  const corsRaw = get('CORS_ORIGINS') ?? '*';
+  let corsOrigins: '*' | string[] = '*';
+  if (corsRaw !== '*') {
+    corsOrigins = [];
+    for (const item of corsRaw.split(',').map((x) => x.trim()).filter(Boolean)) {
+      let origin: string | undefined;
+      try {
+        const u = new URL(item);
+        if ((u.protocol === 'http:' || u.protocol === 'https:') && u.origin === item.replace(/\/$/, '')) origin = u.origin;
+      } catch {
+        // reported below
+      }
+      if (origin) corsOrigins.push(origin);
+      else problems.push(`CORS_ORIGINS has "${item}": each entry must be an origin such as https://www.example.com (scheme, host, optional port; no path), or set * for any`);
+    }
+    if (!corsOrigins.length) problems.push('CORS_ORIGINS must be * or a comma-separated list of origins');
+  }
 
   const config: Config = {
     port,
@@ -322,6 +341,7 @@ export function loadConfig(env: Env = process.env): Config {
     media,
     previewTtlMs,
     previewUrl,
+    corsOrigins,
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

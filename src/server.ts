@@ -45,15 +45,28 @@ const log = pino({ level: config.logLevel });
 const services = compose(config, database, log);
 const server = await buildApp(services, { loggerInstance: log });
 
-const welcome = await firstStart(services);
+if (config.outboundAllowPrivate) {
+  log.warn('OUTBOUND_ALLOW_PRIVATE=true: pingbacks and webmentions may make this server fetch private and loopback addresses (your own network); use it for tests and closed networks only');
+}
 
 try {
   await server.listen({ port: config.port, host: config.host });
 } catch (e) {
-  console.error(`Could not listen on ${config.host}:${config.port}: ${(e as Error).message}`);
+  const err = e as NodeJS.ErrnoException;
+  const hint =
+    err.code === 'EADDRINUSE'
+      ? ` (port ${config.port} is taken by another program: stop it, or choose another port with PORT, e.g. PORT=${config.port < 65535 ? config.port + 1 : 8080} npm start)`
+      : err.code === 'EACCES'
+        ? ` (this user may not listen on port ${config.port}: choose another port with PORT)`
+        : err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND'
+          ? ` (HOST=${config.host} is not an address of this machine)`
+          : '';
+  console.error(`Could not listen on ${config.host}:${config.port}: ${err.message}${hint}`);
   await database.close();
   process.exit(1);
 }
+// only once the server listens: a start that cannot listen (port taken) creates no token it could not show
+const welcome = await firstStart(services);
 services.jobs.start();
 // the daily tombstone pruning of /v1/changes (queued once per database)
 await services.changes.schedulePruning().catch((err) => log.warn({ err }, 'could not schedule the pruning of /v1/changes'));

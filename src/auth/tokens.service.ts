@@ -37,12 +37,24 @@ export function parseDuration(text: string): number | null {
   return Number(m[1]) * DURATION_UNITS[m[2]];
 }
 
+/** A name `token revoke NAME` could not tell apart: all digits (an id), or one a live token has. */
+export class TokenNameError extends Error {
+  override name = 'TokenNameError';
+}
+
 /** Creates a token and returns its secret: the only time it is ever seen. */
 export async function createToken(
   db: Db,
   name: string,
   opts: { scope?: TokenScope; expiresInMs?: number } = {},
 ): Promise<{ id: number; token: string; scope: TokenScope; expiresAt: Date | null }> {
+  if (/^\d+$/.test(name)) throw new TokenNameError(`A token name cannot be only digits ("${name}"): it would read as a token id.`);
+  const [taken] = await db
+    .select({ id: apiTokens.id })
+    .from(apiTokens)
+    .where(and(eq(apiTokens.name, name), isNull(apiTokens.revokedAt)))
+    .limit(1);
+  if (taken) throw new TokenNameError(`An active token is already named "${name}" (id ${taken.id}): choose another name, or revoke that one first.`);
   const token = PREFIX + randomBytes(32).toString('base64url');
   const [row] = await db
     .insert(apiTokens)
@@ -74,10 +86,10 @@ export async function listTokens(db: Db): Promise<TokenInfo[]> {
     .orderBy(asc(apiTokens.id));
 }
 
-/** Revokes by id or by name; returns how many live tokens were revoked. */
+/** Revokes by id (digits) or else by name (names are never only digits); returns how many live tokens were revoked. */
 export async function revokeToken(db: Db, idOrName: string): Promise<number> {
-  const byId = /^\d+$/.test(idOrName) ? eq(apiTokens.id, Number(idOrName)) : undefined;
-  const match = byId ? or(byId, eq(apiTokens.name, idOrName)) : eq(apiTokens.name, idOrName);
+  const id = /^\d{1,9}$/.test(idOrName) ? Number(idOrName) : undefined;
+  const match = id !== undefined ? eq(apiTokens.id, id) : /^\d+$/.test(idOrName) ? sql`false` : eq(apiTokens.name, idOrName);
   const rows = await db
     .update(apiTokens)
     .set({ revokedAt: sql`now()` })

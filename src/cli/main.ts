@@ -1,7 +1,7 @@
 // npm run cli -- <command>. Reuses the services, never HTTP.
 //   token create --name NAME [--scope S] [--expires D]   prints the new token alone on the last line
 //   token list                 id, name, prefix, scope, created, expires, last used, revoked
-//   token revoke ID|NAME
+//   token revoke ID|NAME      by id (digits) or name; names are unique among active tokens
 //   migrate                    apply pending migrations and exit
 //   import wordpress FILE.xml [--dry-run]   bring a WordPress export over (posts, comments, old addresses)
 import { statSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
 import { DatabaseInUseError } from '../db/lock.ts';
 import { openAndMigrate } from '../runtime.ts';
-import { createToken, isTokenScope, listTokens, parseDuration, revokeToken } from '../auth/tokens.service.ts';
+import { createToken, isTokenScope, listTokens, parseDuration, revokeToken, TokenNameError } from '../auth/tokens.service.ts';
 import { TOKEN_SCOPES } from '../auth/tokens.table.ts';
 import { importWordPressCommand } from './import-wordpress.ts';
 
@@ -18,9 +18,10 @@ const USAGE = `Usage: npm run cli -- <command>
   token create --name NAME [--scope content|moderation|admin] [--expires 30s|10m|12h|90d]
                              create an admin API token (printed once, on the last line);
                              content: articles, tags, authors, media; moderation: responses;
-                             admin (the default): everything. Without --expires it never expires
+                             admin (the default): everything. Without --expires it never expires;
+                             the name must be new among active tokens and not only digits
   token list                 list tokens: scope, expiry, last use (never their secrets)
-  token revoke ID|NAME       revoke a token
+  token revoke ID|NAME       revoke one token, by its id (digits) or its name
   migrate                    apply pending database migrations
   import wordpress FILE.xml [--dry-run]
                              import a WordPress export (Tools → Export): posts, comments,
@@ -100,7 +101,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e) => {
     if (e instanceof UsageError) console.error(`${e.message}\n\n${USAGE}`);
-    else if (e instanceof ConfigError || e instanceof DatabaseInUseError) console.error(e.message);
+    else if (e instanceof ConfigError || e instanceof DatabaseInUseError || e instanceof TokenNameError) console.error(e.message);
     else if ((e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) console.error(`${(e as Error).message}\n\n${USAGE}`);
     else console.error(`Error: ${(e as Error).message}`);
     process.exit(2);

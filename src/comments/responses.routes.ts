@@ -4,7 +4,9 @@ import type { Config } from '../config.ts';
 import { ADMIN_SECURITY, Nullable, problems } from '../http/schemas.ts';
 import { linkHeader } from '../lib/pagination.ts';
 import { MAX_URL_LENGTH } from '../lib/external-url.ts';
-import type { ResponsesService } from './responses.service.ts';
+import { EMAIL_MESSAGE, EMAIL_SOURCE, PARENT_ID_MESSAGE, REQUIRED_MESSAGE, URL_MESSAGE, type ResponsesService } from './responses.service.ts';
+import { ERROR_MESSAGE_KEYWORD } from '../http/problem.plugin.ts';
+import { multipartFieldsAsBody } from './multipart-fields.ts';
 import { RESPONSE_TYPES, SOCIAL_KINDS, SOCIAL_NETWORKS } from './responses.table.ts';
 
 const TypeSchema = Type.Union(RESPONSE_TYPES.map((t) => Type.Literal(t)));
@@ -57,11 +59,17 @@ export const responseComponentSchemas = [ResponseSchema, AdminResponseSchema];
 
 const CommentBody = Type.Object(
   {
-    authorName: Type.String({ maxLength: 200, description: 'Shown with the comment (plain text, at most 100 characters)' }),
-    authorEmail: Type.String({ maxLength: 254, description: 'Never shown; used for moderation ("first-time") and the avatar' }),
-    authorUrl: Type.Optional(Type.String({ maxLength: MAX_URL_LENGTH, description: 'Optional http(s) URL; empty is the same as absent' })),
-    parentId: Type.Optional(Type.String({ pattern: '^[0-9]{0,10}$', description: 'Reply to this approved response (numbers accepted too); empty = top level' })),
-    body: Type.String({ maxLength: 20_000, description: 'Plain text (at most 10,000 characters). Blank lines make paragraphs; URLs become links with rel="nofollow ugc"; HTML is shown as text' }),
+    // the service checks these again (after trimming and cleaning); the schema's copies make a 400 name every bad field at once
+    authorName: Type.String({ maxLength: 200, pattern: String.raw`\S`, [ERROR_MESSAGE_KEYWORD]: REQUIRED_MESSAGE, description: 'Shown with the comment (plain text, at most 100 characters)' }),
+    authorEmail: Type.String({
+      maxLength: 254,
+      pattern: String.raw`^\s*${EMAIL_SOURCE}\s*$`,
+      [ERROR_MESSAGE_KEYWORD]: EMAIL_MESSAGE,
+      description: 'Never shown; used for moderation ("first-time") and the avatar',
+    }),
+    authorUrl: Type.Optional(Type.String({ maxLength: MAX_URL_LENGTH, pattern: String.raw`^\s*$|^\s*[Hh][Tt][Tt][Pp][Ss]?:`, [ERROR_MESSAGE_KEYWORD]: URL_MESSAGE, description: 'Optional http(s) URL; empty is the same as absent' })),
+    parentId: Type.Optional(Type.String({ pattern: '^[0-9]{0,10}$', [ERROR_MESSAGE_KEYWORD]: PARENT_ID_MESSAGE, description: 'Reply to this approved response (numbers accepted too); empty = top level' })),
+    body: Type.String({ maxLength: 20_000, pattern: String.raw`\S`, [ERROR_MESSAGE_KEYWORD]: REQUIRED_MESSAGE, description: 'Plain text (at most 10,000 characters). Blank lines make paragraphs; URLs become links with rel="nofollow ugc"; HTML is shown as text' }),
     website: Type.Optional(Type.String({ maxLength: 2000, description: 'Honeypot: leave empty and hide it from people. Filled in → held as spam silently' })),
   },
   {
@@ -106,15 +114,17 @@ export const responsePublicRoutes: FastifyPluginAsyncTypebox<{ responses: Respon
     '/v1/articles/:slug/comments',
     {
       bodyLimit: 64 * 1024,
+      preValidation: multipartFieldsAsBody,
       preHandler: app.publicWriteLimit,
       schema: {
         tags: ['responses'],
         summary: 'Post a reader’s comment',
         description:
-          'JSON or `application/x-www-form-urlencoded` (a plain HTML form works). The answer’s `status` says whether it is published (`approved`) or awaits moderation (`pending`), ' +
+          'JSON, `application/x-www-form-urlencoded` (a plain HTML form works) or `multipart/form-data` text fields (`fetch(url, { method: \'POST\', body: new FormData(form) })`; a file part is 415). The answer’s `status` says whether it is published (`approved`) or awaits moderation (`pending`), ' +
           'following `COMMENT_MODERATION` (`manual`, `first-time`: held unless the email has an approved comment, `open`); more than two links are always held. ' +
           'A client may comment once every `COMMENT_MIN_INTERVAL` seconds, and all public writes share the `RATE_LIMIT_WRITES` budget.',
         params: Type.Object({ slug: Type.String({ maxLength: 200 }) }),
+        consumes: ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data'],
         body: CommentBody,
         response: {
           201: Type.Object({ ...responseFields, status: Type.Union([Type.Literal('pending'), Type.Literal('approved')]), message: Type.String() }),

@@ -88,7 +88,13 @@ export interface ResponsesDeps {
   events: ContentEvents;
 }
 
-const EMAIL = /^[^\s@<>()[\]\\,;:"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+/** A commenter's address as we accept it (the route schema checks it too, so a 400 lists it with the other fields) */
+export const EMAIL_SOURCE = String.raw`[^\s@<>()[\]\\,;:"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+`;
+const EMAIL = new RegExp(`^${EMAIL_SOURCE}$`);
+export const PARENT_ID_MESSAGE = 'must be the id of the comment this one replies to (a number), or empty for a new thread';
+export const EMAIL_MESSAGE = 'must be a valid email address (it is never shown)';
+export const URL_MESSAGE = 'must be an http(s) URL';
+export const REQUIRED_MESSAGE = 'is required';
 
 /** An http(s) URL without credentials, of at most MAX_URL_LENGTH characters; null otherwise. */
 export function safeHttpUrl(raw: string): string | null {
@@ -170,20 +176,20 @@ export class ResponsesService {
   async postComment(slug: string, input: CommentInput, client: ClientInfo): Promise<PublicResponse & { status: ResponseStatus; message: string }> {
     const errors: FieldError[] = [];
     const authorName = cleanText(input.authorName ?? '').replace(/\s+/g, ' ').trim();
-    if (!authorName) errors.push({ pointer: '/body/authorName', message: 'is required' });
+    if (!authorName) errors.push({ pointer: '/body/authorName', message: REQUIRED_MESSAGE });
     else if (authorName.length > 100) errors.push({ pointer: '/body/authorName', message: 'must be at most 100 characters' });
     const authorEmail = (input.authorEmail ?? '').trim().toLowerCase();
-    if (!EMAIL.test(authorEmail) || authorEmail.length > 254) errors.push({ pointer: '/body/authorEmail', message: 'must be a valid email address (it is never shown)' });
+    if (!EMAIL.test(authorEmail) || authorEmail.length > 254) errors.push({ pointer: '/body/authorEmail', message: EMAIL_MESSAGE });
     let authorUrl: string | null = null;
     if (input.authorUrl && input.authorUrl.trim()) {
       authorUrl = safeHttpUrl(input.authorUrl.trim());
-      if (!authorUrl) errors.push({ pointer: '/body/authorUrl', message: 'must be an http(s) URL' });
+      if (!authorUrl) errors.push({ pointer: '/body/authorUrl', message: URL_MESSAGE });
     }
     const bodyText = cleanText(input.body ?? '').trim();
-    if (!bodyText) errors.push({ pointer: '/body/body', message: 'is required' });
+    if (!bodyText) errors.push({ pointer: '/body/body', message: REQUIRED_MESSAGE });
     else if (bodyText.length > 10_000) errors.push({ pointer: '/body/body', message: 'must be at most 10000 characters' });
     const parentRaw = input.parentId === undefined || input.parentId === '' ? undefined : Number(input.parentId);
-    if (parentRaw !== undefined && (!Number.isSafeInteger(parentRaw) || parentRaw < 1)) errors.push({ pointer: '/body/parentId', message: 'must be the id of a response' });
+    if (parentRaw !== undefined && (!Number.isSafeInteger(parentRaw) || parentRaw < 1)) errors.push({ pointer: '/body/parentId', message: PARENT_ID_MESSAGE });
     if (errors.length) throw new AppError('validation', errors.map((e) => `${e.pointer} ${e.message}`).join('; '), { errors });
 
     const article = await this.publicArticle(slug);

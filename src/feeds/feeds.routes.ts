@@ -47,7 +47,8 @@ export const feedRoutes: FastifyPluginAsyncTypebox<{ articles: ArticlesService; 
     return feed;
   }
 
-  const common = { config: { publicCache: true }, schema: { tags: ['site'], querystring: Type.Object({}, { additionalProperties: false }) } };
+  // no parameters: those a link adds (utm_*, fbclid, ref…) are ignored and share one cache entry
+  const common = { config: { publicCache: true, cacheQuery: [] }, schema: { tags: ['site'] } };
   const doc = (summary: string, type: string) => ({
     ...common,
     schema: { ...common.schema, summary, produces: [type], response: { 200: Type.String({ description: summary }) } },

@@ -20,6 +20,8 @@ export interface FormState {
   posted?: { pending: true } | { id: number };
   /** ?replytocom=: the comment being answered */
   replyTo?: Response;
+  /** the comment to answer is gone (removed, or never public): the form posts a new thread */
+  replyGone?: boolean;
 }
 
 export interface ArticlePage {
@@ -189,6 +191,9 @@ function formMessages(form: FormState): Markup {
       })}${otherErrors.map((e) => html`<li>${e.message}</li>`)}</ul>`
     : ''}
 </div>`;
+  }
+  if (form.replyGone) {
+    return html`<p class="notice" role="status">The comment you wanted to reply to is no longer here. Your comment will start a new thread.</p>`;
   }
   if (form.posted && 'pending' in form.posted) {
     return html`<p class="notice" role="status">Thank you! Your comment is awaiting moderation and will appear here once approved.</p>`;

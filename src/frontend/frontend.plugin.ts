@@ -75,7 +75,8 @@ async function frontendRoutes(app: FastifyInstance, { config, paths, servesArtic
   const api = apiClient(app);
   // forms are parsed by the root's @fastify/formbody (app.ts); the comment form posts here first (Post/Redirect/Get)
 
-  const cached = { config: { publicCache: true }, schema: { hide: true } };
+  // the parameters pages read; others (utm_*, fbclid, ref…) are ignored and share the page's cache entry
+  const cached = { config: { publicCache: true, cacheQuery: ['page', 'comment', 'replytocom'] }, schema: { hide: true } };
 
   // headers go on before send: the response cache keeps what the reply carries when onSend begins
   const sendPage = (reply: FastifyReply, status: number, body: string) =>
@@ -176,8 +177,13 @@ async function frontendRoutes(app: FastifyInstance, { config, paths, servesArtic
     if ('failed' in responses) return sendProblem(reply, responses.failed);
     // discovery for other blogs: the headers the API's article reads carry, naming the endpoints of the page's <link>s
     reply.headers(discoveryHeaders());
-    const replyTo = responses.list.find((r) => r.type === 'comment' && String(r.id) === form.values?.parentId);
-    return sendPage(reply, status, articlePage({ site, paths, article, responses: responses.list, form: { ...form, replyTo } }));
+    const parentId = form.values?.parentId;
+    const replyTo = parentId ? responses.list.find((r) => r.type === 'comment' && String(r.id) === parentId) : undefined;
+    // a reply to a comment that is not (or no longer) shown could never be posted: offer a new thread instead
+    const replyGone = Boolean(parentId && !replyTo);
+    const values = replyGone ? { ...form.values, parentId: undefined } : form.values;
+    const errors = replyGone ? form.errors?.filter((e) => e.pointer !== '/body/parentId') : form.errors;
+    return sendPage(reply, status, articlePage({ site, paths, article, responses: responses.list, form: { ...form, values, errors, replyTo, replyGone } }));
   }
 
   // A draft preview: never cached, never indexed, no reply form.

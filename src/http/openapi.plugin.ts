@@ -98,7 +98,8 @@ export default fp(
         buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
       },
     });
-    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+    // cached like public reads: compressed for clients that accept it (~70 kB of JSON), ETag and 304
+    app.get('/openapi.json', { schema: { hide: true }, config: { publicCache: true, cacheQuery: [] } }, async () => app.swagger());
     await app.register(swaggerUi, {
       routePrefix: '/docs',
       // no badge fetched from validator.swagger.io: the page loads nothing from elsewhere

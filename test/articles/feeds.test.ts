@@ -80,7 +80,19 @@ describe('feeds and sitemap', () => {
     expect(texts.lastmod.every((d) => !Number.isNaN(Date.parse(d)))).toBe(true);
   });
 
-  it('unknown query parameters on feeds answer 400', async () => {
-    expect((await t.app.inject({ method: 'GET', url: '/feed.xml?x=1' })).statusCode).toBe(400);
+  it('feeds and the sitemap ignore the parameters links add, which share one cache entry; /v1 still refuses them', async () => {
+    for (const path of ['/feed.xml', '/feed.atom', '/feed.json', '/sitemap.xml']) {
+      const plain = await t.app.inject({ method: 'GET', url: path });
+      const entries = t.app.responseCache.snapshot().entries;
+      const hits = t.app.responseCache.snapshot().hits;
+      for (const q of ['?utm_source=x', '?utm_source=mastodon&utm_medium=social', '?fbclid=IwAR0abc', '?ref=hn']) {
+        const res = await t.app.inject({ method: 'GET', url: path + q });
+        expect(res.statusCode, path + q).toBe(200);
+        expect(res.headers.etag, path + q).toBe(plain.headers.etag);
+      }
+      expect(t.app.responseCache.snapshot().entries, path).toBe(entries);
+      expect(t.app.responseCache.snapshot().hits, path).toBe(hits + 4);
+    }
+    expect((await t.app.inject({ method: 'GET', url: '/v1/articles?utm_source=x' })).statusCode).toBe(400);
   });
 });

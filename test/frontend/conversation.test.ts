@@ -96,6 +96,20 @@ describe('replying from the article page', () => {
     expect($('#responses-title').text()).toBe('2 Responses to “Talk to me”');
   });
 
+  it('?replytocom= of a comment that is not there offers a new thread instead of a form that can never be posted', async () => {
+    const $ = await page(t, '/talk-to-me/?replytocom=999999');
+    expect($('input[type=hidden][name=parentId]')).toHaveLength(0);
+    expect($('.notice[role=status]').text()).toMatch(/no longer here\. Your comment will start a new thread/);
+    const res = await postForm(t, a.slug, { authorName: 'Ada', authorEmail: 'ada@example.com', body: 'A new thread after all.' });
+    expect(res.statusCode).toBe(303);
+    // a form opened before its comment was removed posts parentId anyway: the page drops it and explains
+    const stale = await postForm(t, a.slug, { authorName: 'Ada', authorEmail: 'ada@example.com', body: 'Replying to a removed one.', parentId: '999999' });
+    expect(stale.statusCode).toBe(400);
+    const $$ = load(stale.body);
+    expect($$('input[type=hidden][name=parentId]')).toHaveLength(0);
+    expect($$('textarea[name=body]').text()).toBe('Replying to a removed one.');
+  });
+
   it('refused input comes back as a 400 page: the typed values kept (escaped), each error beside its field', async () => {
     const typed = { authorName: '', authorEmail: 'not-an-email', authorUrl: 'javascript:alert(1)', body: '</textarea><script>alert(1)</script>' };
     const res = await postForm(t, a.slug, typed);

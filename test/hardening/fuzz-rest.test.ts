@@ -41,7 +41,7 @@ const queryValue = fc.oneof(
   fc.string({ maxLength: 40 }),
   fc.string({ unit: 'grapheme', maxLength: 20 }),
   fc.integer().map(String),
-  fc.constantFrom('', '-1', '0', '1e309', 'NaN', 'null', '[]', '{}', '%00', '2026-02-30', '9999-12-31T23:59:59Z', "' OR 1=1 --", '<script>', '../..', 'a'.repeat(600), '.'.repeat(600), 'a.'.repeat(300)),
+  fc.constantFrom('', '-1', '0', '1e309', 'NaN', 'null', '[]', '{}', '%00', '\u0000', 'a\u0000b', '2026-02-30', '9999-12-31T23:59:59Z', "' OR 1=1 --", '<script>', '../..', 'a'.repeat(600), '.'.repeat(600), 'a.'.repeat(300)),
 );
 
 /** URLs around the 2,048-character cap, with runs of dots, dashes and slashes where parsers and link finders backtrack. */
@@ -55,6 +55,41 @@ const hostileUrl = fc
   .map(([head, run, n, tail]) => head + run.repeat(n) + tail);
 const queryKey = fc.oneof(fc.constantFrom('page', 'limit', 'after', 'tag', 'author', 'q', 'since', 'until', 'order', 'type', 'x'), fc.string({ minLength: 1, maxLength: 10 }));
 
+describe('NUL bytes, which PostgreSQL cannot store in text, stop at the edge (SPEC §17)', () => {
+  it('in a path: 404; in a query: 400 naming the parameter', async () => {
+    for (const url of ['/v1/articles/%00', '/%00/', '/tags/%00/', '/v1/tags/%00', '/v1/authors/%00', `/v1/articles/%00/responses`, '/v1/articles/a%00b/responses']) {
+      const res = await t.app.inject({ method: 'GET', url });
+      expectWellFormed(res, url);
+      expect(res.statusCode, url).toBe(404);
+    }
+    for (const [url, name] of [['/v1/articles?q=%00', 'q'], ['/v1/articles?tag=%00', 'tag'], ['/v1/articles?author=x%00y', 'author'], [`/v1/articles/${slug}/responses?type=%00`, 'type']]) {
+      const res = await t.app.inject({ method: 'GET', url });
+      expectWellFormed(res, url);
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json().errors, url).toEqual([{ pointer: `/query/${name}`, message: 'must not contain NUL characters (%00)' }]);
+    }
+  });
+
+  it('in a body: 400 naming the field (JSON, forms, a webmention, an admin write)', async () => {
+    const comment = { authorName: 'Nul', authorEmail: 'nul@example.com', body: 'a\u0000b' };
+    const cases = [
+      { url: '/v1/articles/%00/comments', type: 'application/json', payload: JSON.stringify(comment), status: 404 },
+      { url: `/v1/articles/${slug}/comments`, type: 'application/json', payload: JSON.stringify(comment), status: 400, pointer: '/body/body' },
+      { url: `/v1/articles/${slug}/comments`, type: 'application/x-www-form-urlencoded', payload: 'authorName=N%00ul&authorEmail=nul%40example.com&body=hi', status: 400, pointer: '/body/authorName' },
+      { url: '/webmention', type: 'application/x-www-form-urlencoded', payload: `source=https%3A%2F%2Fexample.org%2F&target=http%3A%2F%2Fblog.test%2F${slug}%2F%00`, status: 400, pointer: '/body/target' },
+      { url: '/v1/admin/articles', type: 'application/json', payload: JSON.stringify({ title: 'T\u0000', markdown: 'M', tags: ['a\u0000'] }), status: 400, pointer: '/body/title', auth: true },
+    ];
+    for (const c of cases) {
+      const res = await t.app.inject({ method: 'POST', url: c.url, headers: { 'content-type': c.type, ...(c.auth ? t.auth : {}) }, payload: c.payload });
+      expectWellFormed(res, c.url);
+      expect(res.statusCode, `${c.url} ${res.body}`).toBe(c.status);
+      if (c.pointer) expect(res.json().errors[0], c.url).toEqual({ pointer: c.pointer, message: 'must not contain NUL characters (U+0000)' });
+    }
+    const admin = await t.app.inject({ method: 'POST', url: '/v1/admin/articles', headers: { 'content-type': 'application/json', ...t.auth }, payload: JSON.stringify({ title: 'T\u0000', markdown: 'M', tags: ['a\u0000'] }) });
+    expect(admin.json().errors.map((e: { pointer: string }) => e.pointer)).toEqual(['/body/title', '/body/tags/0']);
+  });
+});
+
 describe('fuzzing public REST routes', () => {
   it('GET routes with random query strings and path values never fail', async () => {
     const paths = publicOperations('get');
@@ -62,7 +97,7 @@ describe('fuzzing public REST routes', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom(...paths),
-        fc.oneof(fc.constant(slug), fc.string({ maxLength: 30 }), fc.constantFrom('%', '%E0%A4%A', '..', '🦄', 'a'.repeat(300))),
+        fc.oneof(fc.constant(slug), fc.string({ maxLength: 30 }), fc.constantFrom('%', '%E0%A4%A', '..', '🦄', 'a'.repeat(300), '%00', 'a%00b')),
         fc.array(fc.tuple(queryKey, queryValue), { maxLength: 5 }),
         async (path, segment, pairs) => {
           const qs = pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');

@@ -107,19 +107,21 @@ describe('request ids, security headers and CORS', () => {
     }
   });
 
-  it('opens CORS for reads and exposes the paging headers, but not for writes', async () => {
+  it('opens CORS for public answers and exposes the paging headers, but not for the admin API', async () => {
     const read = await t.app.inject({ method: 'GET', url: '/healthz', headers: { origin: 'https://front.example' } });
     expect(read.headers['access-control-allow-origin']).toBe('*');
     expect(String(read.headers['access-control-expose-headers'])).toContain('X-Total-Count');
+    // public writes (the comment POST) are open too: test/http/cors.test.ts
     const preflight = await t.app.inject({
       method: 'OPTIONS',
-      url: '/test/echo',
+      url: '/v1/admin/articles',
       headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
     });
+    expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
     expect(String(preflight.headers['access-control-allow-methods'] ?? '')).not.toContain('POST');
     const write = await t.app.inject({
       method: 'POST',
-      url: '/test/echo',
+      url: '/v1/admin/articles',
       headers: { origin: 'https://evil.example', 'content-type': 'application/json' },
       payload: '{}',
     });

@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 
 // real processes on a machine that may be busy running other test files: be generous
@@ -74,8 +75,18 @@ describe('the server process on an embedded database', () => {
     expect(list.output()).toContain('deploy bot');
     expect(list.output()).not.toContain(lines.at(-1)!);
 
+    // a second token of that name is refused: `token revoke NAME` would end both
+    const twin = runNode('src/cli/main.ts', ['token', 'create', '--name', 'deploy bot'], { DATA_DIR: dataDir });
+    expect(await twin.exited).toBe(2);
+    expect(twin.output()).toMatch(/already named "deploy bot"/);
+    expect(twin.output()).not.toMatch(/iw_/);
+    // a name that reads as an id is refused too; an id revokes that token only
+    const digits = runNode('src/cli/main.ts', ['token', 'create', '--name', '1'], { DATA_DIR: dataDir });
+    expect(await digits.exited).toBe(2);
+
     const revoke = runNode('src/cli/main.ts', ['token', 'revoke', 'deploy bot'], { DATA_DIR: dataDir });
     expect(await revoke.exited).toBe(0);
+    expect(revoke.output()).toContain('Revoked 1 token.');
     const again = runNode('src/cli/main.ts', ['token', 'revoke', 'deploy bot'], { DATA_DIR: dataDir });
     expect(await again.exited).toBe(1);
   });
@@ -93,11 +104,38 @@ describe('the server process on an embedded database', () => {
     expect(p.output()).toContain('COMMENT_MODERATION="never" must be one of: manual, first-time, open');
   });
 
-  it('memory:// prints a token at every start', SLOW, async () => {
-    const port = await freePort();
-    const p = runNode('src/server.ts', [], { PORT: String(port), DATABASE_URL: 'memory://' });
+  it('a first start on a taken port names PORT and loses no token: the next start prints it', SLOW, async () => {
+    const fresh = join(dir, 'port-taken');
+    const taken = await freePort();
+    // a Next.js dev server sits on the port
+    const squatter = net.createServer().listen(taken, '127.0.0.1');
+    await new Promise((resolve) => squatter.once('listening', resolve));
     try {
-      await p.waitFor(TOKEN_LINE);
+      const first = runNode('src/server.ts', [], { PORT: String(taken), DATA_DIR: fresh });
+      expect(await first.exited).toBe(1);
+      expect(first.output()).toMatch(new RegExp(`Could not listen on 127\\.0\\.0\\.1:${taken}: .*EADDRINUSE.*PORT=`));
+      expect(first.output()).not.toMatch(/Admin token:/);
+    } finally {
+      squatter.close();
+    }
+    const port = await freePort();
+    const second = runNode('src/server.ts', [], { PORT: String(port), DATA_DIR: fresh });
+    try {
+      const out = await second.waitFor(TOKEN_LINE);
+      const who = await fetch(`http://127.0.0.1:${port}/v1/admin/whoami`, { headers: { authorization: `Bearer ${TOKEN_LINE.exec(out)![1]}` } });
+      expect(who.status).toBe(200);
+    } finally {
+      second.child.kill('SIGTERM');
+    }
+    expect(await second.exited).toBe(0);
+  });
+
+  it('memory:// prints a token at every start; OUTBOUND_ALLOW_PRIVATE=true warns', SLOW, async () => {
+    const port = await freePort();
+    const p = runNode('src/server.ts', [], { PORT: String(port), DATABASE_URL: 'memory://', OUTBOUND_ALLOW_PRIVATE: 'true' });
+    try {
+      const out = await p.waitFor(TOKEN_LINE);
+      expect(out).toMatch(/"level":40,.*OUTBOUND_ALLOW_PRIVATE=true: .*private/);
     } finally {
       p.child.kill('SIGTERM');
     }

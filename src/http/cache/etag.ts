@@ -10,6 +10,12 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** a public read: ETag, Cache-Control public, 304, kept by the response cache */
     publicCache?: boolean;
+    /**
+     * The query parameters the route reads: others (utm_*, fbclid, ref…) are ignored and do
+     * not split the response cache. Unset: the whole URL is the key (the /v1 routes refuse
+     * unknown parameters with 400).
+     */
+    cacheQuery?: readonly string[];
   }
 }
 

@@ -17,6 +17,7 @@ const LOGS_REQUESTS = new Set(['trace', 'debug', 'info']);
 /** Writes a stored answer (or its 304) to the socket: the stored headers, this request's id, the encoding it accepts. */
 export function writeEntry(cache: ResponseCache, req: IncomingMessage, res: ServerResponse, e: Entry, requestId: string): void {
   const headers: Record<string, string | number | string[]> = { ...e.headers, 'x-request-id': requestId };
+  if (cache.corsHeaders) Object.assign(headers, cache.corsHeaders(typeof req.headers.origin === 'string' ? req.headers.origin : undefined));
   const url = req.url ?? '/';
   const { body, coding } = cache.representation(url, e, req.headers['accept-encoding']);
   if (coding) {

@@ -67,6 +67,8 @@ export interface ResponseCacheOptions {
   maxBytes?: number;
   /** answers bigger than this are not kept (a full sitemap…) */
   maxEntryBytes?: number;
+  /** CORS: the headers answering a request's Origin (cached routes are public), set per hit; none → kept as stored */
+  corsHeaders?: (origin: string | undefined) => Record<string, string>;
   /** the server's handler that writes hits ahead of Fastify (app.ts passes the one its serverFactory uses) */
   fastPath?: FastPath;
 }
@@ -101,6 +103,8 @@ declare module 'fastify' {
   }
 }
 
+const CORS_HEADERS = ['access-control-allow-origin', 'access-control-expose-headers'];
+
 /** Headers that belong to one exchange, not to the answer. */
 const PER_EXCHANGE = new Set(['x-request-id', 'content-length', 'date', 'connection', 'keep-alive', 'transfer-encoding', 'set-cookie']);
 
@@ -115,6 +119,7 @@ export class ResponseCache {
     readonly ttlMs: number,
     readonly maxBytes: number,
     readonly maxEntryBytes: number,
+    readonly corsHeaders?: (origin: string | undefined) => Record<string, string>,
   ) {}
 
   /** The generation a miss starts in; `store` refuses answers computed across an invalidation. */
@@ -232,9 +237,33 @@ function replay(cache: ResponseCache, req: FastifyRequest, reply: FastifyReply, 
   writeEntry(cache, req.raw, reply.raw, e, String(req.id));
 }
 
+/**
+ * The cache key of a request: its URL; for a route that names the query parameters it
+ * reads (`cacheQuery`: feeds, sitemap, pages), the path and those parameters only, so
+ * that `?utm_source=…` and friends neither split the cache nor miss it.
+ */
+function cacheKey(req: FastifyRequest): string {
+  const used = req.routeOptions.config?.cacheQuery;
+  const q = req.url.indexOf('?');
+  if (!used || q === -1) return req.url;
+  const kept = req.url
+    .slice(q + 1)
+    .split('&')
+    .filter((pair) => used.includes(decodeURIComponentSafe(pair.split('=')[0])));
+  return kept.length ? `${req.url.slice(0, q)}?${kept.join('&')}` : req.url.slice(0, q);
+}
+
+function decodeURIComponentSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
 export default fp<ResponseCacheOptions>(
   async function responseCachePlugin(app: FastifyInstance, opts: ResponseCacheOptions) {
-    const cache = new ResponseCache(opts.ttlMs ?? 30_000, opts.maxBytes ?? 32 * 1024 * 1024, opts.maxEntryBytes ?? 2 * 1024 * 1024);
+    const cache = new ResponseCache(opts.ttlMs ?? 30_000, opts.maxBytes ?? 32 * 1024 * 1024, opts.maxEntryBytes ?? 2 * 1024 * 1024, opts.corsHeaders);
     app.decorate('responseCache', cache);
     opts.fastPath?.attach(app, cache);
 
@@ -258,7 +287,7 @@ export default fp<ResponseCacheOptions>(
     // what the fast path left to Fastify: a miss, or an entry being recomputed
     app.addHook('onRequest', async (req: Tracked, reply) => {
       if (!cacheable(req)) return;
-      const key = req.url;
+      const key = cacheKey(req);
       let hit = cache.get(key);
       const leader = hit ? undefined : cache.leaderFor(key);
       if (leader) {
@@ -304,8 +333,10 @@ export default fp<ResponseCacheOptions>(
         for (const [k, v] of Object.entries(reply.getHeaders())) {
           if (v !== undefined && !PER_EXCHANGE.has(k)) headers[k] = v as string | number | string[];
         }
+        // with a CORS_ORIGINS list they depend on the request's Origin: set per hit (writeEntry)
+        if (cache.corsHeaders) for (const h of CORS_HEADERS) delete headers[h];
         const etag = typeof headers.etag === 'string' ? headers.etag : undefined;
-        cache.store(req.url, generation, { status: 200, headers, body, etag, storedAt: Date.now(), compressible: isCompressible(body, headers) });
+        cache.store(cacheKey(req), generation, { status: 200, headers, body, etag, storedAt: Date.now(), compressible: isCompressible(body, headers) });
       }
       req[kSettle]?.();
     });
