@@ -3,12 +3,14 @@
 //   token list                 id, name, prefix, scope, created, expires, last used, revoked
 //   token revoke ID|NAME
 //   migrate                    apply pending migrations and exit
+//   backup FILE / restore FILE the embedded database (and its media folder), see db/backup.ts
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
 import { DatabaseInUseError } from '../db/lock.ts';
 import { openAndMigrate } from '../runtime.ts';
 import { createToken, isTokenScope, listTokens, parseDuration, revokeToken } from '../auth/tokens.service.ts';
 import { TOKEN_SCOPES } from '../auth/tokens.table.ts';
+import { BackupError, backupEmbedded, restoreEmbedded } from '../db/backup.ts';
 
 const USAGE = `Usage: npm run cli -- <command>
 
@@ -19,6 +21,9 @@ const USAGE = `Usage: npm run cli -- <command>
   token list                 list tokens: scope, expiry, last use (never their secrets)
   token revoke ID|NAME       revoke a token
   migrate                    apply pending database migrations
+  backup FILE                back up the embedded database to FILE (media beside it, in FILE.media/);
+                             the server must be stopped (PGlite is one process's database)
+  restore FILE               restore a backup into an empty DATA_DIR
 
 The database is the one the server uses: DATABASE_URL, or the embedded one in DATA_DIR (./data).`;
 
@@ -36,7 +41,9 @@ async function main(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const valid =
-    (group === 'token' && ['create', 'list', 'revoke'].includes(action ?? '')) || (group === 'migrate' && action === undefined);
+    (group === 'token' && ['create', 'list', 'revoke'].includes(action ?? '')) ||
+    (group === 'migrate' && action === undefined) ||
+    ((group === 'backup' || group === 'restore') && action !== undefined && arg === undefined);
   if (!valid) throw new UsageError(`Unknown command: ${positionals.join(' ')}`);
   if (group === 'token' && action === 'create' && !values.name?.trim()) throw new UsageError('token create needs --name NAME');
   if (group === 'token' && action === 'revoke' && !arg) throw new UsageError('token revoke needs an ID or NAME');
@@ -49,6 +56,13 @@ async function main(argv: string[]): Promise<number> {
   if (expiresInMs === null) throw new UsageError('--expires must be a number and a unit: 30s, 10m, 12h or 90d');
 
   const config = loadConfig();
+  if (group === 'backup' || group === 'restore') {
+    const run = group === 'backup' ? backupEmbedded : restoreEmbedded;
+    const done = await run(config, action!);
+    const media = done.mediaFiles ? `, ${done.mediaFiles} media file${done.mediaFiles > 1 ? 's' : ''} ${group === 'backup' ? `in ${done.file}.media/` : 'restored'}` : '';
+    console.log(group === 'backup' ? `Backed up ${config.dataDir} to ${done.file} (${done.bytes} bytes${media}).` : `Restored ${done.file} into ${config.dataDir}${media}.`);
+    return 0;
+  }
   const database = await openAndMigrate(config);
   try {
     const db = database.db;
@@ -87,7 +101,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e) => {
     if (e instanceof UsageError) console.error(`${e.message}\n\n${USAGE}`);
-    else if (e instanceof ConfigError || e instanceof DatabaseInUseError) console.error(e.message);
+    else if (e instanceof ConfigError || e instanceof DatabaseInUseError || e instanceof BackupError) console.error(e.message);
     else if ((e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) console.error(`${(e as Error).message}\n\n${USAGE}`);
     else console.error(`Error: ${(e as Error).message}`);
     process.exit(2);
