@@ -187,6 +187,7 @@ interface Measured extends LoadResult {
   tooMany: number;
 }
 
+let loads = 0;
 async function load(spec: LoadSpec, pid: number | undefined, label: string): Promise<Measured> {
   let peak = rssMB(pid);
   const cpu0 = cpuSeconds(pid);
@@ -196,7 +197,7 @@ async function load(spec: LoadSpec, pid: number | undefined, label: string): Pro
     status(`  ${label} ${((Date.now() - t0) / 1000).toFixed(0)}/${spec.duration} s  rss ${peak} MB`);
   }, 250);
   try {
-    const specFile = join(work, 'load.json');
+    const specFile = join(work, `load-${++loads}.json`);
     writeFileSync(specFile, JSON.stringify(spec));
     const out = await run(['bench/load.ts', specFile], process.env);
     const r = JSON.parse(out.trim().split('\n').at(-1)!) as LoadResult;
@@ -448,6 +449,46 @@ try {
     };
     results.push({ scenario, inkwell: m });
     say(`  ✓ ${scenario.label.padEnd(40)} ${r.uploadsPerSec.toFixed(2)} uploads/s  (${r.uploads} in ${r.seconds} s, ${Math.round(r.bytes / 1e6 * 10) / 10} MB each)  p50 ${r.p50} ms  peak RSS ${peak} MB`);
+  }
+  // 5. several processes, one site (PostgreSQL): a second Inkwell on the same database, the
+  // same load split over the two; the ratio is to the one-process row above
+  if (PG_URL) {
+    const port2 = await freePort();
+    const base2 = `http://127.0.0.1:${port2}`;
+    const second = spawn(process.execPath, ['--enable-source-maps', 'dist/server.js'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: childEnv({ PORT: String(port2), HOST: '127.0.0.1', LOG_LEVEL: 'warn', RATE_LIMIT_WRITES: '1000000/second', COMMENT_MIN_INTERVAL: '0', OUTBOUND_ALLOW_PRIVATE: 'true' }),
+    });
+    children.push(second);
+    for (let i = 0; !(await fetch(`${base2}/readyz`).then((r) => r.ok).catch(() => false)); i++) {
+      if (second.exitCode !== null || i > 600) throw new Error('the second Inkwell process did not become ready');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    say(`\n5. two processes on one PostgreSQL (pid ${inkwell.pid} and ${second.pid}), ${CONNECTIONS} connections split over them`);
+    for (const id of ['slug', 'comment']) {
+      const s = scenarios.find((x) => x.id === id);
+      const one = results.find((r) => r.scenario.id === id)?.inkwell;
+      if (!s || s.skipped || !one) continue;
+      const rounds: number[] = [];
+      const runs: Measured[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        const spec = (url: string): LoadSpec => ({
+          url: url + s.path, method: s.method, headers: s.headers, body: s.body, idReplacement: s.idReplacement,
+          failIfBodyContains: s.failIfBodyContains, connections: Math.ceil(CONNECTIONS / 2), duration: DURATION,
+        });
+        const [a, b] = await Promise.all([load(spec(base), inkwell.pid, `${s.label} · process 1`), load(spec(base2), second.pid, `${s.label} · process 2`)]);
+        const both = combine([a, b]);
+        both.rps = a.rps + b.rps;
+        both.unexpected = Object.entries(both.statusCodes).reduce((n, [code, c]) => n + (Number(code) === s.expect ? 0 : c), 0) + both.mismatches;
+        runs.push(both);
+        rounds.push(both.rps / one.rps);
+      }
+      const row = { scenario: { ...s, id: `${id}-2p`, label: `${s.label}, two processes (ratio: to one)` }, inkwell: combine(runs), ratio: median(rounds), rounds };
+      row.inkwell.rps = median(runs.map((m) => m.rps));
+      results.push(row);
+      say(`  ✓ ${row.scenario.label.padEnd(40)} ${fmt(row.inkwell.rps).padStart(7)} req/s  ${row.ratio.toFixed(2)}× one process  p99 ${row.inkwell.p99} ms`);
+    }
   }
 } catch (e) {
   clearStatus();

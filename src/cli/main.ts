@@ -4,6 +4,7 @@
 //   token revoke ID|NAME      by id (digits) or name; names are unique among active tokens
 //   migrate                    apply pending migrations and exit
 //   import wordpress FILE.xml [--dry-run]   bring a WordPress export over (posts, comments, old addresses)
+//   backup FILE / restore FILE the embedded database (and its media folder), see db/backup.ts
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
@@ -12,6 +13,7 @@ import { openAndMigrate } from '../runtime.ts';
 import { createToken, isTokenScope, listTokens, parseDuration, revokeToken, TokenNameError } from '../auth/tokens.service.ts';
 import { TOKEN_SCOPES } from '../auth/tokens.table.ts';
 import { importWordPressCommand } from './import-wordpress.ts';
+import { BackupError, backupEmbedded, restoreEmbedded } from '../db/backup.ts';
 
 const USAGE = `Usage: npm run cli -- <command>
 
@@ -26,6 +28,9 @@ const USAGE = `Usage: npm run cli -- <command>
   import wordpress FILE.xml [--dry-run]
                              import a WordPress export (Tools → Export): posts, comments,
                              pingbacks and old addresses; --dry-run writes nothing
+  backup FILE                back up the embedded database to FILE (media beside it, in FILE.media/);
+                             the server must be stopped (PGlite is one process's database)
+  restore FILE               restore a backup into an empty DATA_DIR
 
 The database is the one the server uses: DATABASE_URL, or the embedded one in DATA_DIR (./data).`;
 
@@ -45,7 +50,8 @@ async function main(argv: string[]): Promise<number> {
   const valid =
     (group === 'token' && ['create', 'list', 'revoke'].includes(action ?? '')) ||
     (group === 'migrate' && action === undefined) ||
-    (group === 'import' && action === 'wordpress');
+    (group === 'import' && action === 'wordpress') ||
+    ((group === 'backup' || group === 'restore') && action !== undefined && arg === undefined);
   if (!valid) throw new UsageError(`Unknown command: ${positionals.join(' ')}`);
   if (group === 'token' && action === 'create' && !values.name?.trim()) throw new UsageError('token create needs --name NAME');
   if (group === 'token' && action === 'revoke' && !arg) throw new UsageError('token revoke needs an ID or NAME');
@@ -61,6 +67,13 @@ async function main(argv: string[]): Promise<number> {
   if (group === 'import' && !statSync(arg!, { throwIfNoEntry: false })?.isFile()) throw new UsageError(`No such file: ${arg}`);
 
   const config = loadConfig();
+  if (group === 'backup' || group === 'restore') {
+    const run = group === 'backup' ? backupEmbedded : restoreEmbedded;
+    const done = await run(config, action!);
+    const media = done.mediaFiles ? `, ${done.mediaFiles} media file${done.mediaFiles > 1 ? 's' : ''} ${group === 'backup' ? `in ${done.file}.media/` : 'restored'}` : '';
+    console.log(group === 'backup' ? `Backed up ${config.dataDir} to ${done.file} (${done.bytes} bytes${media}).` : `Restored ${done.file} into ${config.dataDir}${media}.`);
+    return 0;
+  }
   const database = await openAndMigrate(config);
   try {
     const db = database.db;
@@ -101,7 +114,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e) => {
     if (e instanceof UsageError) console.error(`${e.message}\n\n${USAGE}`);
-    else if (e instanceof ConfigError || e instanceof DatabaseInUseError || e instanceof TokenNameError) console.error(e.message);
+    else if (e instanceof ConfigError || e instanceof DatabaseInUseError || e instanceof TokenNameError || e instanceof BackupError) console.error(e.message);
     else if ((e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) console.error(`${(e as Error).message}\n\n${USAGE}`);
     else console.error(`Error: ${(e as Error).message}`);
     process.exit(2);

@@ -29,7 +29,7 @@ export default async function setup(project: TestProject) {
     await admin.end();
     const url = new URL(pg);
     url.pathname = `/${PG_TEMPLATE}`;
-    const tpl = await openDatabase({ url: url.href, dataDir: '', poolSize: 1 });
+    const tpl = await openDatabase({ url: url.href, dataDir: '', poolSize: 2 });
     await migrate(tpl);
     await tpl.close();
     project.provide('pgTemplateDb', PG_TEMPLATE);

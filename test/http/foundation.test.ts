@@ -56,7 +56,7 @@ describe('problem+json for every error', () => {
   it('a valid admin token is accepted', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/v1/admin/whoami', headers: t.auth });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ token: 'test' });
+    expect(res.json()).toEqual({ token: 'test', scope: 'admin', expiresAt: null });
     expect(res.headers['cache-control']).toBe('no-store');
   });
 
