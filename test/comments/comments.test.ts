@@ -163,7 +163,7 @@ describe('threads, counts and the public list', () => {
 
     const list = await responsesOf(t, a.slug);
     expect(list.data.map((r: { html: string }) => r.html)).toEqual(['<p>root</p>', '<p>depth 1</p>', '<p>depth 2</p>', '<p>depth 3</p>', '<p>depth 4</p>', '<p>depth 5</p>', '<p>numeric parent id</p>']);
-    expect(Object.keys(list.data[0]).sort()).toEqual(['authorName', 'authorUrl', 'avatarUrl', 'createdAt', 'html', 'id', 'parentId', 'type']);
+    expect(Object.keys(list.data[0]).sort()).toEqual(['author', 'authorName', 'authorUrl', 'avatarUrl', 'createdAt', 'html', 'id', 'kind', 'network', 'parentId', 'type', 'url']);
     expect(await countsOf(t, a.slug)).toEqual({ comments: 7, pingbacks: 0, webmentions: 0 });
     expect((await responsesOf(t, a.slug, '?type=pingback')).data).toEqual([]);
     const paged = await t.app.inject({ method: 'GET', url: `/v1/articles/${a.slug}/responses?limit=3&page=2` });

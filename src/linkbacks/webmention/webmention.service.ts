@@ -128,13 +128,16 @@ export class WebmentionService {
       signal: opts.signal,
     });
     const articleId = resolved.article.id;
-    if (check.ok && check.entry) {
-      // an h-entry: a reply, like, repost… (Bridgy, IndieWeb sites): a social response
-      const { entry } = check;
+    const entry = check.ok ? check.entry : null;
+    const network = entry ? networkOf(request.source, entry.url) : 'web';
+    // a reaction (reply, like, repost, bookmark), or anything Bridgy brings from a network, is a
+    // social response; a blog post that only links to us (an h-entry mention on the web) stays a
+    // webmention shown as today, its title and the words around the link
+    if (check.ok && entry && (entry.kind !== 'mention' || network !== 'web')) {
       const author = entry.author ?? { name: check.title, url: null, photo: null };
       const social = await this.deps.responses.storeSocial(db, {
         articleId,
-        network: networkOf(request.source, entry.url),
+        network,
         kind: entry.kind,
         author,
         text: entry.text || (entry.kind === 'mention' ? check.excerpt : ''),
