@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { testConfig, type Config, type RateLimit } from '../../src/config.ts';
@@ -35,7 +36,8 @@ export async function createTestApp(
   const services = compose(config, database, log);
   const app = await buildApp(services, { loggerInstance: log, beforeReady: opts.beforeReady });
   await app.ready();
-  const { token } = await createToken(database.db, 'test');
+  // a second app on a shared database gets a token of its own (names are unique among live tokens)
+  const { token } = await createToken(database.db, opts.database ? `test-${randomUUID().slice(0, 8)}` : 'test');
   return {
     app,
     services,
