@@ -269,7 +269,7 @@ export function loadConfig(env: Env = process.env): Config {
   const secretAccessKey = get('AWS_SECRET_ACCESS_KEY');
   if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) problems.push('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together: set both or neither');
   const media: MediaConfig = {
-    dir: get('MEDIA_DIR') ?? `${dataDir.replace(/\/+$/, '')}/media`,
+    dir: get('MEDIA_DIR') ?? `${trimEndWhere(dataDir, is('/'))}/media`,
     maxBytes: int('MEDIA_MAX_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     concurrency: int('MEDIA_CONCURRENCY', 2, 1, 64),
     s3: s3Bucket

@@ -245,7 +245,7 @@ export class MediaService {
       const path = src.startsWith(`${api}/media/`) ? src.slice(api.length) : src;
       return /^\/media\/([a-f0-9]{32})\/(\d{1,5})\.(jpeg|png|webp|avif|gif)$/.exec(path);
     };
-    const IMG = /<img\b[^>]*>/g;
+    const IMG = /<img\b[^<>]*>/g;
     const ATTR = /([a-zA-Z-]+)="([^"]*)"/g;
     const hashes = new Set<string>();
     for (const tag of html.match(IMG) ?? []) {

@@ -136,6 +136,6 @@ export function pageText(body: string): string {
   const from = open === -1 ? -1 : lower.indexOf('>', open);
   const to = from === -1 ? -1 : lower.indexOf('</title>', from);
   const title = to === -1 ? '' : htmlToText(head.slice(from + 1, to));
-  const text = htmlToText(head);
+  const text = htmlToText(to === -1 ? head : `${head.slice(0, to)}</title> ${head.slice(to + '</title>'.length)}`);
   return (title && !text.startsWith(title) ? `${title}: ${text}` : text).slice(0, 200);
 }

