@@ -15,6 +15,9 @@ import { mastodonAnnouncer } from './social/mastodon/announce.job.ts';
 import { blueskyAnnouncer } from './social/bluesky/announce.job.ts';
 import { ArticlesService, PUBLISH_JOB } from './articles/articles.service.ts';
 import { ResponsesService } from './comments/responses.service.ts';
+import { registerBackfeed } from './social/backfeed/backfeed.ts';
+import { mastodonPoller } from './social/mastodon/backfeed.ts';
+import { blueskyPoller } from './social/bluesky/backfeed.ts';
 
 export interface Services {
   config: Config;
@@ -58,6 +61,9 @@ export function compose(config: Config, database: Database, log: Logger): Servic
   });
   jobs.register({ kind: PUBLISH_JOB, handler: (job) => articles.publishDue(job), concurrency: 2 });
   const responses = new ResponsesService({ db: database.db, config, articles, limits, onChange: contentChanged });
+
+  // reactions to our Mastodon and Bluesky posts (§13)
+  registerBackfeed(jobs, { db: database.db, config, log, responses, pollers: [mastodonPoller(config, 10_000), blueskyPoller(config, database.db, 10_000)] });
 
   const linkbacks = composeLinkbacks({ config, db: database.db, log, jobs, publishing, responses });
 

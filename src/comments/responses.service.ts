@@ -315,6 +315,13 @@ export class ResponsesService {
     return row;
   }
 
+  /** Removes a network's polled responses of these kinds that the last poll no longer saw (withdrawn likes, deleted replies); returns how many. */
+  async removeSocialExcept(tx: Db, articleId: number, network: SocialNetwork, kinds: SocialKind[], seenKeys: string[]): Promise<number> {
+    const gone = await repo.deleteSocialExcept(tx, articleId, network, kinds, seenKeys);
+    if (gone.some((r) => r.status === 'approved')) this.deps.onChange?.();
+    return gone.length;
+  }
+
   /** Removes the mention from `sourceUrl` on an article (the source is gone or no longer links). */
   async removeMention(tx: Db, articleId: number, sourceUrl: string): Promise<boolean> {
     const rows = await tx
