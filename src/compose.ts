@@ -63,6 +63,7 @@ export function compose(config: Config, database: Database, log: Logger): Servic
   const responses = new ResponsesService({ db: database.db, config, articles, limits, onChange: contentChanged });
 
   // reactions to our Mastodon and Bluesky posts (§13)
+  if (config.xBackfeed) log.warn({}, 'X_BACKFEED=on: polling X for reactions is not implemented yet; nothing is read from X');
   registerBackfeed(jobs, { db: database.db, config, log, responses, pollers: [mastodonPoller(config, 10_000), blueskyPoller(config, database.db, 10_000)] });
 
   const linkbacks = composeLinkbacks({ config, db: database.db, log, jobs, publishing, responses });
