@@ -7,7 +7,7 @@ import { TID } from '@atproto/common-web';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { queryRows } from '../../src/db/client.ts';
 import { nextPollAt } from '../../src/social/backfeed/schedule.ts';
-import { BACKFEED_JOB } from '../../src/social/backfeed/backfeed.ts';
+import { BACKFEED_JOB, queueRecentPolls } from '../../src/social/backfeed/backfeed.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { FakeMastodon, type FakeAccount } from '../helpers/fake-mastodon.ts';
 import { BLUESKY_DID, BLUESKY_HANDLE, cidOf, FakeBluesky } from '../helpers/fake-bluesky.ts';
@@ -254,5 +254,19 @@ describe('backfeed', () => {
     expect(Math.abs(new Date(job.run_at).getTime() - reset.getTime())).toBeLessThan(1_000);
     // nothing was stored from a poll that did not complete
     expect(await social(article.slug, 'mastodon')).toHaveLength(0);
+  });
+
+  it('at startup, posted announcements younger than a month without a poll job get one; older ones and X do not', async () => {
+    const article = await publishArticle(t.services, { title: 'Before the backfeed' });
+    await t.services.jobs.drainDue();
+    const mrow = await rowOf(db(), article.id, 'mastodon');
+    const brow = await rowOf(db(), article.id, 'bluesky');
+    // as if posted before the backfeed existed; the Bluesky one 31 days ago
+    await db().execute(sql`delete from jobs where kind = ${BACKFEED_JOB}`);
+    await db().execute(sql`update announcements set posted_at = now() - interval '31 days' where id = ${brow.id}`);
+    expect(await queueRecentPolls(db(), ['mastodon', 'bluesky'])).toBe(1);
+    expect((await pollJobs()).map((j) => j.key)).toEqual([`announcement:${mrow.id}`]);
+    // a second start adds nothing
+    expect(await queueRecentPolls(db(), ['mastodon', 'bluesky'])).toBe(0);
   });
 });

@@ -125,15 +125,22 @@ export function registerBackfeed(jobs: JobRunner, deps: BackfeedDeps): void {
   jobs.register({ kind: BACKFEED_JOB, concurrency: 1, leaseMs: 60_000, handler: backfeedHandler(deps) });
   const networks = deps.pollers.filter((p) => p.configured).map((p) => p.network);
   if (!networks.length) return;
-  void (async () => {
-    const rows = await queryRows<{ id: number; posted_at: Date | string }>(
-      deps.db,
-      sql`select an.id, coalesce(an.posted_at, an.created_at) as posted_at from announcements an
-          where an.status = 'posted' and an.post_id is not null
-            and an.network in (${sql.join(networks.map((n) => sql`${n}`), sql`, `)})
-            and coalesce(an.posted_at, an.created_at) > now() - interval '30 days'
-            and not exists (select 1 from jobs j where j.kind = ${BACKFEED_JOB} and j.key = 'announcement:' || an.id)`,
-    );
-    for (const r of rows) await enqueueBackfeed(deps.db, Number(r.id), new Date(r.posted_at));
-  })().catch((err: unknown) => deps.log.warn({ err }, 'backfeed: could not queue the polls of recent announcements'));
+  queueRecentPolls(deps.db, networks).catch((err: unknown) => deps.log.warn({ err }, 'backfeed: could not queue the polls of recent announcements'));
+}
+
+/** Announcements posted on these networks in the last 30 days that never had a poll job (posted before the backfeed existed, or the job was lost) get one; returns how many. */
+export async function queueRecentPolls(db: Db, networks: Network[]): Promise<number> {
+  const rows = await queryRows<{ id: number; posted_at: Date | string }>(
+    db,
+    sql`select an.id, coalesce(an.posted_at, an.created_at) as posted_at from announcements an
+        where an.status = 'posted' and an.post_id is not null
+          and an.network in (${sql.join(
+            networks.map((n) => sql`${n}`),
+            sql`, `,
+          )})
+          and coalesce(an.posted_at, an.created_at) > now() - interval '30 days'
+          and not exists (select 1 from jobs j where j.kind = ${BACKFEED_JOB} and j.key = 'announcement:' || an.id)`,
+  );
+  for (const r of rows) await enqueueBackfeed(db, Number(r.id), new Date(r.posted_at));
+  return rows.length;
 }
