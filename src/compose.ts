@@ -20,6 +20,9 @@ import { mediaStorageFor } from './media/media.storage.ts';
 import { WebhooksService } from './webhooks/webhooks.service.ts';
 import { ChangesService } from './feeds/changes.service.ts';
 import { PreviewsService } from './articles/previews.ts';
+import { registerBackfeed } from './social/backfeed/backfeed.ts';
+import { mastodonPoller } from './social/mastodon/backfeed.ts';
+import { blueskyPoller } from './social/bluesky/backfeed.ts';
 
 export interface Services {
   config: Config;
@@ -72,6 +75,10 @@ export function compose(config: Config, database: Database, log: Logger): Servic
   });
   jobs.register({ kind: PUBLISH_JOB, handler: (job) => articles.publishDue(job), concurrency: 2 });
   const responses = new ResponsesService({ db: database.db, config, articles, limits, events });
+
+  // reactions to our Mastodon and Bluesky posts (§13)
+  if (config.xBackfeed) log.warn({}, 'X_BACKFEED=on: polling X for reactions is not implemented yet; nothing is read from X');
+  registerBackfeed(jobs, { db: database.db, config, log, responses, pollers: [mastodonPoller(config, 10_000), blueskyPoller(config, database.db, 10_000)] });
 
   const linkbacks = composeLinkbacks({ config, db: database.db, log, jobs, publishing, responses });
 

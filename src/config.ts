@@ -64,6 +64,10 @@ export interface Config {
   bluesky: BlueskyCredentials | undefined;
   /** X_MONTHLY_LIMIT: posts on X per calendar month (UTC); undefined = unlimited */
   xMonthlyLimit: number | undefined;
+  /** X_BACKFEED=on: poll X for reactions to our posts (not implemented yet: X's reads are scarce and paid) */
+  xBackfeed: boolean;
+  /** X_BACKFEED_MONTHLY_READS: the most X reads the backfeed may spend per calendar month (UTC) */
+  xBackfeedMonthlyReads: number;
   commentModeration: ModerationPolicy;
   commentMinIntervalSeconds: number;
   rateLimitWrites: RateLimit;
@@ -329,6 +333,8 @@ export function loadConfig(env: Env = process.env): Config {
     mastodon,
     bluesky,
     xMonthlyLimit,
+    xBackfeed: oneOf('X_BACKFEED', 'off', ['on', 'off']) === 'on',
+    xBackfeedMonthlyReads: int('X_BACKFEED_MONTHLY_READS', 100, 0, 10_000_000),
     announceMaxAgeHours: int('ANNOUNCE_MAX_AGE_HOURS', 48, 1, 24 * 365),
     commentModeration: oneOf<ModerationPolicy>('COMMENT_MODERATION', 'first-time', ['manual', 'first-time', 'open']),
     commentMinIntervalSeconds: int('COMMENT_MIN_INTERVAL', 15, 0, 86_400),

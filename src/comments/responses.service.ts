@@ -332,6 +332,15 @@ export class ResponsesService {
     });
   }
 
+  /** Removes a network's polled responses of these kinds that the last poll no longer saw (withdrawn likes, deleted replies); returns how many. */
+  async removeSocialExcept(db: Db, articleId: number, network: SocialNetwork, kinds: SocialKind[], seenKeys: string[]): Promise<number> {
+    return this.deps.events.transaction(db, async (tx, emit) => {
+      const rows = await repo.deleteSocialExcept(tx, articleId, network, kinds, seenKeys);
+      for (const row of rows) if (row.status === 'approved') await this.announce(tx, emit, 'response.removed', row);
+      return rows.length;
+    });
+  }
+
   /** Removes the mention from `sourceUrl` on an article (the source is gone or no longer links). */
   async removeMention(db: Db, articleId: number, sourceUrl: string): Promise<boolean> {
     return this.deps.events.transaction(db, async (tx, emit) => {

@@ -19,6 +19,8 @@ export interface FakeAccount {
   acct: string;
   url: string;
   displayName: string;
+  /** the avatar's URL (Mastodon's avatar and avatar_static) */
+  avatar?: string;
 }
 
 export interface FakeStatus {
@@ -134,6 +136,33 @@ export class FakeMastodon {
   script(...next: MastodonScript[]): this {
     this.queue.push(...next);
     return this;
+  }
+
+  /** Removes an endpoint added with route(). */
+  unroute(method: string, pattern: string): this {
+    this.routes.delete(`${method} ${pattern}`);
+    return this;
+  }
+
+  /** Someone else's reply to a status (ours or a reply), public. */
+  reply(to: FakeStatus, account: FakeAccount, text: string): FakeStatus {
+    const id = String(this.nextId++);
+    const r: FakeStatus = {
+      id,
+      text,
+      content: `<p>${escapeHtml(text)}</p>`,
+      url: `${account.url}/${id}`,
+      uri: `${account.url}/statuses/${id}`,
+      visibility: 'public',
+      createdAt: new Date().toISOString(),
+      idempotencyKey: null,
+      account,
+      favouritedBy: [],
+      rebloggedBy: [],
+      replies: [],
+    };
+    to.replies.push(r);
+    return r;
   }
 
   /** Adds an endpoint (`GET /api/v1/statuses/:id/context`…); `:id` segments match anything. */
@@ -260,6 +289,24 @@ export class FakeMastodon {
       const headers: Record<string, string> = {};
       if (mine.length > limit) headers.link = `<${this.url}${u.pathname}?limit=${limit}&max_id=${page.at(-1)!.id}>; rel="next"`;
       return send(200, page.map((s) => this.json(s)), headers);
+    }
+    // the backfeed's reads (#18): the thread below a status, who favourited and who boosted it
+    const sub = /^\/api\/v1\/statuses\/(\d+)\/(context|favourited_by|reblogged_by)$/.exec(u.pathname);
+    if (req.method === 'GET' && sub) {
+      const s = this.statuses.find((x) => x.id === sub[1]);
+      if (!s) return send(404, { error: 'Record not found' });
+      const account = (a: FakeAccount) => ({ id: a.id, username: a.username, acct: a.acct, url: a.url, display_name: a.displayName, avatar: a.avatar ?? '', avatar_static: a.avatar ?? '' });
+      if (sub[2] === 'favourited_by') return send(200, s.favouritedBy.map(account));
+      if (sub[2] === 'reblogged_by') return send(200, s.rebloggedBy.map(account));
+      const descendants: Record<string, unknown>[] = [];
+      const walk = (parent: FakeStatus) => {
+        for (const r of parent.replies) {
+          descendants.push({ ...this.json(r), in_reply_to_id: parent.id, account: account(r.account) });
+          walk(r);
+        }
+      };
+      walk(s);
+      return send(200, { ancestors: [], descendants });
     }
     if (req.method !== 'POST' || u.pathname !== '/api/v1/statuses') return send(404, { error: 'Record not found' });
 

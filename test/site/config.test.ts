@@ -63,6 +63,8 @@ describe('configuration', () => {
     [{ BLUESKY_SERVICE: 'https://pds.example' }, 'BLUESKY_HANDLE'],
     [{ BLUESKY_HANDLE: 'not a handle', BLUESKY_APP_PASSWORD: 'p' }, 'BLUESKY_HANDLE'],
     [{ X_MONTHLY_LIMIT: 'lots' }, 'X_MONTHLY_LIMIT'],
+    [{ X_BACKFEED: 'yes' }, 'X_BACKFEED'],
+    [{ X_BACKFEED_MONTHLY_READS: '-1' }, 'X_BACKFEED_MONTHLY_READS'],
     [{ MASTODON_TEMPLATE: '{title}' }, 'MASTODON_TEMPLATE'],
     [{ BLUESKY_TEMPLATE: '{title} {url} {nope}' }, 'BLUESKY_TEMPLATE'],
   ])('rejects %o naming %s', (env, name) => {
@@ -85,7 +87,8 @@ describe('configuration', () => {
     expect(c.mastodon).toEqual({ url: 'https://mastodon.example', token: 'tok' });
     expect(c.bluesky).toEqual({ service: 'https://bsky.social', handle: 'blog.bsky.social', appPassword: 'abcd-efgh-ijkl-mnop' });
     expect(c.xMonthlyLimit).toBe(100);
-    expect(loadConfig({})).toMatchObject({ mastodon: undefined, bluesky: undefined, xMonthlyLimit: undefined });
+    expect(loadConfig({})).toMatchObject({ mastodon: undefined, bluesky: undefined, xMonthlyLimit: undefined, xBackfeed: false, xBackfeedMonthlyReads: 100 });
+    expect(loadConfig({ X_BACKFEED: 'on', X_BACKFEED_MONTHLY_READS: '500' })).toMatchObject({ xBackfeed: true, xBackfeedMonthlyReads: 500 });
   });
 
   it('reports every problem at once', () => {

@@ -32,6 +32,7 @@ import {
   type Outcome,
 } from './announcements.repository.ts';
 import type { Announcer, Failure } from './network.ts';
+import { enqueueBackfeed } from '../backfeed/backfeed.ts';
 
 export interface AnnounceTuning {
   /** idle timeout of one request to a network */
@@ -172,8 +173,11 @@ export function announceHandler(deps: AnnounceDeps): (job: Job) => Promise<void>
         tuning.deadlineMs,
       );
       const outcome: Outcome = { status: 'posted', lastError: sent.note ?? null, postId: sent.postId, url: sent.url };
-      if (await recordAttempt(db, id, claim.attempt, outcome)) await changed('posted');
-      else log.warn({ announcementId: id, network, postId: sent.postId }, 'announcements: posted, but the row had moved on');
+      if (await recordAttempt(db, id, claim.attempt, outcome)) {
+        await changed('posted');
+        // from now on, reactions to the post are polled (§13); X is not polled
+        if (network !== 'x') await enqueueBackfeed(db, id, new Date());
+      } else log.warn({ announcementId: id, network, postId: sent.postId }, 'announcements: posted, but the row had moved on');
       log.info({ announcementId: id, network, articleId: row.articleId, postId: sent.postId, attempt: claim.attempt }, 'announcement posted');
       if (sent.holdUntil && sent.holdUntil.until.getTime() > Date.now()) await holdNetwork(db, network, sent.holdUntil.until, sent.holdUntil.reason);
       // sending works: announcements paused by an earlier refusal need not wait for their recheck
