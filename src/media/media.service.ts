@@ -246,7 +246,7 @@ export class MediaService {
       return /^\/media\/([a-f0-9]{32})\/(\d{1,5})\.(jpeg|png|webp|avif|gif)$/.exec(path);
     };
     const IMG = /<img\b[^<>]*>/g;
-    const ATTR = /([a-zA-Z-]+)="([^"]*)"/g;
+    const ATTR = /\s([a-zA-Z-]+)="([^"]*)"/g;
     const hashes = new Set<string>();
     for (const tag of html.match(IMG) ?? []) {
       const src = /\ssrc="([^"]*)"/.exec(tag)?.[1];

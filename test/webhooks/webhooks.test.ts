@@ -92,10 +92,10 @@ describe('deliveries', () => {
   it('queues in the transaction of the change and signs what the receiver verifies; a tampered body fails', async () => {
     const hook = await subscribe('/signed');
     const article = await createArticle(t, { title: 'Signed news' });
-    // queued with the publish, before any worker ran
+    // committed with the publish: there as soon as the publish answered (a runner nudged by the
+    // commit may already be sending it)
     const queued = await deliveries(hook.id);
-    expect(queued.map((d) => [d.eventType, d.status])).toEqual([['article.published', 'queued']]);
-    expect(received).toHaveLength(0);
+    expect(queued.map((d) => d.eventType)).toEqual(['article.published']);
 
     await t.services.jobs.drainDue();
     expect(received).toHaveLength(1);
