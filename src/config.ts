@@ -4,6 +4,7 @@
 import { isHttpUrl } from './lib/url.ts';
 
 import { is, trimEndWhere } from './lib/trim.ts';
+import { parseDuration } from './lib/duration.ts';
 
 export type ModerationPolicy = 'manual' | 'first-time' | 'open';
 
@@ -290,9 +291,9 @@ export function loadConfig(env: Env = process.env): Config {
   };
   if (!s3Bucket && get('MEDIA_S3_ENDPOINT')) problems.push('MEDIA_S3_ENDPOINT is set but MEDIA_S3_BUCKET is not: name the bucket too');
   const ttlRaw = get('PREVIEW_TTL') ?? '24h';
-  const ttl = /^(\d{1,6})\s*([smhd])$/.exec(ttlRaw);
-  const previewTtlMs = ttl && Number(ttl[1]) > 0 ? Number(ttl[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[ttl[2] as 's' | 'm' | 'h' | 'd'] : 86_400_000;
-  if (!ttl || Number(ttl[1]) === 0) problems.push(`PREVIEW_TTL="${ttlRaw}" must be a positive duration such as 30m, 24h or 7d`);
+  const ttl = parseDuration(ttlRaw);
+  const previewTtlMs = ttl ?? 86_400_000;
+  if (ttl === null) problems.push(`PREVIEW_TTL="${ttlRaw}" must be a positive duration such as 30m, 24h or 7d`);
   const previewUrl = get('PREVIEW_URL') ?? '{siteUrl}/preview/{token}/';
   const unknownPreview = (previewUrl.match(/\{[^{}]*\}/g) ?? []).filter((t) => !['{siteUrl}', '{token}', '{id}', '{slug}'].includes(t));
   if (unknownPreview.length) problems.push(`PREVIEW_URL has unknown placeholders ${unknownPreview.join(' ')} (available: {siteUrl} {token} {id} {slug})`);

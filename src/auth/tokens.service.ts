@@ -28,15 +28,6 @@ export interface VerifiedToken {
 
 export const isTokenScope = (s: string): s is TokenScope => (TOKEN_SCOPES as readonly string[]).includes(s);
 
-const DURATION_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `30s`, `10m`, `12h`, `90d` in milliseconds; null for anything else. */
-export function parseDuration(text: string): number | null {
-  const m = /^(\d{1,6})([smhd])$/.exec(text.trim());
-  if (!m || Number(m[1]) === 0) return null;
-  return Number(m[1]) * DURATION_UNITS[m[2]];
-}
-
 /** A name `token revoke NAME` could not tell apart: all digits (an id), or one a live token has. */
 export class TokenNameError extends Error {
   override name = 'TokenNameError';

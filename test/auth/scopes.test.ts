@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { createToken, parseDuration } from '../../src/auth/tokens.service.ts';
+import { createToken } from '../../src/auth/tokens.service.ts';
+import { parseDuration } from '../../src/lib/duration.ts';
 import { queryRows } from '../../src/db/client.ts';
 import { runNode } from '../helpers/process.ts';
 
