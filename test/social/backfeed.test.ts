@@ -194,6 +194,12 @@ describe('backfeed', () => {
     expect(searches.at(-1)!.query.get('url')).toBe(`${SITE}/${article.slug}/`);
     expect(searches.at(-1)!.query.get('q')).toBe(`${SITE}/${article.slug}/`);
 
+    // the article counts them: likes and reposts from both networks, replies at any depth (mentions are not replies)
+    const counts = (await t.app.inject({ method: 'GET', url: `/v1/articles/${article.slug}` })).json().counts;
+    expect(counts).toEqual({ comments: 0, pingbacks: 0, webmentions: 0, likes: 3, reposts: 2, replies: 4 });
+    const adminCounts = (await t.app.inject({ method: 'GET', url: `/v1/admin/articles/${article.id}`, headers: t.auth })).json().counts;
+    expect(adminCounts).toMatchObject({ likes: 3, reposts: 2, replies: 4 });
+
     // the job comes back on the schedule
     const after = (await pollJobs()).find((j) => j.key === `announcement:${mrow.id}`)!;
     expect(after.status).toBe('queued');
@@ -232,6 +238,7 @@ describe('backfeed', () => {
     await pollNow();
     expect((await social(article.slug, 'mastodon')).map((r) => `${r.kind} ${r.author.name}`).sort()).toEqual(['like Ben', 'reply Cleo', 'repost Ben']);
     expect((await social(article.slug, 'bluesky')).map((r) => `${r.kind} ${r.author.name}`).sort()).toEqual(['mention Fay', 'reply Gus', 'repost Fay']);
+    expect((await t.app.inject({ method: 'GET', url: `/v1/articles/${article.slug}` })).json().counts).toMatchObject({ likes: 1, reposts: 2, replies: 2 });
   });
 
   it('waits for the reset when a network answers 429', async () => {
