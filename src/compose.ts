@@ -23,6 +23,7 @@ import { PreviewsService } from './articles/previews.ts';
 import { registerBackfeed } from './social/backfeed/backfeed.ts';
 import { mastodonPoller } from './social/mastodon/backfeed.ts';
 import { blueskyPoller } from './social/bluesky/backfeed.ts';
+import { xPoller } from './social/x/backfeed.ts';
 
 export interface Services {
   config: Config;
@@ -76,9 +77,9 @@ export function compose(config: Config, database: Database, log: Logger): Servic
   jobs.register({ kind: PUBLISH_JOB, handler: (job) => articles.publishDue(job), concurrency: 2 });
   const responses = new ResponsesService({ db: database.db, config, articles, limits, events });
 
-  // reactions to our Mastodon and Bluesky posts (§13)
-  if (config.xBackfeed) log.warn({}, 'X_BACKFEED=on: polling X for reactions is not implemented yet; nothing is read from X');
-  registerBackfeed(jobs, { db: database.db, config, log, responses, pollers: [mastodonPoller(config, 10_000), blueskyPoller(config, database.db, 10_000)] });
+  // reactions to our Mastodon, Bluesky and (X_BACKFEED=on) X posts (§13)
+  const pollers = [mastodonPoller(config, 10_000), blueskyPoller(config, database.db, 10_000), xPoller(config, database.db, 10_000)];
+  registerBackfeed(jobs, { db: database.db, config, log, responses, pollers });
 
   const linkbacks = composeLinkbacks({ config, db: database.db, log, jobs, publishing, responses });
 

@@ -65,7 +65,7 @@ export interface Config {
   bluesky: BlueskyCredentials | undefined;
   /** X_MONTHLY_LIMIT: posts on X per calendar month (UTC); undefined = unlimited */
   xMonthlyLimit: number | undefined;
-  /** X_BACKFEED=on: poll X for reactions to our posts (not implemented yet: X's reads are scarce and paid) */
+  /** X_BACKFEED=on: poll X for reactions to our posts (off by default: X's reads are paid) */
   xBackfeed: boolean;
   /** X_BACKFEED_MONTHLY_READS: the most X reads the backfeed may spend per calendar month (UTC) */
   xBackfeedMonthlyReads: number;

@@ -27,15 +27,22 @@ export interface ArticleRecord {
   version: number;
   author: { slug: string; name: string } | null;
   tags: { slug: string; name: string }[];
-  counts: { comments: number; pingbacks: number; webmentions: number };
+  counts: ResponseCounts;
   featureImage: MediaRef | null;
 }
+
+/** approved responses by type; likes, reposts and replies are social responses of that kind (§13) */
+const COUNTED = ['comments', 'pingbacks', 'webmentions', 'likes', 'reposts', 'replies'] as const;
+type ResponseCounts = Record<(typeof COUNTED)[number], number>;
 
 const TAGS = `coalesce((select json_agg(json_build_object('slug', t.slug, 'name', t.name) order by at.position, t.id)
             from article_tags at join tags t on t.id = at.tag_id where at.article_id = a.id), '[]'::json) as tags`;
 const COUNTS = `(select json_build_object('comments', count(*) filter (where r.type = 'comment'),
                             'pingbacks', count(*) filter (where r.type = 'pingback'),
-                            'webmentions', count(*) filter (where r.type = 'webmention'))
+                            'webmentions', count(*) filter (where r.type = 'webmention'),
+                            'likes', count(*) filter (where r.type = 'social' and r.kind = 'like'),
+                            'reposts', count(*) filter (where r.type = 'social' and r.kind = 'repost'),
+                            'replies', count(*) filter (where r.type = 'social' and r.kind = 'reply'))
    from responses r where r.article_id = a.id and r.status = 'approved') as counts`;
 const FEATURE_IMAGE = `(select json_build_object('id', m.id, 'hash', m.hash, 'format', m.format, 'width', m.width, 'height', m.height, 'alt', m.alt, 'variants', m.variants)
    from media m where m.id = a.feature_image_id) as feature_image`;
@@ -91,7 +98,7 @@ const date = (v: unknown): Date | null => (v === null || v === undefined ? null 
 const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
 
 function toPublicRecord(r: Row): PublicArticleRecord {
-  const counts = json<{ comments: number; pingbacks: number; webmentions: number }>(r.counts);
+  const counts = json<ResponseCounts | null>(r.counts);
   return {
     id: Number(r.id),
     slug: String(r.slug),
@@ -113,7 +120,7 @@ function toPublicRecord(r: Row): PublicArticleRecord {
     author: r.author_slug ? { slug: String(r.author_slug), name: String(r.author_name) } : null,
     tags: json(r.tags),
     // absent from a sparse read that did not ask for them
-    counts: counts ? { comments: Number(counts.comments), pingbacks: Number(counts.pingbacks), webmentions: Number(counts.webmentions) } : { comments: 0, pingbacks: 0, webmentions: 0 },
+    counts: Object.fromEntries(COUNTED.map((k) => [k, Number(counts?.[k] ?? 0)])) as ResponseCounts,
     featureImage: r.feature_image ? json<MediaRef>(r.feature_image) : null,
   };
 }

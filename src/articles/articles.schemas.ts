@@ -25,8 +25,18 @@ export const Article = Type.Object(
     commentsOpen: Type.Boolean(),
     pingsOpen: Type.Boolean(),
     counts: Type.Object(
-      { comments: Type.Integer(), pingbacks: Type.Integer(), webmentions: Type.Integer() },
-      { description: 'Approved responses by type' },
+      {
+        comments: Type.Integer(),
+        pingbacks: Type.Integer(),
+        webmentions: Type.Integer(),
+        likes: Type.Integer({ description: 'Social responses of kind `like`, from every network (polled or through webmentions)' }),
+        reposts: Type.Integer({ description: 'Social responses of kind `repost`, from every network' }),
+        replies: Type.Integer({
+          description:
+            'Social responses of kind `reply`: replies on Mastodon, Bluesky and X, and webmentions whose source is an h-entry with `u-in-reply-to` (network `web`). Reader comments are counted in `comments`; a plain webmention (no h-entry) in `webmentions`',
+        }),
+      },
+      { description: 'Approved responses by type; likes, reposts and replies are counted among social responses (`type=social`), mentions and bookmarks are not counted apart' },
     ),
     announcement: Nullable(
       Type.Object(

@@ -27,7 +27,7 @@ export interface Article {
   readingTimeMinutes: number;
   author: { slug: string; name: string } | null;
   tags: { slug: string; name: string }[];
-  counts: { comments: number; pingbacks: number; webmentions: number };
+  counts: { comments: number; pingbacks: number; webmentions: number; likes?: number; reposts?: number; replies?: number };
   commentsOpen: boolean;
   announcement: { status: string; url: string | null } | null;
   /** where the article was announced (Mastodon, Bluesky, X) */

@@ -17,7 +17,8 @@ export interface ListPage {
 }
 
 export function responsesCount(a: Article): number {
-  return a.counts.comments + a.counts.pingbacks + a.counts.webmentions;
+  // replies on the networks are part of the conversation; likes and reposts are not responses
+  return a.counts.comments + a.counts.pingbacks + a.counts.webmentions + (a.counts.replies ?? 0);
 }
 
 function summary(a: Article, paths: Paths): Markup {

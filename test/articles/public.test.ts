@@ -57,7 +57,7 @@ describe('GET /v1/articles', () => {
       ['announcement', 'author', 'commentsOpen', 'counts', 'excerpt', 'featureImage', 'html', 'id', 'pingsOpen', 'publishedAt', 'readingTimeMinutes', 'slug', 'status', 'syndication', 'tags', 'title', 'updatedAt', 'url'].sort(),
     );
     expect(a.url).toBe('http://blog.test/notes-on-sao-paulo/');
-    expect(a.counts).toEqual({ comments: 0, pingbacks: 0, webmentions: 0 });
+    expect(a.counts).toEqual({ comments: 0, pingbacks: 0, webmentions: 0, likes: 0, reposts: 0, replies: 0 });
     expect(a.featureImage).toBeNull();
     expect(a.status).toBe('published');
   });

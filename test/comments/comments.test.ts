@@ -164,7 +164,7 @@ describe('threads, counts and the public list', () => {
     const list = await responsesOf(t, a.slug);
     expect(list.data.map((r: { html: string }) => r.html)).toEqual(['<p>root</p>', '<p>depth 1</p>', '<p>depth 2</p>', '<p>depth 3</p>', '<p>depth 4</p>', '<p>depth 5</p>', '<p>numeric parent id</p>']);
     expect(Object.keys(list.data[0]).sort()).toEqual(['author', 'authorName', 'authorUrl', 'avatarUrl', 'createdAt', 'html', 'id', 'kind', 'network', 'parentId', 'type', 'url']);
-    expect(await countsOf(t, a.slug)).toEqual({ comments: 7, pingbacks: 0, webmentions: 0 });
+    expect(await countsOf(t, a.slug)).toEqual({ comments: 7, pingbacks: 0, webmentions: 0, likes: 0, reposts: 0, replies: 0 });
     expect((await responsesOf(t, a.slug, '?type=pingback')).data).toEqual([]);
     const paged = await t.app.inject({ method: 'GET', url: `/v1/articles/${a.slug}/responses?limit=3&page=2` });
     expect(paged.json().data).toHaveLength(3);
@@ -174,7 +174,7 @@ describe('threads, counts and the public list', () => {
     // moderation moves the counts, the list and the cached answers
     const etag = (await t.app.inject({ method: 'GET', url: `/v1/articles/${a.slug}` })).headers.etag as string;
     await adminRequest(t, 'PATCH', `/v1/admin/responses/${root.id}`, { status: 'spam' });
-    expect(await countsOf(t, a.slug)).toEqual({ comments: 6, pingbacks: 0, webmentions: 0 });
+    expect(await countsOf(t, a.slug)).toEqual({ comments: 6, pingbacks: 0, webmentions: 0, likes: 0, reposts: 0, replies: 0 });
     const revalidated = await t.app.inject({ method: 'GET', url: `/v1/articles/${a.slug}`, headers: { 'if-none-match': etag } });
     expect(revalidated.statusCode).toBe(200);
     await adminRequest(t, 'PATCH', `/v1/admin/responses/${root.id}`, { status: 'approved' });

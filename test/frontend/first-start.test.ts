@@ -49,7 +49,7 @@ describe('first start on a fresh embedded database', () => {
     expect(list.data.map((a: { slug: string }) => a.slug)).toEqual(['welcome-to-inkwell']);
     const [welcome] = list.data;
     expect(welcome.url).toBe(`${SITE}/welcome-to-inkwell/`);
-    expect(welcome.counts).toEqual({ comments: 2, pingbacks: 1, webmentions: 0 });
+    expect(welcome.counts).toEqual({ comments: 2, pingbacks: 1, webmentions: 0, likes: 0, reposts: 0, replies: 0 });
     const $ = load((await app.inject({ method: 'GET', url: '/', headers: HTML })).body);
     expect($('.summary h2 a').attr('href')).toBe(welcome.url);
     expect($('.summary .meta').text()).toContain('3 responses');

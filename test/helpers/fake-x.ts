@@ -1,9 +1,14 @@
-// A fake X API v2 on 127.0.0.1 for the announcement tests. Like X, it:
+// A fake X API v2 on 127.0.0.1 for the announcement and backfeed tests. Like X, it:
 //  - verifies the OAuth 1.0a HMAC-SHA1 signature of every request (RFC 5849 §3.4),
 //    recomputed from the method, the URL, the oauth_* and query/form parameters and
 //    the consumer and token secrets, and refuses bad ones (and replayed nonces) with 401;
 //  - stores posts and refuses identical text with 403 "duplicate content";
-//  - refuses text over 280 weighted characters with 400.
+//  - refuses text over 280 weighted characters with 400;
+//  - answers the backfeed's reads (GET /2/tweets/search/recent with conversation_id:,
+//    /2/tweets/:id/liking_users, /retweeted_by, /quote_tweets) from reactions the tests
+//    add and withdraw, paged with max_results and a token, with only the fields and
+//    expansions asked for, and refuses with 400 what X refuses (an unknown parameter,
+//    field or expansion, max_results out of range); recent search sees 7 days.
 // Tests script what the next requests get: any answer of reference/twitter.md §3
 // (401, 403 variants, 429 with reset headers, 503 with HTML…), or a misbehaving
 // connection (store then drop, drop, hang, answer slowly).
@@ -24,6 +29,32 @@ export interface Post {
   id: string;
   text: string;
 }
+
+/** The account the fake credentials belong to (an access token starts with its user's id). */
+export const OWN_USER = { id: FAKE_CREDENTIALS.accessToken.split('-')[0], name: 'Inkwell', username: 'inkwellblog' };
+
+export interface XUser {
+  id: string;
+  name: string;
+  username: string;
+  profile_image_url?: string;
+}
+
+/** A post by someone else: a reply in a conversation, or a quote. */
+export interface XTweet {
+  id: string;
+  text: string;
+  author: XUser;
+  created_at: string;
+  conversation_id: string;
+  replied_to?: string;
+  quoted?: string;
+}
+
+const USER_FIELDS = new Set(['created_at', 'description', 'entities', 'id', 'location', 'name', 'pinned_tweet_id', 'profile_image_url', 'protected', 'public_metrics', 'url', 'username', 'verified', 'withheld']);
+const TWEET_FIELDS = new Set(['attachments', 'author_id', 'context_annotations', 'conversation_id', 'created_at', 'entities', 'geo', 'id', 'in_reply_to_user_id', 'lang', 'public_metrics', 'possibly_sensitive', 'referenced_tweets', 'reply_settings', 'source', 'text', 'withheld', 'edit_history_tweet_ids']);
+const EXPANSIONS = new Set(['author_id', 'referenced_tweets.id', 'in_reply_to_user_id', 'referenced_tweets.id.author_id', 'entities.mentions.username', 'attachments.media_keys']);
+const SEARCH_WINDOW_MS = 7 * 24 * 3_600_000;
 
 export interface LoggedRequest {
   method: string;
@@ -203,6 +234,12 @@ export class FakeX {
   private nextId = 1_790_000_000_000_000_000n;
   /** credentials X accepts; change to make every signature fail like revoked keys would */
   credentials: TwitterCredentials;
+  /** others' posts: replies (in a conversation) and quotes */
+  readonly tweets: XTweet[] = [];
+  /** who liked / reposted each post (by post id), in the order X lists them */
+  readonly likes = new Map<string, XUser[]>();
+  readonly retweets = new Map<string, XUser[]>();
+  private readonly readQueue: Scripted[] = [];
 
   private constructor(
     private readonly server: http.Server,
@@ -231,11 +268,48 @@ export class FakeX {
     return this;
   }
 
-  /** Forget posts, requests and scripts (between tests). */
+  /** What the next GET requests (the backfeed's reads) get, in order (`answer` or `drop`); after these, it behaves like X. */
+  scriptReads(...next: Scripted[]): this {
+    this.readQueue.push(...next);
+    return this;
+  }
+
+  /** Forget posts, reactions, requests and scripts (between tests). */
   reset(): void {
     this.posts.length = 0;
     this.requests.length = 0;
     this.queue.length = 0;
+    this.tweets.length = 0;
+    this.likes.clear();
+    this.retweets.clear();
+    this.readQueue.length = 0;
+  }
+
+  /** `user` replies to post `to` (ours or a reply), `ago` ms ago. */
+  reply(to: string, user: XUser, text: string, ago = 60_000): XTweet {
+    const parent = this.tweets.find((t) => t.id === to);
+    const tweet: XTweet = { id: String(this.nextId++), text, author: user, created_at: new Date(Date.now() - ago).toISOString(), conversation_id: parent?.conversation_id ?? to, replied_to: to };
+    this.tweets.push(tweet);
+    return tweet;
+  }
+
+  /** `user` quotes post `of`. */
+  quote(of: string, user: XUser, text: string): XTweet {
+    const tweet: XTweet = { id: String(this.nextId++), text, author: user, created_at: new Date().toISOString(), conversation_id: '', quoted: of };
+    tweet.conversation_id = tweet.id;
+    this.tweets.push(tweet);
+    return tweet;
+  }
+
+  /** Deletes another's post (a reply, a quote). */
+  deleteTweet(id: string): void {
+    const i = this.tweets.findIndex((t) => t.id === id);
+    if (i >= 0) this.tweets.splice(i, 1);
+  }
+
+  /** GET requests received so far (the backfeed's reads). */
+  get readRequests(): LoggedRequest[] {
+    return this.requests.filter((r) => r.method === 'GET');
   }
 
   /** POST /2/tweets requests received so far. */
@@ -279,6 +353,7 @@ export class FakeX {
       this.log(entry);
       return send(401, { title: 'Unauthorized', type: 'about:blank', status: 401, detail: 'Unauthorized' }, {}, 'application/problem+json');
     }
+    if (req.method === 'GET') return this.read(req, path, entry, send);
     if (req.method !== 'POST' || path !== '/2/tweets') {
       entry.outcome = '404';
       this.log(entry);
@@ -355,5 +430,103 @@ export class FakeX {
         return;
       }
     }
+  }
+
+  // --- the backfeed's reads ------------------------------------------------------
+
+  private read(
+    req: http.IncomingMessage,
+    path: string,
+    entry: LoggedRequest,
+    send: (status: number, payload: unknown, headers?: Record<string, string>, contentType?: string) => void,
+  ): void {
+    const step = this.readQueue.shift();
+    if (step?.kind === 'answer') {
+      entry.outcome = `${step.status} (scripted)`;
+      this.log(entry);
+      return send(step.status, step.body, step.headers, step.contentType);
+    }
+    if (step?.kind === 'drop') {
+      entry.outcome = 'dropped';
+      this.log(entry);
+      req.socket.destroy();
+      return;
+    }
+    const q = new URL(req.url ?? '/', 'http://x').searchParams;
+    const invalid = (detail: string) => {
+      entry.outcome = `400 (${detail})`;
+      this.log(entry);
+      send(400, { errors: [{ parameters: {}, message: detail }], title: 'Invalid Request', detail: 'One or more parameters to your request was invalid.', type: 'https://api.twitter.com/2/problems/invalid-request' }, {}, 'application/problem+json');
+    };
+    const answer = (body: unknown) => {
+      entry.outcome = '200';
+      this.log(entry);
+      send(200, body);
+    };
+
+    let m: RegExpExecArray | null;
+    let allowed: string[];
+    let min: number;
+    let items: XTweet[] | XUser[];
+    let tokenParam = 'pagination_token';
+    if (path === '/2/tweets/search/recent') {
+      allowed = ['query', 'max_results', 'next_token', 'expansions', 'tweet.fields', 'user.fields', 'sort_order', 'since_id', 'start_time'];
+      min = 10;
+      tokenParam = 'next_token';
+      const conversation = /^conversation_id:(\d+)$/.exec(q.get('query') ?? '')?.[1];
+      if (!conversation) return invalid(`this fake answers only query=conversation_id:<id>, not ${JSON.stringify(q.get('query'))}`);
+      const since = Date.now() - SEARCH_WINDOW_MS;
+      items = this.tweets.filter((t) => t.conversation_id === conversation && Date.parse(t.created_at) >= since).reverse();
+    } else if ((m = /^\/2\/tweets\/(\d+)\/(liking_users|retweeted_by)$/.exec(path))) {
+      allowed = ['max_results', 'pagination_token', 'user.fields', 'expansions', 'tweet.fields'];
+      min = 1;
+      items = (m[2] === 'liking_users' ? this.likes : this.retweets).get(m[1]) ?? [];
+    } else if ((m = /^\/2\/tweets\/(\d+)\/quote_tweets$/.exec(path))) {
+      allowed = ['max_results', 'pagination_token', 'expansions', 'tweet.fields', 'user.fields', 'media.fields', 'place.fields', 'poll.fields', 'exclude'];
+      min = 10;
+      const of = m[1];
+      items = this.tweets.filter((t) => t.quoted === of).reverse();
+    } else {
+      entry.outcome = '404';
+      this.log(entry);
+      return send(404, { title: 'Not Found Error', type: 'https://api.twitter.com/2/problems/resource-not-found', status: 404, detail: `no route GET ${path}` });
+    }
+    for (const key of q.keys()) if (!allowed.includes(key)) return invalid(`The query parameter [${key}] is not one of [${allowed.join(',')}]`);
+    const list = (name: string, known: Set<string>) => {
+      const values = q.get(name)?.split(',') ?? [];
+      const bad = values.find((v) => !known.has(v));
+      return bad === undefined ? new Set(values) : bad;
+    };
+    const userFields = list('user.fields', USER_FIELDS);
+    const tweetFields = list('tweet.fields', TWEET_FIELDS);
+    const expansions = list('expansions', EXPANSIONS);
+    for (const [name, v] of [['user.fields', userFields], ['tweet.fields', tweetFields], ['expansions', expansions]] as const) {
+      if (typeof v === 'string') return invalid(`The \`${name}\` query parameter value [${v}] is not one of the allowed values`);
+    }
+    const max = q.has('max_results') ? Number(q.get('max_results')) : min === 1 ? 100 : 10;
+    if (!Number.isInteger(max) || max < min || max > 100) return invalid(`The \`max_results\` query parameter value [${q.get('max_results')}] is not between ${min} and 100`);
+    const offset = q.has(tokenParam) ? Number(q.get(tokenParam)) : 0;
+    if (!Number.isInteger(offset) || offset < 0) return invalid(`The \`${tokenParam}\` query parameter value [${q.get(tokenParam)}] is invalid`);
+
+    const uf = userFields as Set<string>;
+    const tf = tweetFields as Set<string>;
+    const user = (u: XUser) => ({ id: u.id, name: u.name, username: u.username, ...(uf.has('profile_image_url') && u.profile_image_url ? { profile_image_url: u.profile_image_url } : {}) });
+    const tweet = (t: XTweet) => ({
+      id: t.id,
+      text: t.text,
+      edit_history_tweet_ids: [t.id],
+      ...(tf.has('author_id') ? { author_id: t.author.id } : {}),
+      ...(tf.has('created_at') ? { created_at: t.created_at } : {}),
+      ...(tf.has('conversation_id') ? { conversation_id: t.conversation_id } : {}),
+      ...(tf.has('referenced_tweets') && (t.replied_to || t.quoted) ? { referenced_tweets: [{ type: t.replied_to ? 'replied_to' : 'quoted', id: (t.replied_to ?? t.quoted)! }] } : {}),
+    });
+    const page = items.slice(offset, offset + max);
+    const meta = { result_count: page.length, ...(offset + max < items.length ? { next_token: String(offset + max) } : {}) };
+    if (!page.length) return answer({ meta });
+    const isTweets = path.endsWith('/recent') || path.endsWith('/quote_tweets');
+    if (!isTweets) return answer({ data: (page as XUser[]).map(user), meta });
+    const tweets = page as XTweet[];
+    const authors = [...new Map(tweets.map((t) => [t.author.id, t.author])).values()];
+    return answer({ data: tweets.map(tweet), ...((expansions as Set<string>).has('author_id') ? { includes: { users: authors.map(user) } } : {}), meta });
   }
 }

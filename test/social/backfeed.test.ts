@@ -3,16 +3,16 @@
 // responses (threaded), vanish when withdrawn, survive a failing poll, and the job
 // comes back on the schedule.
 import { sql } from 'drizzle-orm';
-import { TID } from '@atproto/common-web';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { queryRows } from '../../src/db/client.ts';
 import { nextPollAt } from '../../src/social/backfeed/schedule.ts';
 import { BACKFEED_JOB, queueRecentPolls } from '../../src/social/backfeed/backfeed.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { FakeMastodon, type FakeAccount } from '../helpers/fake-mastodon.ts';
-import { BLUESKY_DID, BLUESKY_HANDLE, cidOf, FakeBluesky } from '../helpers/fake-bluesky.ts';
+import { FakeMastodon } from '../helpers/fake-mastodon.ts';
+import { FakeBluesky } from '../helpers/fake-bluesky.ts';
 import { publishArticle } from './support.ts';
-import { cleanSlate, networksConfig, rowOf } from './networks.support.ts';
+import { cleanSlate, networksConfig, rowOf, type Social } from './networks.support.ts';
+import { account, bpost, me, newBskyReactions, person, serveBskyReactions, type BskyPost } from './reactions.support.ts';
 
 const SITE = 'https://blog.example.com';
 let m: FakeMastodon;
@@ -45,16 +45,6 @@ async function pollNow(): Promise<void> {
   await t.services.jobs.drainDue();
 }
 
-interface Social {
-  id: number;
-  kind: string;
-  network: string;
-  parentId: number | null;
-  author: { name: string; url: string | null; photo: string | null };
-  url: string | null;
-  html: string;
-  createdAt: string;
-}
 async function social(slug: string, network?: string): Promise<Social[]> {
   const res = await t.app.inject({ method: 'GET', url: `/v1/articles/${slug}/responses?type=social&limit=100` });
   expect(res.statusCode).toBe(200);
@@ -62,61 +52,7 @@ async function social(slug: string, network?: string): Promise<Social[]> {
   return network ? all.filter((r) => r.network === network) : all;
 }
 
-// ---- Bluesky's reads, served from this test's data ----
-interface Person {
-  did: string;
-  handle: string;
-  displayName: string;
-  avatar: string;
-}
-interface BskyPost {
-  author: Person;
-  rkey: string;
-  text: string;
-  createdAt: string;
-  replies: BskyPost[];
-}
-const person = (name: string): Person => ({
-  did: `did:plc:${name.toLowerCase()}${'x'.repeat(24 - name.length)}`,
-  handle: `${name.toLowerCase()}.bsky.test`,
-  displayName: name,
-  avatar: `https://cdn.bsky.test/${name.toLowerCase()}.jpg`,
-});
-const me: Person = { did: BLUESKY_DID, handle: BLUESKY_HANDLE, displayName: 'Inkwell', avatar: '' };
-const bsky = { likes: [] as Person[], reposts: [] as Person[], replies: [] as BskyPost[], mentions: [] as BskyPost[], failing: false };
-const bpost = (author: Person, text: string): BskyPost => ({ author, rkey: TID.nextStr(), text, createdAt: '2026-11-30T12:00:00.000Z', replies: [] });
-const uriOf = (p: { author: Person; rkey: string }) => `at://${p.author.did}/app.bsky.feed.post/${p.rkey}`;
-const view = (p: BskyPost) => ({
-  uri: uriOf(p),
-  cid: cidOf(p.rkey, 0x71),
-  author: { did: p.author.did, handle: p.author.handle, displayName: p.author.displayName, ...(p.author.avatar ? { avatar: p.author.avatar } : {}) },
-  record: { $type: 'app.bsky.feed.post', text: p.text, createdAt: p.createdAt },
-  indexedAt: p.createdAt,
-});
-const profile = (p: Person) => ({ did: p.did, handle: p.handle, displayName: p.displayName, avatar: p.avatar });
-const thread = (p: BskyPost): Record<string, unknown> => ({ $type: 'app.bsky.feed.defs#threadViewPost', post: view(p), replies: p.replies.map(thread) });
-function bskyRoutes(announced: () => BskyPost): void {
-  const answer = (res: import('node:http').ServerResponse, body: unknown): void => {
-    const failing = bsky.failing;
-    res.writeHead(failing ? 500 : 200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(failing ? { error: 'InternalServerError', message: 'Internal Server Error' } : body));
-  };
-  b.route('app.bsky.feed.getPostThread', (_req, res) => answer(res, { thread: thread({ ...announced(), replies: bsky.replies }) }));
-  b.route('app.bsky.feed.getLikes', (req, res) =>
-    answer(res, { uri: req.query.get('uri'), likes: bsky.likes.map((p) => ({ actor: profile(p), createdAt: '2026-11-30T12:01:00.000Z', indexedAt: '2026-11-30T12:01:00.000Z' })) }),
-  );
-  b.route('app.bsky.feed.getRepostedBy', (req, res) => answer(res, { uri: req.query.get('uri'), repostedBy: bsky.reposts.map(profile) }));
-  b.route('app.bsky.feed.searchPosts', (_req, res) => answer(res, { posts: [view(announced()), ...bsky.mentions.map(view)] }));
-}
-
-const account = (name: string): FakeAccount => ({
-  id: String(200 + name.length),
-  username: name.toLowerCase(),
-  acct: `${name.toLowerCase()}@other.example`,
-  url: `https://other.example/@${name.toLowerCase()}`,
-  displayName: name,
-  avatar: `https://other.example/avatars/${name.toLowerCase()}.png`,
-});
+const bsky = newBskyReactions();
 
 beforeEach(async () => {
   await cleanSlate(db());
@@ -154,7 +90,7 @@ describe('backfeed', () => {
     // reactions on Bluesky
     const ours = b.posts[0];
     const announced = (): BskyPost => ({ author: me, rkey: ours.rkey, text: ours.record.text, createdAt: '2026-11-30T11:59:00.000Z', replies: [] });
-    bskyRoutes(announced);
+    serveBskyReactions(b, bsky, announced);
     const [eve, fay, gus, hal] = ['Eve', 'Fay', 'Gus', 'Hal'].map(person);
     bsky.likes.push(eve);
     bsky.reposts.push(fay);
@@ -194,6 +130,12 @@ describe('backfeed', () => {
     expect(searches.at(-1)!.query.get('url')).toBe(`${SITE}/${article.slug}/`);
     expect(searches.at(-1)!.query.get('q')).toBe(`${SITE}/${article.slug}/`);
 
+    // the article counts them: likes and reposts from both networks, replies at any depth (mentions are not replies)
+    const counts = (await t.app.inject({ method: 'GET', url: `/v1/articles/${article.slug}` })).json().counts;
+    expect(counts).toEqual({ comments: 0, pingbacks: 0, webmentions: 0, likes: 3, reposts: 2, replies: 4 });
+    const adminCounts = (await t.app.inject({ method: 'GET', url: `/v1/admin/articles/${article.id}`, headers: t.auth })).json().counts;
+    expect(adminCounts).toMatchObject({ likes: 3, reposts: 2, replies: 4 });
+
     // the job comes back on the schedule
     const after = (await pollJobs()).find((j) => j.key === `announcement:${mrow.id}`)!;
     expect(after.status).toBe('queued');
@@ -232,6 +174,7 @@ describe('backfeed', () => {
     await pollNow();
     expect((await social(article.slug, 'mastodon')).map((r) => `${r.kind} ${r.author.name}`).sort()).toEqual(['like Ben', 'reply Cleo', 'repost Ben']);
     expect((await social(article.slug, 'bluesky')).map((r) => `${r.kind} ${r.author.name}`).sort()).toEqual(['mention Fay', 'reply Gus', 'repost Fay']);
+    expect((await t.app.inject({ method: 'GET', url: `/v1/articles/${article.slug}` })).json().counts).toMatchObject({ likes: 1, reposts: 2, replies: 2 });
   });
 
   it('waits for the reset when a network answers 429', async () => {

@@ -41,6 +41,18 @@ export function useAppWithNetworks(ready: (f: Fakes) => void): void {
   });
 }
 
+/** A social response as the public responses list shows it. */
+export interface Social {
+  id: number;
+  kind: string;
+  network: string;
+  parentId: number | null;
+  author: { name: string; url: string | null; photo: string | null };
+  url: string | null;
+  html: string;
+  createdAt: string;
+}
+
 export type NetworkRow = AnnouncementRow & { network: string; remote_key: string | null };
 
 export async function rowOf(db: Db, articleId: number, network: string): Promise<NetworkRow> {

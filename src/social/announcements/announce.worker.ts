@@ -175,8 +175,8 @@ export function announceHandler(deps: AnnounceDeps): (job: Job) => Promise<void>
       const outcome: Outcome = { status: 'posted', lastError: sent.note ?? null, postId: sent.postId, url: sent.url };
       if (await recordAttempt(db, id, claim.attempt, outcome)) {
         await changed('posted');
-        // from now on, reactions to the post are polled (§13); X is not polled
-        if (network !== 'x') await enqueueBackfeed(db, id, new Date());
+        // from now on, reactions to the post are polled (§13); on X only with X_BACKFEED=on
+        if (announcer.polled !== false) await enqueueBackfeed(db, id, new Date());
       } else log.warn({ announcementId: id, network, postId: sent.postId }, 'announcements: posted, but the row had moved on');
       log.info({ announcementId: id, network, articleId: row.articleId, postId: sent.postId, attempt: claim.attempt }, 'announcement posted');
       if (sent.holdUntil && sent.holdUntil.until.getTime() > Date.now()) await holdNetwork(db, network, sent.holdUntil.until, sent.holdUntil.reason);

@@ -302,6 +302,29 @@ export async function holdNetwork(db: Db, network: Network, until: Date, reason:
   );
 }
 
+/**
+ * Spends `n` of the network's backfeed reads for this calendar month (UTC) if they fit
+ * under `cap`; false, spending nothing, when they do not. One conditional upsert, so
+ * processes sharing the database never spend the same last read twice; a new month
+ * starts from zero.
+ */
+export async function spendBackfeedReads(db: Db, network: Network, n: number, cap: number): Promise<boolean> {
+  if (n > cap) return false;
+  const month = sql`to_char(now() at time zone 'UTC', 'YYYY-MM')`;
+  const rows = await queryRows<{ backfeed_reads: number }>(
+    db,
+    sql`insert into announcement_networks (network, backfeed_month, backfeed_reads) values (${network}, ${month}, ${n})
+        on conflict (network) do update set
+          backfeed_reads = case when announcement_networks.backfeed_month = excluded.backfeed_month
+                                then announcement_networks.backfeed_reads + ${n} else ${n} end,
+          backfeed_month = excluded.backfeed_month, updated_at = now()
+        where announcement_networks.backfeed_month is distinct from excluded.backfeed_month
+           or announcement_networks.backfeed_reads + ${n} <= ${cap}
+        returning backfeed_reads`,
+  );
+  return rows.length > 0;
+}
+
 // --- reads for editors and for the article API --------------------------------
 
 // --- a network's stored session (Bluesky): shared by restarts and processes ---------

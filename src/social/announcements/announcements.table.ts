@@ -75,5 +75,9 @@ export const announcementNetworks = pgTable('announcement_networks', {
   holdReason: text('hold_reason'),
   /** JSON of the network's session (Bluesky: access and refresh JWTs, did, handle); never a password */
   session: text('session'),
+  /** the calendar month (UTC, "2026-12") `backfeedReads` counts in */
+  backfeedMonth: text('backfeed_month'),
+  /** reads the backfeed spent on this network in `backfeedMonth` (X: capped by X_BACKFEED_MONTHLY_READS) */
+  backfeedReads: integer('backfeed_reads').notNull().default(0),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });

@@ -56,6 +56,8 @@ export interface Announcer {
   credentialsFingerprint(): string;
   template: string;
   lengthRule: LengthRule;
+  /** false: reactions to its posts are not polled (X without X_BACKFEED=on); default true */
+  polled?: boolean;
   /** posts per calendar month (UTC), beyond which announcements wait as `paused`; undefined = unlimited */
   monthlyLimit?: number;
   /** a fresh key for a new announcement (Mastodon: Idempotency-Key; Bluesky: a TID) */

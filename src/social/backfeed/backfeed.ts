@@ -1,6 +1,6 @@
-// Polling our own posts (§13): one `backfeed.poll` job per announcement posted on Mastodon
-// or Bluesky. Each run asks the network for the post's replies, likes and reposts (and,
-// on Bluesky, posts by others linking the article), stores them as social responses,
+// Polling our own posts (§13): one `backfeed.poll` job per announcement posted on Mastodon,
+// Bluesky or (with X_BACKFEED=on) X. Each run asks the network for the post's replies, likes
+// and reposts (and, on Bluesky, posts by others linking the article; on X, quotes), stores them as social responses,
 // removes what was withdrawn (only after a poll in which every call succeeded), and
 // reschedules itself on the schedule of schedule.ts until the post is a month old.
 // A network answering garbage or an error: what is stored stays, the next poll comes
@@ -38,13 +38,20 @@ export interface PolledPost {
   postId: string;
   url: string | null;
   articleUrl: string;
+  postedAt: Date;
+}
+
+/** A poll's reactions, and the kinds the network showed in full (only those can have been withdrawn; default all). */
+export interface Collected {
+  reactions: Reaction[];
+  complete: SocialKind[];
 }
 
 export interface Poller {
   network: SocialNetwork & Network;
   configured: boolean;
   /** every reaction; throws when any call failed */
-  collect(post: PolledPost, signal: AbortSignal): Promise<Reaction[]>;
+  collect(post: PolledPost, signal: AbortSignal): Promise<Reaction[] | Collected>;
   classify(err: unknown, now?: number): Failure;
 }
 
@@ -86,9 +93,10 @@ export function backfeedHandler(deps: BackfeedDeps): (job: Job) => Promise<void>
     const articleId = a.articleId;
     const articleUrl = permalinkFor(config, { id: articleId, slug: a.articleSlug ?? '', publishedAt: a.articlePublishedAt });
 
-    let reactions: Reaction[];
+    let collected: Collected;
     try {
-      reactions = await poller.collect({ postId: a.postId, url: a.url, articleUrl }, AbortSignal.timeout(deps.deadlineMs ?? 50_000));
+      const got = await poller.collect({ postId: a.postId, url: a.url, articleUrl, postedAt }, AbortSignal.timeout(deps.deadlineMs ?? 50_000));
+      collected = Array.isArray(got) ? { reactions: got, complete: ALL_KINDS } : got;
     } catch (err) {
       const failure = poller.classify(err);
       if (failure.kind === 'rate-limited') {
@@ -103,7 +111,7 @@ export function backfeedHandler(deps: BackfeedDeps): (job: Job) => Promise<void>
 
     const seen: string[] = [];
     const ids = new Map<string, number>();
-    for (const r of reactions) {
+    for (const r of collected.reactions) {
       const parentId = r.parentUrl ? (ids.get(r.parentUrl) ?? null) : null;
       const input = { articleId, network: poller.network, kind: r.kind, author: r.author, text: r.text, published: r.published, originalUrl: r.url, parentId };
       const key = socialKeyOf(input);
@@ -113,7 +121,7 @@ export function backfeedHandler(deps: BackfeedDeps): (job: Job) => Promise<void>
       seen.push(key);
       if (r.url) ids.set(r.url, row.id);
     }
-    const removed = await responses.removeSocialExcept(db, articleId, poller.network, ALL_KINDS, seen);
+    const removed = collected.complete.length ? await responses.removeSocialExcept(db, articleId, poller.network, collected.complete, seen) : 0;
     log.info({ announcementId: id, network: a.network, reactions: seen.length, removed }, 'backfeed: polled');
     const at = next();
     if (at) throw new RescheduleJob(at, 'next poll');

@@ -20,6 +20,7 @@ export const xAnnouncer: AnnouncerFactory = ({ config, tuning }): Announcer => {
     configured: credentials !== undefined,
     missingCredentials: 'No X credentials are configured (TWITTER_APP_KEY, TWITTER_APP_SECRET, TWITTER_ACCESS_TOKEN, TWITTER_ACCESS_SECRET)',
     recordSkipped: true,
+    polled: config.xBackfeed,
     credentialsFingerprint: () => credentialsFingerprint(credentials),
     template: config.announceTemplates.x,
     lengthRule: xLengthRule,

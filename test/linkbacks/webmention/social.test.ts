@@ -90,6 +90,9 @@ describe('social webmentions', () => {
     blog.page('/reply/2', { body: bridgyPage({ kind: 'u-in-reply-to', author: 'Ben', profile: 'https://ben.example/', url: 'https://ben.example/notes/2', text: 'Again' }) });
     await mention('/reply/2');
     expect((await publicResponses('?kind=reply')).data.map((r: { url: string }) => r.url)).toEqual(['https://ben.example/notes/1', 'https://ben.example/notes/2']);
+    // a webmention reply (an h-entry with u-in-reply-to) counts among the article's replies, not as a comment or webmention
+    const counts = (await t.app.inject({ method: 'GET', url: `/v1/articles/${article.slug}` })).json().counts;
+    expect(counts).toMatchObject({ replies: 2, comments: 0, webmentions: 0 });
   });
 
   it('keeps one response per original: a repeat refreshes it, and a withdrawn reaction is removed', async () => {
