@@ -199,6 +199,47 @@ describe('backfeed', () => {
     expect(await social(article.slug, 'mastodon')).toHaveLength(0);
   });
 
+  it('a list cut after its last page read takes nobody missing for withdrawn (a post with hundreds of likes keeps them)', async () => {
+    const article = await publishArticle(t.services, { title: 'Popular' });
+    await t.services.jobs.drainDue();
+    const ours = b.posts[0];
+    serveBskyReactions(b, bsky, () => ({ author: me, rkey: ours.rkey, text: ours.record.text, createdAt: '2026-11-30T11:59:00.000Z', replies: [] }));
+    const [ana, ben] = ['Ana', 'Ben'].map(person);
+    bsky.likes.push(ana, ben);
+    m.statuses[0].favouritedBy.push(account('Cleo'), account('Dan'));
+    await pollNow();
+    expect((await social(article.slug, 'bluesky')).map((r) => r.author.name).sort()).toEqual(['Ana', 'Ben']);
+    expect((await social(article.slug, 'mastodon')).map((r) => r.author.name).sort()).toEqual(['Cleo', 'Dan']);
+
+    // Bluesky now pages its likes (Ben on every page, always another cursor): Ana is on a page not read
+    b.route('app.bsky.feed.getLikes', (req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ uri: req.query.get('uri'), cursor: `${Number(req.query.get('cursor') ?? 0) + 1}`, likes: [{ actor: { did: ben.did, handle: ben.handle, displayName: ben.displayName }, createdAt: '2026-11-30T12:01:00.000Z', indexedAt: '2026-11-30T12:01:00.000Z' }] }));
+    });
+    // Mastodon pages its favourites too (a Link to the next page on every answer)
+    m.route('GET', '/api/v1/statuses/:id/favourited_by', (req, res) => {
+      const next = new URL(req.path, `http://${req.headers.host}`);
+      next.searchParams.set('max_id', String(Number(req.query.get('max_id') ?? 100) - 1));
+      res.writeHead(200, { 'content-type': 'application/json', link: `<${next.href}>; rel="next"` });
+      res.end(JSON.stringify([account('Dan')]));
+    });
+    try {
+      await pollNow();
+    } finally {
+      m.unroute('GET', '/api/v1/statuses/:id/favourited_by');
+    }
+    expect((await social(article.slug, 'bluesky')).map((r) => r.author.name).sort()).toEqual(['Ana', 'Ben']);
+    expect((await social(article.slug, 'mastodon')).map((r) => r.author.name).sort()).toEqual(['Cleo', 'Dan']);
+
+    // a list read to its end still tells who withdrew
+    serveBskyReactions(b, bsky, () => ({ author: me, rkey: ours.rkey, text: ours.record.text, createdAt: '2026-11-30T11:59:00.000Z', replies: [] }));
+    bsky.likes.splice(0, 1);
+    m.statuses[0].favouritedBy.splice(0, 1);
+    await pollNow();
+    expect((await social(article.slug, 'bluesky')).map((r) => r.author.name)).toEqual(['Ben']);
+    expect((await social(article.slug, 'mastodon')).map((r) => r.author.name)).toEqual(['Dan']);
+  });
+
   it('at startup, posted announcements younger than a month without a poll job get one; older ones and X do not', async () => {
     const article = await publishArticle(t.services, { title: 'Before the backfeed' });
     await t.services.jobs.drainDue();

@@ -41,7 +41,7 @@ export interface PolledPost {
   postedAt: Date;
 }
 
-/** A poll's reactions, and the kinds the network showed in full (only those can have been withdrawn; default all). */
+/** A poll's reactions, and the kinds the network showed in full (only those can have been withdrawn: a list cut after a few pages proves nothing of who is missing). */
 export interface Collected {
   reactions: Reaction[];
   complete: SocialKind[];
@@ -51,7 +51,7 @@ export interface Poller {
   network: SocialNetwork & Network;
   configured: boolean;
   /** every reaction; throws when any call failed */
-  collect(post: PolledPost, signal: AbortSignal): Promise<Reaction[] | Collected>;
+  collect(post: PolledPost, signal: AbortSignal): Promise<Collected>;
   classify(err: unknown, now?: number): Failure;
 }
 
@@ -75,7 +75,6 @@ export async function enqueueBackfeed(db: Db, announcementId: number, postedAt: 
   });
 }
 
-const ALL_KINDS: SocialKind[] = ['like', 'repost', 'reply', 'mention'];
 
 export function backfeedHandler(deps: BackfeedDeps): (job: Job) => Promise<void> {
   const { db, config, log, responses } = deps;
@@ -95,8 +94,7 @@ export function backfeedHandler(deps: BackfeedDeps): (job: Job) => Promise<void>
 
     let collected: Collected;
     try {
-      const got = await poller.collect({ postId: a.postId, url: a.url, articleUrl, postedAt }, AbortSignal.timeout(deps.deadlineMs ?? 50_000));
-      collected = Array.isArray(got) ? { reactions: got, complete: ALL_KINDS } : got;
+      collected = await poller.collect({ postId: a.postId, url: a.url, articleUrl, postedAt }, AbortSignal.timeout(deps.deadlineMs ?? 50_000));
     } catch (err) {
       const failure = poller.classify(err);
       if (failure.kind === 'rate-limited') {

@@ -7,7 +7,8 @@ import { Agent, AppBskyFeedDefs, AppBskyFeedPost, type AppBskyActorDefs } from '
 import type { Config } from '../../config.ts';
 import type { Db } from '../../db/client.ts';
 import { loadSession, storeSession } from '../announcements/announcements.repository.ts';
-import type { Poller, Reaction } from '../backfeed/backfeed.ts';
+import type { Collected, Poller, Reaction } from '../backfeed/backfeed.ts';
+import type { SocialKind } from '../../comments/responses.table.ts';
 import { classifyBlueskyFailure, postUrl } from './bluesky-client.ts';
 import { BlueskySession } from './bluesky-session.ts';
 
@@ -25,17 +26,17 @@ const dateOf = (p: AppBskyFeedDefs.PostView) => {
   return Number.isNaN(d.getTime()) ? null : d;
 };
 
-/** Follows a cursor for a few pages. */
-async function paged<T>(page: (cursor: string | undefined) => Promise<{ items: T[]; cursor?: string }>): Promise<T[]> {
-  const all: T[] = [];
+/** Follows a cursor for a few pages; `full` is false when pages were left unread (then nobody missing is taken for withdrawn). */
+async function paged<T>(page: (cursor: string | undefined) => Promise<{ items: T[]; cursor?: string }>): Promise<{ items: T[]; full: boolean }> {
+  const items: T[] = [];
   let cursor: string | undefined;
   for (let n = 0; n < MAX_PAGES; n++) {
     const r = await page(cursor);
-    all.push(...r.items);
-    if (!r.cursor || r.items.length === 0) break;
+    items.push(...r.items);
+    if (!r.cursor || r.items.length === 0) return { items, full: true };
     cursor = r.cursor;
   }
-  return all;
+  return { items, full: false };
 }
 
 export function blueskyPoller(config: Pick<Config, 'bluesky'>, db: Db, timeoutMs: number): Poller {
@@ -48,8 +49,8 @@ export function blueskyPoller(config: Pick<Config, 'bluesky'>, db: Db, timeoutMs
     network: 'bluesky',
     configured: credentials !== undefined,
     classify: classifyBlueskyFailure,
-    async collect(post, signal): Promise<Reaction[]> {
-      if (!session || !agent) return [];
+    async collect(post, signal): Promise<Collected> {
+      if (!session || !agent) return { reactions: [], complete: [] };
       const { did } = await session.current();
       const uri = post.postId;
       const feed = agent.app.bsky.feed;
@@ -69,8 +70,8 @@ export function blueskyPoller(config: Pick<Config, 'bluesky'>, db: Db, timeoutMs
         }),
       ]);
       const out: Reaction[] = [];
-      for (const l of likes) out.push({ kind: 'like', author: author(l.actor), text: '', published: new Date(l.createdAt), url: post.url });
-      for (const a of reposts) out.push({ kind: 'repost', author: author(a), text: '', published: null, url: post.url });
+      for (const l of likes.items) out.push({ kind: 'like', author: author(l.actor), text: '', published: new Date(l.createdAt), url: post.url });
+      for (const a of reposts.items) out.push({ kind: 'repost', author: author(a), text: '', published: null, url: post.url });
 
       const seen = new Set<string>([uri]);
       const walk = (node: AppBskyFeedDefs.ThreadViewPost, parentUrl: string | null) => {
@@ -84,12 +85,16 @@ export function blueskyPoller(config: Pick<Config, 'bluesky'>, db: Db, timeoutMs
       };
       if (!AppBskyFeedDefs.isThreadViewPost(thread.data.thread)) throw new TypeError('Bluesky answered a thread that is not a post (deleted or blocked)');
       walk(thread.data.thread, null);
-      for (const p of found) {
+      for (const p of found.items) {
         if (p.author.did === did || seen.has(p.uri)) continue;
         seen.add(p.uri);
         out.push({ kind: 'mention', author: author(p.author), text: textOf(p), published: dateOf(p), url: urlOf(p) });
       }
-      return out;
+      const complete: SocialKind[] = ['reply'];
+      if (likes.full) complete.push('like');
+      if (reposts.full) complete.push('repost');
+      if (found.full) complete.push('mention');
+      return { reactions: out, complete };
     },
   };
 }

@@ -5,21 +5,24 @@
 import type { mastodon } from 'masto';
 import type { Config } from '../../config.ts';
 import { htmlToText } from '../../lib/html.ts';
-import type { Poller, Reaction } from '../backfeed/backfeed.ts';
+import type { Collected, Poller, Reaction } from '../backfeed/backfeed.ts';
+import type { SocialKind } from '../../comments/responses.table.ts';
 import { classifyMastodonFailure, createMastodonClient } from './mastodon-client.ts';
 
 const MAX_PAGES = 3;
 
 const author = (a: mastodon.v1.Account) => ({ name: a.displayName || a.username, url: a.url ?? null, photo: a.avatarStatic || null });
 
-async function accounts(paginator: mastodon.Paginator<mastodon.v1.Account[]>): Promise<mastodon.v1.Account[]> {
-  const all: mastodon.v1.Account[] = [];
+/** A few pages of accounts; `full` is false when pages were left unread (then nobody missing is taken for withdrawn). */
+async function accounts(paginator: mastodon.Paginator<mastodon.v1.Account[]>): Promise<{ items: mastodon.v1.Account[]; full: boolean }> {
+  const items: mastodon.v1.Account[] = [];
   let pages = 0;
   for await (const page of paginator) {
-    all.push(...page);
-    if (++pages >= MAX_PAGES || page.length === 0) break;
+    items.push(...page);
+    if (page.length === 0) break;
+    if (++pages >= MAX_PAGES) return { items, full: false };
   }
-  return all;
+  return { items, full: true };
 }
 
 export function mastodonPoller(config: Pick<Config, 'mastodon'>, timeoutMs: number): Poller {
@@ -29,8 +32,8 @@ export function mastodonPoller(config: Pick<Config, 'mastodon'>, timeoutMs: numb
     network: 'mastodon',
     configured: credentials !== undefined,
     classify: classifyMastodonFailure,
-    async collect(post, signal): Promise<Reaction[]> {
-      if (!credentials) return [];
+    async collect(post, signal): Promise<Collected> {
+      if (!credentials) return { reactions: [], complete: [] };
       client ??= createMastodonClient(credentials, timeoutMs);
       const status = client.v1.statuses.$select(post.postId);
       const meta = { requestInit: { signal } };
@@ -42,8 +45,8 @@ export function mastodonPoller(config: Pick<Config, 'mastodon'>, timeoutMs: numb
       if (!context || !Array.isArray(context.descendants)) throw new TypeError('Mastodon answered a context without descendants');
       const urls = new Map<string, string>([[post.postId, post.url ?? '']]);
       const out: Reaction[] = [];
-      for (const a of favourites) out.push({ kind: 'like', author: author(a), text: '', published: null, url: post.url });
-      for (const a of boosts) out.push({ kind: 'repost', author: author(a), text: '', published: null, url: post.url });
+      for (const a of favourites.items) out.push({ kind: 'like', author: author(a), text: '', published: null, url: post.url });
+      for (const a of boosts.items) out.push({ kind: 'repost', author: author(a), text: '', published: null, url: post.url });
       for (const s of context.descendants) {
         const url = s.url ?? s.uri;
         urls.set(s.id, url);
@@ -52,7 +55,10 @@ export function mastodonPoller(config: Pick<Config, 'mastodon'>, timeoutMs: numb
         const parent = s.inReplyToId && s.inReplyToId !== post.postId ? (urls.get(s.inReplyToId) ?? null) : null;
         out.push({ kind: 'reply', author: author(s.account), text: htmlToText(s.content ?? ''), published: new Date(s.createdAt), url, parentUrl: parent });
       }
-      return out;
+      const complete: SocialKind[] = ['reply', 'mention'];
+      if (favourites.full) complete.push('like');
+      if (boosts.full) complete.push('repost');
+      return { reactions: out, complete };
     },
   };
 }
