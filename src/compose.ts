@@ -15,6 +15,7 @@ import { mastodonAnnouncer } from './social/mastodon/announce.job.ts';
 import { blueskyAnnouncer } from './social/bluesky/announce.job.ts';
 import { ArticlesService, PUBLISH_JOB } from './articles/articles.service.ts';
 import { ResponsesService } from './comments/responses.service.ts';
+import { TaxonomyService } from './taxonomy/taxonomy.service.ts';
 import { MediaService } from './media/media.service.ts';
 import { mediaStorageFor } from './media/media.storage.ts';
 import { WebhooksService } from './webhooks/webhooks.service.ts';
@@ -40,6 +41,8 @@ export interface Services {
   /** typed content events: every change public reads can see, in its transaction and after commit */
   events: ContentEvents;
   articles: ArticlesService;
+  /** tags and authors */
+  taxonomy: TaxonomyService;
   /** pingback and Webmention, both ways: receiving services, outgoing pings, the outbound guard */
   linkbacks: Linkbacks;
   /** comments, and the store pingbacks and webmentions land in */
@@ -75,6 +78,7 @@ export function compose(config: Config, database: Database, log: Logger): Servic
   });
   jobs.register({ kind: PUBLISH_JOB, handler: (job) => articles.publishDue(job), concurrency: 2 });
   const responses = new ResponsesService({ db: database.db, config, articles, limits, events });
+  const taxonomy = new TaxonomyService({ db: database.db, events });
 
   // reactions to our Mastodon and Bluesky posts (§13)
   if (config.xBackfeed) log.warn({}, 'X_BACKFEED=on: polling X for reactions is not implemented yet; nothing is read from X');
@@ -86,6 +90,6 @@ export function compose(config: Config, database: Database, log: Logger): Servic
   const changes = new ChangesService({ db: database.db, jobs, events });
   const previews = new PreviewsService({ db: database.db, config, articles });
 
-  const services: Services = { config, database, bus, jobs, limits, publishing, log, events, articles, responses, announcements, linkbacks, media, webhooks, changes, previews };
+  const services: Services = { config, database, bus, jobs, limits, publishing, log, events, articles, taxonomy, responses, announcements, linkbacks, media, webhooks, changes, previews };
   return services;
 }

@@ -12,7 +12,7 @@ import { CursorError, decodeCursor, encodeCursor, fingerprint, pageMeta, type Pa
 import { authorIdBySlug, ensureTags } from '../taxonomy/taxonomy.repository.ts';
 import * as repo from './articles.repository.ts';
 import type { ArticleRecord, ListFilter, ListOrder, PublicArticleRecord } from './articles.repository.ts';
-import { Article, type ArticleView, type CreateArticleInput, type ListArticlesParams, type UpdateArticleInput } from './articles.schemas.ts';
+import { Article, type AdminArticleView, type ArticleView, type CreateArticleInput, type ListArticlesParams, type UpdateArticleInput } from './articles.schemas.ts';
 import type { ArticleStatus } from './articles.table.ts';
 import { permalinkFor } from './permalink.ts';
 import type { MediaService } from '../media/media.service.ts';
@@ -50,15 +50,6 @@ export interface ArticlesDeps {
   /** the media library: feature images, and library images inside the HTML */
   media?: MediaService;
 }
-
-export type AdminArticleView = ArticleView & {
-  markdown: string | null;
-  customExcerpt: boolean;
-  publishAt: string | null;
-  announce: boolean;
-  version: number;
-  createdAt: string;
-};
 
 export interface ArticleList {
   data: ArticleView[];

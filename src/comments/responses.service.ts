@@ -14,24 +14,10 @@ import { mayApprove, statusFor } from './moderation.ts';
 import * as repo from './responses.repository.ts';
 import { responses, type ResponseStatus, type ResponseType, type SocialKind, type SocialNetwork } from './responses.table.ts';
 import type { ContentEvents, Emit } from '../events/content-events.ts';
+import type { AdminResponse, PostedCommentView, PublicResponse } from './responses.schemas.ts';
 
 /** Replies nest at most this deep; deeper replies attach to the deepest allowed level's thread. */
 export const MAX_DEPTH = 5;
-
-export interface PublicResponse {
-  id: number;
-  type: ResponseType;
-  authorName: string;
-  authorUrl: string | null;
-  html: string;
-  createdAt: string;
-  parentId: number | null;
-  avatarUrl: string | null;
-  network: SocialNetwork | null;
-  kind: SocialKind | null;
-  author: { name: string; url: string | null; photo: string | null } | null;
-  url: string | null;
-}
 
 /** A reaction from a social network or a microformats page, as the poller or a webmention found it. */
 export interface SocialInput {
@@ -48,19 +34,6 @@ export interface SocialInput {
   sourceUrl?: string | null;
   targetUrl?: string | null;
   parentId?: number | null;
-}
-
-export interface AdminResponse extends PublicResponse {
-  status: ResponseStatus;
-  articleId: number;
-  articleSlug: string;
-  articleTitle: string;
-  authorEmail: string | null;
-  sourceUrl: string | null;
-  targetUrl: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  updatedAt: string;
 }
 
 export interface CommentInput {
@@ -173,7 +146,7 @@ export class ResponsesService {
   }
 
   /** A reader's comment: validated, moderated, flood-checked, stored sanitised. */
-  async postComment(slug: string, input: CommentInput, client: ClientInfo): Promise<PublicResponse & { status: ResponseStatus; message: string }> {
+  async postComment(slug: string, input: CommentInput, client: ClientInfo): Promise<PostedCommentView> {
     const errors: FieldError[] = [];
     const authorName = cleanText(input.authorName ?? '').replace(/\s+/g, ' ').trim();
     if (!authorName) errors.push({ pointer: '/body/authorName', message: REQUIRED_MESSAGE });
@@ -250,8 +223,8 @@ export class ResponsesService {
           if (row.status === 'approved') await emit({ type: 'response.published', data: { id: row.id, articleId: article.id, articleSlug: article.slug, type: row.type } });
           return row;
         });
-    // a bot that filled the honeypot is told what a held comment is told
-    const shownStatus: ResponseStatus = stored.status === 'spam' ? 'pending' : stored.status;
+    // a bot that filled the honeypot is told what a held comment is told: only approved is public
+    const shownStatus = stored.status === 'approved' ? 'approved' : 'pending';
     return {
       ...toPublic(stored),
       status: shownStatus,
