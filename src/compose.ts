@@ -13,7 +13,8 @@ import { announcementsFor } from './social/announcements/announcements.repositor
 import { xAnnouncer } from './social/x/announce.job.ts';
 import { mastodonAnnouncer } from './social/mastodon/announce.job.ts';
 import { blueskyAnnouncer } from './social/bluesky/announce.job.ts';
-import { ArticlesService, PUBLISH_JOB } from './articles/articles.service.ts';
+import { ArticlesService } from './articles/articles.service.ts';
+import { PUBLISH_JOB } from './articles/articles.scheduling.ts';
 import { ResponsesService } from './comments/responses.service.ts';
 import { TaxonomyService } from './taxonomy/taxonomy.service.ts';
 import { MediaService } from './media/media.service.ts';
