@@ -106,7 +106,7 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
   await app.register(siteRoutes, { config, endpoints: linkbackEndpoints });
   await app.register(articlePublicRoutes, { articles, config, discoveryHeaders });
   await app.register(taxonomyPublicRoutes, { taxonomy: services.taxonomy });
-  await app.register(feedRoutes, { articles, config, db, media: services.media });
+  await app.register(feedRoutes, { articles, config, media: services.media });
   // /xmlrpc (+ .php), /webmention, /webmention/{id}: other blogs' front doors, in a scope of their own
   await app.register(linkbackRoutes, { linkbacks: services.linkbacks, config });
   await app.register(responsePublicRoutes, { responses: services.responses, config });

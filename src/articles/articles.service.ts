@@ -112,6 +112,12 @@ export class ArticlesService {
     return repo.findArticleRef(this.db, { slug, anyStatus: true });
   }
 
+  /** Every public article's permalink and last change, newest first (the sitemap). */
+  async sitemap(): Promise<{ url: string; updatedAt: Date }[]> {
+    const entries = await repo.listPublicForSitemap(this.db);
+    return entries.map((e) => ({ url: this.views.url(e), updatedAt: e.updatedAt }));
+  }
+
   // ---------- admin ----------
 
   async listAdmin(params: { status?: ArticleStatus; page?: number; limit?: number; q?: string }): Promise<{ data: AdminArticleView[]; meta: { pagination: PageMeta } }> {

@@ -1,7 +1,6 @@
 // The conversation: readers' comments (posted here), pingbacks and webmentions
 // (stored by their own modules through `storeMention`), moderation and listing.
 import { createHash } from 'node:crypto';
-import { and, eq, sql } from 'drizzle-orm';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { AppError, notFound, type FieldError } from '../http/errors.ts';
@@ -12,7 +11,7 @@ import type { ArticlesService } from '../articles/articles.service.ts';
 import { cleanText, commentToHtml, countLinks } from './comment-html.ts';
 import { mayApprove, statusFor } from './moderation.ts';
 import * as repo from './responses.repository.ts';
-import { responses, type ResponseStatus, type ResponseType, type SocialKind, type SocialNetwork } from './responses.table.ts';
+import { type ResponseStatus, type ResponseType, type SocialKind, type SocialNetwork } from './responses.table.ts';
 import type { ContentEvents, Emit } from '../events/content-events.ts';
 import type { AdminResponse, PostedCommentView, PublicResponse } from './responses.schemas.ts';
 
@@ -244,17 +243,9 @@ export class ResponsesService {
   ): Promise<repo.ResponseRow | null> {
     return this.deps.events.transaction(db, async (tx, emit) => {
       if (opts.update) {
-        const [existing] = await tx
-          .select({ id: responses.id })
-          .from(responses)
-          .where(and(eq(responses.articleId, m.articleId), eq(responses.sourceUrl, m.sourceUrl)))
-          .limit(1);
+        const existing = await repo.findMention(tx, m.articleId, m.sourceUrl);
         if (existing) {
-          const [row] = await tx
-            .update(responses)
-            .set({ authorName: m.authorName, authorUrl: m.authorUrl ?? null, html: m.html, targetUrl: m.targetUrl, updatedAt: sql`now()` })
-            .where(eq(responses.id, existing.id))
-            .returning();
+          const row = await repo.refreshMention(tx, existing.id, { authorName: m.authorName, authorUrl: m.authorUrl ?? null, html: m.html, targetUrl: m.targetUrl });
           if (row.status === 'approved') await this.announce(tx, emit, 'response.published', row);
           return row;
         }
@@ -317,10 +308,7 @@ export class ResponsesService {
   /** Removes the mention from `sourceUrl` on an article (the source is gone or no longer links). */
   async removeMention(db: Db, articleId: number, sourceUrl: string): Promise<boolean> {
     return this.deps.events.transaction(db, async (tx, emit) => {
-      const rows = await tx
-        .delete(responses)
-        .where(and(eq(responses.articleId, articleId), eq(responses.sourceUrl, sourceUrl)))
-        .returning();
+      const rows = await repo.deleteMentions(tx, articleId, sourceUrl);
       for (const row of rows) if (row.status === 'approved') await this.announce(tx, emit, 'response.removed', row);
       return rows.length > 0;
     });
