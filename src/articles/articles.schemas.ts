@@ -2,6 +2,8 @@ import { Type, type Static, type TSchemaOptions } from 'typebox';
 import { DateTime, literalUnion, Nullable, PaginationMeta, typedRef } from '../http/schemas.ts';
 import { FeatureImage } from '../media/media.schemas.ts';
 import { ARTICLE_STATUSES } from './articles.table.ts';
+import { ERROR_MESSAGE_KEYWORD } from '../http/problem.plugin.ts';
+import { SLUG_MAX, SLUG_MESSAGE, SLUG_PATTERN } from '../lib/slug.ts';
 
 const TagRef = Type.Object({ slug: Type.String(), name: Type.String() }, { description: 'A tag: link to /v1/tags/{slug}' });
 const AuthorRef = Type.Object({ slug: Type.String(), name: Type.String() }, { description: 'An author: link to /v1/authors/{slug}' });
@@ -70,7 +72,7 @@ const BODY_MAX = 500_000;
 
 const writeFields = {
   title: Type.String({ minLength: 1, maxLength: TITLE_MAX, description: 'Plain text' }),
-  slug: Type.String({ minLength: 1, maxLength: 120, description: 'Lowercase letters, digits and dashes; generated from the title when omitted' }),
+  slug: Type.String({ minLength: 1, maxLength: SLUG_MAX, pattern: SLUG_PATTERN, [ERROR_MESSAGE_KEYWORD]: SLUG_MESSAGE, description: 'Lowercase letters, digits and dashes; generated from the title when omitted' }),
   markdown: Type.String({ maxLength: BODY_MAX, description: 'Body in Markdown (GFM); rendered to sanitised HTML on save' }),
   html: Type.String({ maxLength: BODY_MAX, description: 'Body in HTML, sanitised on save (use either `markdown` or `html`)' }),
   excerpt: Type.String({ maxLength: 1000, description: 'Plain text; derived from the body when omitted or empty' }),

@@ -11,7 +11,7 @@ import { AppError, notFound, type FieldError } from '../http/errors.ts';
 import { RescheduleJob, type Job } from '../jobs/kernel.ts';
 import { excerptOf, stripBidi } from '../lib/html.ts';
 import { encodeCursor, pageMeta, type PageMeta } from '../lib/pagination.ts';
-import { isSlug, toSlug } from '../lib/slug.ts';
+import { isSlug, SLUG_MESSAGE, toSlug } from '../lib/slug.ts';
 import type { MediaService } from '../media/media.service.ts';
 import { authorIdBySlug, ensureTags } from '../taxonomy/taxonomy.repository.ts';
 import { checkSchedule, excerptFields, renderBody } from './articles.input.ts';
@@ -44,8 +44,6 @@ export interface ArticleList {
 }
 
 type AdminResult = { article: AdminArticleView; etag: string };
-
-const SLUG_MESSAGE = 'must be lowercase letters, digits and single dashes';
 
 export class ArticlesService {
   private readonly views: ArticleViews;

@@ -1,6 +1,8 @@
 // Tags and authors: the shapes, written once (route schemas; the service's types are their Static<>).
 import { Type, type Static } from 'typebox';
 import { typedRef } from '../http/schemas.ts';
+import { ERROR_MESSAGE_KEYWORD } from '../http/problem.plugin.ts';
+import { SLUG_MAX, SLUG_MESSAGE, SLUG_PATTERN } from '../lib/slug.ts';
 
 const Tag = Type.Object(
   {
@@ -27,7 +29,7 @@ export type AuthorView = Static<typeof Author>;
 export const TagRef = typedRef(Tag);
 export const AuthorRef = typedRef(Author);
 
-const SlugField = Type.String({ minLength: 1, maxLength: 120, description: 'Generated from the name when omitted' });
+const SlugField = Type.String({ minLength: 1, maxLength: SLUG_MAX, pattern: SLUG_PATTERN, [ERROR_MESSAGE_KEYWORD]: SLUG_MESSAGE, description: 'Generated from the name when omitted' });
 export const TagBody = Type.Object(
   { name: Type.String({ minLength: 1, maxLength: 100 }), slug: Type.Optional(SlugField), description: Type.Optional(Type.String({ maxLength: 2000 })) },
   { additionalProperties: false },

@@ -2,7 +2,7 @@
 import { isUniqueViolation, type Db } from '../db/client.ts';
 import type { ContentEvents } from '../events/content-events.ts';
 import { AppError, notFound } from '../http/errors.ts';
-import { isSlug, toSlug } from '../lib/slug.ts';
+import { isSlug, SLUG_MESSAGE, toSlug } from '../lib/slug.ts';
 import * as repo from './taxonomy.repository.ts';
 import type { AuthorInput, AuthorView, TagInput, TagView } from './taxonomy.schemas.ts';
 
@@ -14,9 +14,7 @@ const WHAT: Record<TaxonomyKind, string> = { tag: 'Tag', author: 'Author' };
 
 function checkedSlug(slug: string): string {
   if (!isSlug(slug)) {
-    throw new AppError('validation', '/body/slug must be lowercase letters, digits and single dashes', {
-      errors: [{ pointer: '/body/slug', message: 'must be lowercase letters, digits and single dashes' }],
-    });
+    throw new AppError('validation', `/body/slug ${SLUG_MESSAGE}`, { errors: [{ pointer: '/body/slug', message: SLUG_MESSAGE }] });
   }
   return slug;
 }
