@@ -21,12 +21,14 @@ import bodyParsers from './http/body-parsers.ts';
 import { siteRoutes } from './site/site.routes.ts';
 import { articleComponentSchemas } from './articles/articles.schemas.ts';
 import { articleAdminRoutes, articlePublicRoutes } from './articles/articles.routes.ts';
-import { taxonomyAdminRoutes, taxonomyComponentSchemas, taxonomyPublicRoutes } from './taxonomy/taxonomy.routes.ts';
+import { taxonomyAdminRoutes, taxonomyPublicRoutes } from './taxonomy/taxonomy.routes.ts';
+import { taxonomyComponentSchemas } from './taxonomy/taxonomy.schemas.ts';
 import { feedRoutes } from './feeds/feeds.routes.ts';
 import { linkbackDiscovery, linkbackRoutes, pingAdminRoutes } from './linkbacks/linkbacks.ts';
 import { frontendPlugin } from './frontend/frontend.plugin.ts';
 import rateLimitPlugin from './http/rate-limit.ts';
-import { responseAdminRoutes, responseComponentSchemas, responsePublicRoutes } from './comments/responses.routes.ts';
+import { responseAdminRoutes, responsePublicRoutes } from './comments/responses.routes.ts';
+import { responseComponentSchemas } from './comments/responses.schemas.ts';
 import { redirectRoutes } from './redirects/redirects.routes.ts';
 import { mediaComponentSchemas } from './media/media.schemas.ts';
 import { mediaAdminRoutes, mediaFileRoutes } from './media/media.routes.ts';
@@ -103,8 +105,8 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
   await app.register(healthRoutes, { db, kind: database.kind });
   await app.register(siteRoutes, { config, endpoints: linkbackEndpoints });
   await app.register(articlePublicRoutes, { articles, config, discoveryHeaders });
-  await app.register(taxonomyPublicRoutes, { db });
-  await app.register(feedRoutes, { articles, config, db, media: services.media });
+  await app.register(taxonomyPublicRoutes, { taxonomy: services.taxonomy });
+  await app.register(feedRoutes, { articles, config, media: services.media });
   // /xmlrpc (+ .php), /webmention, /webmention/{id}: other blogs' front doors, in a scope of their own
   await app.register(linkbackRoutes, { linkbacks: services.linkbacks, config });
   await app.register(responsePublicRoutes, { responses: services.responses, config });
@@ -120,7 +122,7 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
       await admin.register(scoped('any', authAdminRoutes));
       await admin.register(announcementAdminRoutes, { announcements: services.announcements });
       await admin.register(scoped('content', articleAdminRoutes), { articles });
-      await admin.register(scoped('content', taxonomyAdminRoutes), { db, events: services.events });
+      await admin.register(scoped('content', taxonomyAdminRoutes), { taxonomy: services.taxonomy });
       await admin.register(pingAdminRoutes, { pings: services.linkbacks.outgoing });
       await admin.register(scoped('moderation', responseAdminRoutes), { responses: services.responses });
       await admin.register(scoped('content', mediaAdminRoutes), { media: services.media, maxBytes: config.media.maxBytes });

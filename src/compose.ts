@@ -13,8 +13,10 @@ import { announcementsFor } from './social/announcements/announcements.repositor
 import { xAnnouncer } from './social/x/announce.job.ts';
 import { mastodonAnnouncer } from './social/mastodon/announce.job.ts';
 import { blueskyAnnouncer } from './social/bluesky/announce.job.ts';
-import { ArticlesService, PUBLISH_JOB } from './articles/articles.service.ts';
+import { ArticlesService } from './articles/articles.service.ts';
+import { PUBLISH_JOB } from './articles/articles.scheduling.ts';
 import { ResponsesService } from './comments/responses.service.ts';
+import { TaxonomyService } from './taxonomy/taxonomy.service.ts';
 import { MediaService } from './media/media.service.ts';
 import { mediaStorageFor } from './media/media.storage.ts';
 import { WebhooksService } from './webhooks/webhooks.service.ts';
@@ -41,6 +43,8 @@ export interface Services {
   /** typed content events: every change public reads can see, in its transaction and after commit */
   events: ContentEvents;
   articles: ArticlesService;
+  /** tags and authors */
+  taxonomy: TaxonomyService;
   /** pingback and Webmention, both ways: receiving services, outgoing pings, the outbound guard */
   linkbacks: Linkbacks;
   /** comments, and the store pingbacks and webmentions land in */
@@ -76,6 +80,7 @@ export function compose(config: Config, database: Database, log: Logger): Servic
   });
   jobs.register({ kind: PUBLISH_JOB, handler: (job) => articles.publishDue(job), concurrency: 2 });
   const responses = new ResponsesService({ db: database.db, config, articles, limits, events });
+  const taxonomy = new TaxonomyService({ db: database.db, events });
 
   // reactions to our Mastodon, Bluesky and (X_BACKFEED=on) X posts (§13)
   const pollers = [mastodonPoller(config, 10_000), blueskyPoller(config, database.db, 10_000), xPoller(config, database.db, 10_000)];
@@ -87,6 +92,6 @@ export function compose(config: Config, database: Database, log: Logger): Servic
   const changes = new ChangesService({ db: database.db, jobs, events });
   const previews = new PreviewsService({ db: database.db, config, articles });
 
-  const services: Services = { config, database, bus, jobs, limits, publishing, log, events, articles, responses, announcements, linkbacks, media, webhooks, changes, previews };
+  const services: Services = { config, database, bus, jobs, limits, publishing, log, events, articles, taxonomy, responses, announcements, linkbacks, media, webhooks, changes, previews };
   return services;
 }

@@ -297,6 +297,47 @@ export async function updateArticle(db: Db, id: number, values: Partial<ArticleI
     .where(eq(articles.id, id));
 }
 
+/** The constraints a taken slug breaks: the articles' own, or a slug an article had before (reserved for its redirect). */
+export const SLUG_CONSTRAINTS: readonly string[] = [articles.slug.uniqueName ?? 'articles_slug_unique', 'slug_redirects_pkey'];
+
+/** What a status change stamps on the row (the rest of the record is as it was). */
+export type StatusStamp = Pick<ArticleRecord, 'status' | 'publishAt' | 'publishedAt' | 'firstPublishedAt' | 'version' | 'updatedAt'>;
+const STAMP = {
+  status: articles.status,
+  publishAt: articles.publishAt,
+  publishedAt: articles.publishedAt,
+  firstPublishedAt: articles.firstPublishedAt,
+  version: articles.version,
+  updatedAt: articles.updatedAt,
+};
+
+/** Makes an article public: a scheduled one at its publishAt, one public before at its old date, else now. */
+export async function markPublished(db: Db, id: number): Promise<StatusStamp> {
+  const [row] = await db
+    .update(articles)
+    .set({
+      status: 'published',
+      publishedAt: sql`coalesce(case when ${articles.status} = 'scheduled' then ${articles.publishAt} end, ${articles.publishedAt}, now())`,
+      firstPublishedAt: sql`coalesce(${articles.firstPublishedAt}, now())`,
+      publishAt: null,
+      version: sql`${articles.version} + 1`,
+      updatedAt: sql`now()`,
+    })
+    .where(eq(articles.id, id))
+    .returning(STAMP);
+  return row;
+}
+
+/** Any other status change (draft, scheduled, archived): the dates stay. */
+export async function setStatus(db: Db, id: number, status: ArticleStatus): Promise<StatusStamp> {
+  const [row] = await db
+    .update(articles)
+    .set({ status, version: sql`${articles.version} + 1`, updatedAt: sql`now()` })
+    .where(eq(articles.id, id))
+    .returning(STAMP);
+  return row;
+}
+
 export async function deleteArticle(db: Db, id: number): Promise<void> {
   await db.delete(articles).where(eq(articles.id, id));
 }

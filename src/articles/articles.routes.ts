@@ -2,9 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Config } from '../config.ts';
 import { notFound } from '../http/errors.ts';
-import { ADMIN_SECURITY, problems } from '../http/schemas.ts';
+import { ADMIN_SECURITY, PaginationMetaRef, problems } from '../http/schemas.ts';
 import { linkHeader } from '../lib/pagination.ts';
-import { ArticleStatusSchema, CreateArticleBody, FieldsParam, ListArticlesQuery, UpdateArticleBody } from './articles.schemas.ts';
+import { adminArticleRef, ArticleRef, ArticleStatusSchema, CreateArticleBody, FieldsParam, ListArticlesQuery, UpdateArticleBody } from './articles.schemas.ts';
 import type { ArticlesService } from './articles.service.ts';
 
 export interface ArticleRoutesOptions {
@@ -16,12 +16,11 @@ export interface ArticleRoutesOptions {
 
 const SlugParam = Type.Object({ slug: Type.String({ maxLength: 200, description: 'The article slug' }) });
 const IdParam = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647, description: 'The article id' }) });
-const ArticleList = Type.Object({ data: Type.Array(Type.Ref('Article')), meta: Type.Ref('PaginationMeta') });
-
 const LIST_HEADERS = {
   Link: { type: 'string', description: 'RFC 8288 links: next, prev, first, last' },
   'X-Total-Count': { type: 'integer', description: 'Matching articles in all pages' },
 };
+const ArticleList = Type.Object({ data: Type.Array(ArticleRef), meta: PaginationMetaRef }, { headers: LIST_HEADERS });
 
 /** Public, cacheable reads of published articles. */
 export const articlePublicRoutes: FastifyPluginAsyncTypebox<ArticleRoutesOptions> = async (app, { articles, config, discoveryHeaders }) => {
@@ -36,7 +35,7 @@ export const articlePublicRoutes: FastifyPluginAsyncTypebox<ArticleRoutesOptions
           'Newest first by default. Page with `page` (and `limit`), or walk with the keyset cursor `after` = `meta.pagination.nextCursor`, which stays stable while new articles are published. ' +
           'Filters combine with AND. Unknown parameters answer 400.',
         querystring: ListArticlesQuery,
-        response: { 200: { ...ArticleList, headers: LIST_HEADERS } as never, ...problems(400, 503) },
+        response: { 200: ArticleList, ...problems(400, 503) },
       },
     },
     async (req, reply) => {
@@ -62,7 +61,7 @@ export const articlePublicRoutes: FastifyPluginAsyncTypebox<ArticleRoutesOptions
         params: SlugParam,
         querystring: Type.Object({ fields: Type.Optional(FieldsParam) }, { additionalProperties: false }),
         response: {
-          200: Type.Ref('Article'),
+          200: ArticleRef,
           301: Type.Null({ description: 'Moved: `Location` names the current URL of the article' }),
           ...problems(404, 503),
         },
@@ -84,12 +83,11 @@ export const articlePublicRoutes: FastifyPluginAsyncTypebox<ArticleRoutesOptions
 };
 
 const ETAG_HEADER = { ETag: { type: 'string', description: 'Send it back as `If-Match` on PATCH' } };
-const withEtag = (schema: unknown) => ({ ...(schema as object), headers: ETAG_HEADER }) as never;
 
 /** Admin: write, publish, schedule, delete. Mounted under /v1/admin (token required). */
 export const articleAdminRoutes: FastifyPluginAsyncTypebox<{ articles: ArticlesService }> = async (app, { articles }) => {
   const security = ADMIN_SECURITY;
-  const one = withEtag(Type.Ref('AdminArticle'));
+  const one = adminArticleRef({ headers: ETAG_HEADER });
 
   app.post(
     '/articles',
@@ -128,7 +126,7 @@ export const articleAdminRoutes: FastifyPluginAsyncTypebox<{ articles: ArticlesS
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Object({ data: Type.Array(Type.Ref('AdminArticle')), meta: Type.Ref('PaginationMeta') }), ...problems(400, 401) },
+        response: { 200: Type.Object({ data: Type.Array(adminArticleRef()), meta: PaginationMetaRef }), ...problems(400, 401) },
       },
     },
     async (req, reply) => {

@@ -1,10 +1,13 @@
-import { Type, type Static } from 'typebox';
-import { DateTime, Nullable, PaginationMeta } from '../http/schemas.ts';
+import { Type, type Static, type TSchemaOptions } from 'typebox';
+import { DateTime, literalUnion, Nullable, PaginationMeta, typedRef } from '../http/schemas.ts';
 import { FeatureImage } from '../media/media.schemas.ts';
+import { ARTICLE_STATUSES } from './articles.table.ts';
+import { ERROR_MESSAGE_KEYWORD } from '../http/problem.plugin.ts';
+import { SLUG_MAX, SLUG_MESSAGE, SLUG_PATTERN } from '../lib/slug.ts';
 
 const TagRef = Type.Object({ slug: Type.String(), name: Type.String() }, { description: 'A tag: link to /v1/tags/{slug}' });
 const AuthorRef = Type.Object({ slug: Type.String(), name: Type.String() }, { description: 'An author: link to /v1/authors/{slug}' });
-export const ArticleStatusSchema = Type.Union([Type.Literal('draft'), Type.Literal('scheduled'), Type.Literal('published'), Type.Literal('archived')]);
+export const ArticleStatusSchema = literalUnion(ARTICLE_STATUSES);
 
 export const ANNOUNCEMENT_STATUSES = ['queued', 'sending', 'posted', 'failed', 'paused', 'cancelled', 'expired', 'skipped'] as const;
 
@@ -15,7 +18,7 @@ export const Article = Type.Object(
     title: Type.String(),
     excerpt: Type.String({ description: 'Plain text; the editor’s own or the first ~280 characters of the body' }),
     html: Type.String({ description: 'Sanitised HTML of the body, safe to render as is' }),
-    status: Type.Union([Type.Literal('draft'), Type.Literal('scheduled'), Type.Literal('published'), Type.Literal('archived')], { description: 'Always `published` on public reads' }),
+    status: literalUnion(ARTICLE_STATUSES, { description: 'Always `published` on public reads' }),
     publishedAt: Nullable(DateTime('When it went public')),
     updatedAt: DateTime('Last change'),
     url: Type.String({ description: 'Permalink on the frontend (`SITE_URL` + `PERMALINK`)' }),
@@ -59,34 +62,33 @@ export const Article = Type.Object(
   { $id: 'Article', title: 'Article' },
 );
 export type ArticleView = Static<typeof Article>;
+export const ArticleRef = typedRef(Article);
 
-export const AdminArticle = Type.Intersect(
-  [
-    Type.Ref('Article'),
-    Type.Object({
-      markdown: Nullable(Type.String({ description: 'The Markdown source, when written in Markdown' })),
-      customExcerpt: Type.Boolean({ description: 'true when the excerpt was written by the editor' }),
-      publishAt: Nullable(DateTime('When a scheduled article goes public')),
-      announce: Type.Boolean(),
-      version: Type.Integer({ description: 'Bumped on every change; the ETag is built from it' }),
-      createdAt: DateTime('Creation time'),
-    }),
-  ],
-  { $id: 'AdminArticle', title: 'AdminArticle' },
-);
+/** What editors see beyond the public shape. */
+const AdminArticleFields = Type.Object({
+  markdown: Nullable(Type.String({ description: 'The Markdown source, when written in Markdown' })),
+  customExcerpt: Type.Boolean({ description: 'true when the excerpt was written by the editor' }),
+  publishAt: Nullable(DateTime('When a scheduled article goes public')),
+  announce: Type.Boolean(),
+  version: Type.Integer({ description: 'Bumped on every change; the ETag is built from it' }),
+  createdAt: DateTime('Creation time'),
+});
+export const AdminArticle = Type.Intersect([Type.Ref('Article'), AdminArticleFields], { $id: 'AdminArticle', title: 'AdminArticle' });
+export type AdminArticleView = ArticleView & Static<typeof AdminArticleFields>;
+export const adminArticleRef = (options?: TSchemaOptions) => Type.Unsafe<AdminArticleView>(Type.Ref('AdminArticle', options));
 
 const TITLE_MAX = 300;
 const BODY_MAX = 500_000;
 
 const writeFields = {
   title: Type.String({ minLength: 1, maxLength: TITLE_MAX, description: 'Plain text' }),
-  slug: Type.String({ minLength: 1, maxLength: 120, description: 'Lowercase letters, digits and dashes; generated from the title when omitted' }),
+  slug: Type.String({ minLength: 1, maxLength: SLUG_MAX, pattern: SLUG_PATTERN, [ERROR_MESSAGE_KEYWORD]: SLUG_MESSAGE, description: 'Lowercase letters, digits and dashes; generated from the title when omitted' }),
   markdown: Type.String({ maxLength: BODY_MAX, description: 'Body in Markdown (GFM); rendered to sanitised HTML on save' }),
   html: Type.String({ maxLength: BODY_MAX, description: 'Body in HTML, sanitised on save (use either `markdown` or `html`)' }),
   excerpt: Type.String({ maxLength: 1000, description: 'Plain text; derived from the body when omitted or empty' }),
   tags: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 30, description: 'Tag names or slugs; new ones are created' }),
   authorSlug: Nullable(Type.String({ minLength: 1, maxLength: 120, description: 'An existing author' })),
-  status: Type.Union([Type.Literal('draft'), Type.Literal('scheduled'), Type.Literal('published'), Type.Literal('archived')], { description: '`scheduled` needs `publishAt`' }),
+  status: literalUnion(ARTICLE_STATUSES, { description: '`scheduled` needs `publishAt`' }),
   publishAt: Nullable(Type.String({ format: 'date-time', description: 'For `scheduled`: when to publish' })),
   commentsOpen: Type.Boolean(),
   pingsOpen: Type.Boolean(),

@@ -59,6 +59,34 @@ export async function insertMention(db: Db, policy: ModerationPolicy, values: Ne
   return row ?? null;
 }
 
+/** The mention (pingback, webmention, or the social response it became) from this source on this article, if any. */
+export async function findMention(db: Db, articleId: number, sourceUrl: string): Promise<{ id: number } | null> {
+  const [row] = await db
+    .select({ id: responses.id })
+    .from(responses)
+    .where(and(eq(responses.articleId, articleId), eq(responses.sourceUrl, sourceUrl)))
+    .limit(1);
+  return row ?? null;
+}
+
+/** A mention's source said something new: its title, link and excerpt. */
+export async function refreshMention(db: Db, id: number, v: { authorName: string; authorUrl: string | null; html: string; targetUrl: string }): Promise<ResponseRow> {
+  const [row] = await db
+    .update(responses)
+    .set({ ...v, updatedAt: sql`now()` })
+    .where(eq(responses.id, id))
+    .returning();
+  return row;
+}
+
+/** Deletes the responses from `sourceUrl` on an article; returns them. */
+export async function deleteMentions(db: Db, articleId: number, sourceUrl: string): Promise<ResponseRow[]> {
+  return db
+    .delete(responses)
+    .where(and(eq(responses.articleId, articleId), eq(responses.sourceUrl, sourceUrl)))
+    .returning();
+}
+
 export async function findResponse(db: Db, id: number): Promise<ResponseRow | null> {
   const [row] = await db.select().from(responses).where(eq(responses.id, id)).limit(1);
   return row ?? null;

@@ -1,61 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Config } from '../config.ts';
-import { ADMIN_SECURITY, Nullable, problems } from '../http/schemas.ts';
+import { ADMIN_SECURITY, PaginationMetaRef, problems } from '../http/schemas.ts';
 import { linkHeader } from '../lib/pagination.ts';
 import { MAX_URL_LENGTH } from '../lib/external-url.ts';
 import { EMAIL_MESSAGE, EMAIL_SOURCE, PARENT_ID_MESSAGE, REQUIRED_MESSAGE, URL_MESSAGE, type ResponsesService } from './responses.service.ts';
 import { ERROR_MESSAGE_KEYWORD } from '../http/problem.plugin.ts';
 import { multipartFieldsAsBody } from './multipart-fields.ts';
-import { RESPONSE_TYPES, SOCIAL_KINDS, SOCIAL_NETWORKS } from './responses.table.ts';
+import { AdminResponseRef, KindSchema, PostedComment, ResponseRef, StatusSchema, TypeSchema } from './responses.schemas.ts';
 
-const TypeSchema = Type.Union(RESPONSE_TYPES.map((t) => Type.Literal(t)));
-const KindSchema = Type.Union(SOCIAL_KINDS.map((k) => Type.Literal(k)), { description: 'Social responses: what the reaction is' });
-const NetworkSchema = Type.Union(SOCIAL_NETWORKS.map((n) => Type.Literal(n)), { description: 'Social responses: where it happened (`web`: a webmention with microformats)' });
-const StatusSchema = Type.Union([Type.Literal('pending'), Type.Literal('approved'), Type.Literal('spam'), Type.Literal('trash')]);
-
-const responseFields = {
-  id: Type.Integer(),
-  type: TypeSchema,
-  authorName: Type.String({ description: 'Plain text: escape it. For pingbacks and webmentions, the source page’s title' }),
-  authorUrl: Nullable(Type.String({ description: 'The commenter’s site, or the source page of a pingback/webmention' })),
-  html: Type.String({ description: 'Sanitised HTML, safe to render as is. Links carry rel="nofollow ugc". Pingbacks: "[…] excerpt […]"' }),
-  createdAt: Type.String({ format: 'date-time' }),
-  parentId: Nullable(Type.Integer({ description: 'The response this one replies to (threads)' })),
-  avatarUrl: Nullable(Type.String({ description: 'Gravatar (SHA-256 of the email) for comments; the email itself is never public' })),
-  network: Nullable(NetworkSchema),
-  kind: Nullable(KindSchema),
-  author: Nullable(
-    Type.Object(
-      {
-        name: Type.String({ description: 'Plain text: escape it' }),
-        url: Nullable(Type.String({ description: 'The author’s profile' })),
-        photo: Nullable(Type.String({ description: 'The author’s picture on its own host: proxy it or cap its size before showing it' })),
-      },
-      { description: 'Social responses: who reacted' },
-    ),
-  ),
-  url: Nullable(Type.String({ description: 'Social responses: the original post' })),
-};
-
-export const ResponseSchema = Type.Object(responseFields, { $id: 'Response', title: 'Response' });
-export const AdminResponseSchema = Type.Object(
-  {
-    ...responseFields,
-    status: StatusSchema,
-    articleId: Type.Integer(),
-    articleSlug: Type.String(),
-    articleTitle: Type.String(),
-    authorEmail: Nullable(Type.String()),
-    sourceUrl: Nullable(Type.String()),
-    targetUrl: Nullable(Type.String()),
-    ip: Nullable(Type.String()),
-    userAgent: Nullable(Type.String()),
-    updatedAt: Type.String({ format: 'date-time' }),
-  },
-  { $id: 'AdminResponse', title: 'AdminResponse' },
-);
-export const responseComponentSchemas = [ResponseSchema, AdminResponseSchema];
 
 const CommentBody = Type.Object(
   {
@@ -99,7 +52,7 @@ export const responsePublicRoutes: FastifyPluginAsyncTypebox<{ responses: Respon
         description: 'Comments, pingbacks, webmentions and social reactions (`type=social`, `kind=like|repost|reply|bookmark|mention`), oldest first. Thread comments with `parentId`. Paginated like articles (`Link`, `X-Total-Count`).',
         params: Type.Object({ slug: Type.String({ maxLength: 200 }) }),
         querystring: ListQuery,
-        response: { 200: Type.Object({ data: Type.Array(Type.Ref('Response')), meta: Type.Ref('PaginationMeta') }), ...problems(400, 404) },
+        response: { 200: Type.Object({ data: Type.Array(ResponseRef), meta: PaginationMetaRef }), ...problems(400, 404) },
       },
     },
     async (req, reply) => {
@@ -127,14 +80,14 @@ export const responsePublicRoutes: FastifyPluginAsyncTypebox<{ responses: Respon
         consumes: ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data'],
         body: CommentBody,
         response: {
-          201: Type.Object({ ...responseFields, status: Type.Union([Type.Literal('pending'), Type.Literal('approved')]), message: Type.String() }),
+          201: PostedComment,
           ...problems(400, 403, 404, 409, 413, 415, 429),
         },
       },
     },
     async (req, reply) => {
       const created = await responses.postComment(req.params.slug, req.body, { ip: req.ip, userAgent: req.headers['user-agent'] });
-      return reply.code(201).send(created as never);
+      return reply.code(201).send(created);
     },
   );
 };
@@ -160,7 +113,7 @@ export const responseAdminRoutes: FastifyPluginAsyncTypebox<{ responses: Respons
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Object({ data: Type.Array(Type.Ref('AdminResponse')), meta: Type.Ref('PaginationMeta') }), ...problems(400, 401) },
+        response: { 200: Type.Object({ data: Type.Array(AdminResponseRef), meta: PaginationMetaRef }), ...problems(400, 401) },
       },
     },
     async (req) => responses.listAdmin(req.query),
@@ -175,7 +128,7 @@ export const responseAdminRoutes: FastifyPluginAsyncTypebox<{ responses: Respons
         security,
         params: IdParam,
         body: Type.Object({ status: StatusSchema }, { additionalProperties: false }),
-        response: { 200: Type.Ref('AdminResponse'), ...problems(400, 401, 404) },
+        response: { 200: AdminResponseRef, ...problems(400, 401, 404) },
       },
     },
     async (req) => responses.setStatus(req.params.id, req.body.status),

@@ -1,7 +1,6 @@
 // The conversation: readers' comments (posted here), pingbacks and webmentions
 // (stored by their own modules through `storeMention`), moderation and listing.
 import { createHash } from 'node:crypto';
-import { and, eq, sql } from 'drizzle-orm';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { AppError, notFound, type FieldError } from '../http/errors.ts';
@@ -12,26 +11,12 @@ import type { ArticlesService } from '../articles/articles.service.ts';
 import { cleanText, commentToHtml, countLinks } from './comment-html.ts';
 import { mayApprove, statusFor } from './moderation.ts';
 import * as repo from './responses.repository.ts';
-import { responses, type ResponseStatus, type ResponseType, type SocialKind, type SocialNetwork } from './responses.table.ts';
+import { type ResponseStatus, type ResponseType, type SocialKind, type SocialNetwork } from './responses.table.ts';
 import type { ContentEvents, Emit } from '../events/content-events.ts';
+import type { AdminResponse, PostedCommentView, PublicResponse } from './responses.schemas.ts';
 
 /** Replies nest at most this deep; deeper replies attach to the deepest allowed level's thread. */
 export const MAX_DEPTH = 5;
-
-export interface PublicResponse {
-  id: number;
-  type: ResponseType;
-  authorName: string;
-  authorUrl: string | null;
-  html: string;
-  createdAt: string;
-  parentId: number | null;
-  avatarUrl: string | null;
-  network: SocialNetwork | null;
-  kind: SocialKind | null;
-  author: { name: string; url: string | null; photo: string | null } | null;
-  url: string | null;
-}
 
 /** A reaction from a social network or a microformats page, as the poller or a webmention found it. */
 export interface SocialInput {
@@ -48,19 +33,6 @@ export interface SocialInput {
   sourceUrl?: string | null;
   targetUrl?: string | null;
   parentId?: number | null;
-}
-
-export interface AdminResponse extends PublicResponse {
-  status: ResponseStatus;
-  articleId: number;
-  articleSlug: string;
-  articleTitle: string;
-  authorEmail: string | null;
-  sourceUrl: string | null;
-  targetUrl: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  updatedAt: string;
 }
 
 export interface CommentInput {
@@ -173,7 +145,7 @@ export class ResponsesService {
   }
 
   /** A reader's comment: validated, moderated, flood-checked, stored sanitised. */
-  async postComment(slug: string, input: CommentInput, client: ClientInfo): Promise<PublicResponse & { status: ResponseStatus; message: string }> {
+  async postComment(slug: string, input: CommentInput, client: ClientInfo): Promise<PostedCommentView> {
     const errors: FieldError[] = [];
     const authorName = cleanText(input.authorName ?? '').replace(/\s+/g, ' ').trim();
     if (!authorName) errors.push({ pointer: '/body/authorName', message: REQUIRED_MESSAGE });
@@ -250,8 +222,8 @@ export class ResponsesService {
           if (row.status === 'approved') await emit({ type: 'response.published', data: { id: row.id, articleId: article.id, articleSlug: article.slug, type: row.type } });
           return row;
         });
-    // a bot that filled the honeypot is told what a held comment is told
-    const shownStatus: ResponseStatus = stored.status === 'spam' ? 'pending' : stored.status;
+    // a bot that filled the honeypot is told what a held comment is told: only approved is public
+    const shownStatus = stored.status === 'approved' ? 'approved' : 'pending';
     return {
       ...toPublic(stored),
       status: shownStatus,
@@ -271,17 +243,9 @@ export class ResponsesService {
   ): Promise<repo.ResponseRow | null> {
     return this.deps.events.transaction(db, async (tx, emit) => {
       if (opts.update) {
-        const [existing] = await tx
-          .select({ id: responses.id })
-          .from(responses)
-          .where(and(eq(responses.articleId, m.articleId), eq(responses.sourceUrl, m.sourceUrl)))
-          .limit(1);
+        const existing = await repo.findMention(tx, m.articleId, m.sourceUrl);
         if (existing) {
-          const [row] = await tx
-            .update(responses)
-            .set({ authorName: m.authorName, authorUrl: m.authorUrl ?? null, html: m.html, targetUrl: m.targetUrl, updatedAt: sql`now()` })
-            .where(eq(responses.id, existing.id))
-            .returning();
+          const row = await repo.refreshMention(tx, existing.id, { authorName: m.authorName, authorUrl: m.authorUrl ?? null, html: m.html, targetUrl: m.targetUrl });
           if (row.status === 'approved') await this.announce(tx, emit, 'response.published', row);
           return row;
         }
@@ -344,10 +308,7 @@ export class ResponsesService {
   /** Removes the mention from `sourceUrl` on an article (the source is gone or no longer links). */
   async removeMention(db: Db, articleId: number, sourceUrl: string): Promise<boolean> {
     return this.deps.events.transaction(db, async (tx, emit) => {
-      const rows = await tx
-        .delete(responses)
-        .where(and(eq(responses.articleId, articleId), eq(responses.sourceUrl, sourceUrl)))
-        .returning();
+      const rows = await repo.deleteMentions(tx, articleId, sourceUrl);
       for (const row of rows) if (row.status === 'approved') await this.announce(tx, emit, 'response.removed', row);
       return rows.length > 0;
     });

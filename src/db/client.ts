@@ -125,5 +125,17 @@ export async function ping(db: Db, timeoutMs = 2000): Promise<boolean> {
 
 /** Is this a unique-index violation (PostgreSQL 23505), on either driver, however wrapped? */
 export function isUniqueViolation(err: unknown): boolean {
-  return anyCause(err, (e) => (e as { code?: unknown }).code === '23505');
+  return uniqueViolationOn(err) !== null;
+}
+
+/** The constraint or index a unique violation broke ('' when the driver does not say); null for any other error. */
+export function uniqueViolationOn(err: unknown): string | null {
+  let name: string | null = null;
+  anyCause(err, (e) => {
+    const { code, constraint, constraint_name } = e as { code?: unknown; constraint?: unknown; constraint_name?: unknown };
+    if (code !== '23505') return false;
+    name = String(constraint_name ?? constraint ?? '');
+    return true;
+  });
+  return name;
 }

@@ -4,16 +4,13 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Feed } from 'feed';
 import { Type } from 'typebox';
 import type { Config } from '../config.ts';
-import type { Db } from '../db/client.ts';
 import { escapeHtml } from '../lib/html.ts';
-import { listPublicForSitemap } from '../articles/articles.repository.ts';
 import type { ArticlesService } from '../articles/articles.service.ts';
-import { permalinkFor } from '../articles/permalink.ts';
 import type { MediaService } from '../media/media.service.ts';
 
 const FEED_SIZE = 20;
 
-export const feedRoutes: FastifyPluginAsyncTypebox<{ articles: ArticlesService; config: Config; db: Db; media: MediaService }> = async (app, { articles, config, db, media }) => {
+export const feedRoutes: FastifyPluginAsyncTypebox<{ articles: ArticlesService; config: Config; media: MediaService }> = async (app, { articles, config, media }) => {
   async function buildFeed(): Promise<Feed> {
     const { data } = await articles.listPublic({ limit: FEED_SIZE });
     const enclosures = await media.enclosures(data.flatMap((a) => (a.featureImage ? [a.featureImage.id] : [])));
@@ -77,10 +74,10 @@ export const feedRoutes: FastifyPluginAsyncTypebox<{ articles: ArticlesService; 
     return JSON.stringify(json);
   });
   app.get('/sitemap.xml', doc('Sitemap of the home page and every published article', 'application/xml'), async (_req, reply) => {
-    const entries = await listPublicForSitemap(db);
+    const entries = await articles.sitemap();
     const urls = [
       `<url><loc>${escapeHtml(`${config.siteUrl}/`)}</loc>${entries[0] ? `<lastmod>${entries[0].updatedAt.toISOString()}</lastmod>` : ''}</url>`,
-      ...entries.map((e) => `<url><loc>${escapeHtml(permalinkFor(config, e))}</loc><lastmod>${e.updatedAt.toISOString()}</lastmod></url>`),
+      ...entries.map((e) => `<url><loc>${escapeHtml(e.url)}</loc><lastmod>${e.updatedAt.toISOString()}</lastmod></url>`),
     ];
     reply.type('application/xml; charset=utf-8');
     return `<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${urls.join('\n')}\n</urlset>\n`;

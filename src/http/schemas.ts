@@ -1,9 +1,23 @@
 // Schemas shared by every route: the problem body and the error responses built on it,
 // the pagination block of every list, and small helpers for the rest.
-import { Type, type TSchema } from 'typebox';
+import { Type, type Static, type TLiteral, type TSchema, type TSchemaOptions, type TUnion } from 'typebox';
 
 export const DateTime = (description: string) => Type.String({ format: 'date-time', description });
 export const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(s: T) => Type.Union([s, Type.Null()]);
+
+type Literals<T extends readonly string[]> = { -readonly [K in keyof T]: TLiteral<T[K]> };
+
+/** A union of string literals from a constant list (the list stays the one spelling; the schema and its type follow it). */
+export function literalUnion<const T extends readonly string[]>(values: T, options?: TSchemaOptions): TUnion<Literals<T>> {
+  return Type.Union<Literals<T>>(values.map((v) => Type.Literal(v)) as [...Literals<T>], options);
+}
+
+/** A `$ref` to a shared component schema that keeps its TypeScript type, so the type provider checks handlers against it. */
+export function typedRef<T extends TSchema & { $id?: unknown }>(schema: T, options?: TSchemaOptions) {
+  const { $id } = schema;
+  if (typeof $id !== 'string') throw new Error('typedRef: the schema has no $id');
+  return Type.Unsafe<Static<T>>(Type.Ref($id, options));
+}
 
 /** `meta` of every paged list (built by `pageMeta` in lib/pagination.ts) */
 export const PaginationMeta = Type.Object(
@@ -20,6 +34,7 @@ export const PaginationMeta = Type.Object(
   },
   { $id: 'PaginationMeta', title: 'PaginationMeta' },
 );
+export const PaginationMetaRef = typedRef(PaginationMeta);
 
 /** The query of an editor's queue (outgoing pings, announcements): by status and article, a page at a time. */
 export function adminQueueQuery<S extends TSchema>(status: S, articleDescription: string) {

@@ -17,7 +17,8 @@
 //   the listening connection was down (each reconnect also looks at once).
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
+import { jobs } from './jobs.table.ts';
 import type { Db } from '../db/client.ts';
 import { queryRows } from '../db/client.ts';
 import { notifySql, type NotifyBus } from '../db/notify.ts';
@@ -98,6 +99,16 @@ export async function enqueue(db: Db, opts: EnqueueOptions): Promise<number | nu
         select id, ${notifySql(JOBS_CHANNEL, sql`kind || ' ' || floor(extract(epoch from run_at) * 1000)::bigint`)}::text as notified from queued`,
   );
   return rows[0]?.id ?? null;
+}
+
+/** Moves the queued job of this kind and key to run at `runAt` (a running one is left alone); false when none is queued. */
+export async function reschedule(db: Db, kind: string, key: string, runAt: Date): Promise<boolean> {
+  const rows = await db
+    .update(jobs)
+    .set({ runAt, updatedAt: sql`now()` })
+    .where(and(eq(jobs.kind, kind), eq(jobs.key, key), eq(jobs.status, 'queued')))
+    .returning({ id: jobs.id });
+  return rows.length > 0;
 }
 
 /** Delay before attempt n+1: exponential from baseMs, capped, with full jitter in [50%, 100%]. */

@@ -4,6 +4,8 @@ import { is, trimEndWhere, trimWhere } from './trim.ts';
 export const SLUG_PATTERN = '^[\\p{Ll}\\p{Lo}\\p{Lm}\\p{N}]+(?:-[\\p{Ll}\\p{Lo}\\p{Lm}\\p{N}]+)*$';
 const SLUG_RE = new RegExp(SLUG_PATTERN, 'u');
 export const SLUG_MAX = 120;
+/** What a 400 says of a slug that does not match SLUG_PATTERN. */
+export const SLUG_MESSAGE = 'must be lowercase letters, digits and single dashes';
 
 /**
  * A URL slug from any title: Latin, Cyrillic, Greek… are transliterated

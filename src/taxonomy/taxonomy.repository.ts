@@ -2,22 +2,7 @@ import { eq, inArray, sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../db/client.ts';
 import { toSlug } from '../lib/slug.ts';
 import { authors, tags } from './taxonomy.table.ts';
-
-export interface TagRecord {
-  slug: string;
-  name: string;
-  description: string;
-  /** published articles with this tag */
-  count: number;
-}
-
-export interface AuthorRecord {
-  slug: string;
-  name: string;
-  bio: string;
-  url: string | null;
-  count: number;
-}
+import type { AuthorView, TagView } from './taxonomy.schemas.ts';
 
 /** Finds tags by name or slug, creating the missing ones; ids in the order given, without duplicates. */
 export async function ensureTags(db: Db, namesOrSlugs: string[]): Promise<number[]> {
@@ -53,13 +38,13 @@ const TAG_SELECT = sql`select t.slug, t.name, t.description,
   (select count(*)::int from article_tags at join articles a on a.id = at.article_id where at.tag_id = t.id and a.status = 'published') as count
   from tags t`;
 
-export async function listTags(db: Db): Promise<TagRecord[]> {
-  const rows = await queryRows<TagRecord>(db, sql`${TAG_SELECT} order by t.name, t.slug`);
+export async function listTags(db: Db): Promise<TagView[]> {
+  const rows = await queryRows<TagView>(db, sql`${TAG_SELECT} order by t.name, t.slug`);
   return rows.map((r) => ({ ...r, count: Number(r.count) }));
 }
 
-export async function findTag(db: Db, slug: string): Promise<TagRecord | null> {
-  const rows = await queryRows<TagRecord>(db, sql`${TAG_SELECT} where t.slug = ${slug}`);
+export async function findTag(db: Db, slug: string): Promise<TagView | null> {
+  const rows = await queryRows<TagView>(db, sql`${TAG_SELECT} where t.slug = ${slug}`);
   return rows[0] ? { ...rows[0], count: Number(rows[0].count) } : null;
 }
 
@@ -67,13 +52,13 @@ const AUTHOR_SELECT = sql`select au.slug, au.name, au.bio, au.url,
   (select count(*)::int from articles a where a.author_id = au.id and a.status = 'published') as count
   from authors au`;
 
-export async function findAuthor(db: Db, slug: string): Promise<AuthorRecord | null> {
-  const rows = await queryRows<AuthorRecord>(db, sql`${AUTHOR_SELECT} where au.slug = ${slug}`);
+export async function findAuthor(db: Db, slug: string): Promise<AuthorView | null> {
+  const rows = await queryRows<AuthorView>(db, sql`${AUTHOR_SELECT} where au.slug = ${slug}`);
   return rows[0] ? { ...rows[0], count: Number(rows[0].count) } : null;
 }
 
-export async function listAuthors(db: Db): Promise<AuthorRecord[]> {
-  const rows = await queryRows<AuthorRecord>(db, sql`${AUTHOR_SELECT} order by au.name`);
+export async function listAuthors(db: Db): Promise<AuthorView[]> {
+  const rows = await queryRows<AuthorView>(db, sql`${AUTHOR_SELECT} order by au.name`);
   return rows.map((r) => ({ ...r, count: Number(r.count) }));
 }
 

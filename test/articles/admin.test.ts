@@ -166,4 +166,16 @@ describe('admin: tags and authors', () => {
     expect((await adminRequest(t, 'DELETE', '/v1/admin/tags/open-web')).statusCode).toBe(204);
     expect((await t.app.inject({ method: 'GET', url: '/v1/tags/open-web' })).statusCode).toBe(404);
   });
+
+  it('the schemas carry the slug rule: a bad slug is named with the other bad fields in one 400', async () => {
+    for (const [url, payload, other] of [
+      ['/v1/admin/articles', { title: '', slug: 'Not A Slug' }, '/body/title'],
+      ['/v1/admin/tags', { name: '', slug: 'Not A Slug' }, '/body/name'],
+      ['/v1/admin/authors', { name: '', slug: 'not--a-slug' }, '/body/name'],
+    ] as const) {
+      const res = await adminRequest(t, 'POST', url, payload);
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json().errors, url).toEqual(expect.arrayContaining([{ pointer: other, message: expect.any(String) }, { pointer: '/body/slug', message: 'must be lowercase letters, digits and single dashes' }]));
+    }
+  });
 });

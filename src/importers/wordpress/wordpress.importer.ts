@@ -20,7 +20,7 @@ import type { Db } from '../../db/client.ts';
 import { excerptOf, htmlToText, readingTimeMinutes } from '../../lib/html.ts';
 import { isSlug, toSlug } from '../../lib/slug.ts';
 import * as articlesRepo from '../../articles/articles.repository.ts';
-import { enqueuePublish } from '../../articles/articles.service.ts';
+import { enqueuePublish } from '../../articles/articles.scheduling.ts';
 import type { ArticleStatus } from '../../articles/articles.table.ts';
 import { responses, type ResponseStatus } from '../../comments/responses.table.ts';
 import { safeHttpUrl } from '../../comments/responses.service.ts';

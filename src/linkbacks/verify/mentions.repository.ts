@@ -5,16 +5,6 @@ import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { responses } from '../../comments/responses.table.ts';
 
-/** The mention from this source on this article, if any (checked before fetching anything). */
-export async function findMention(db: Db, articleId: number, sourceUrl: string): Promise<{ id: number } | null> {
-  const [row] = await db
-    .select({ id: responses.id })
-    .from(responses)
-    .where(and(eq(responses.articleId, articleId), eq(responses.sourceUrl, sourceUrl)))
-    .limit(1);
-  return row ?? null;
-}
-
 /** Source URLs of the approved mentions of an article, oldest first. */
 export async function approvedSources(db: Db, articleId: number): Promise<string[]> {
   const rows = await db

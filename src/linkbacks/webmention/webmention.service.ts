@@ -10,7 +10,7 @@ import { enqueue, type Logger } from '../../jobs/kernel.ts';
 import { AppError } from '../../http/errors.ts';
 import { OutboundError, type Outbound } from '../../lib/outbound.ts';
 import type { ResponsesService } from '../../comments/responses.service.ts';
-import { findMention } from '../verify/mentions.repository.ts';
+import { findMention } from '../../comments/responses.repository.ts';
 import { checkSource, mentionHtml, sameResource } from '../verify/source.ts';
 import { resolveTarget, type Caller, type TargetHooks } from '../verify/targets.ts';
 import { MAX_URL_LENGTH, parseExternalUrl } from '../../lib/external-url.ts';
