@@ -65,10 +65,12 @@ export function compose(config: Config, database: Database, log: Logger): Servic
   const limits = limitStoreFor(database, (err) => log.warn({ err }, 'write limits: could not sweep expired windows'));
   const publishing = new PublishingEvents();
   const events = new ContentEvents();
-  const announcements = new AnnouncementService(config, database.db, log, [xAnnouncer, mastodonAnnouncer, blueskyAnnouncer()], { events });
+  const media = new MediaService({ db: database.db, config, storage: mediaStorageFor(config.media), log, events });
+  // Bluesky's link card carries the article's feature image (a rendition under its blob limit)
+  const bluesky = blueskyAnnouncer({ image: (articleId, maxBytes) => media.cardImage(articleId, maxBytes) });
+  const announcements = new AnnouncementService(config, database.db, log, [xAnnouncer, mastodonAnnouncer, bluesky], { events });
   announcements.registerWorker(jobs);
   publishing.subscribe(announcements);
-  const media = new MediaService({ db: database.db, config, storage: mediaStorageFor(config.media), log, events });
   const articles = new ArticlesService({
     db: database.db,
     config,

@@ -1,4 +1,4 @@
-// `import wordpress FILE.xml [--dry-run]`: the importer with a progress bar on a
+// `import wordpress FILE.xml [--dry-run] [--media]`: the importer with a progress bar on a
 // terminal (one line per thousand items otherwise) and the closing report.
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
@@ -9,8 +9,13 @@ import type { Database } from '../db/client.ts';
 import { compose } from '../compose.ts';
 import { CONTENT_CHANNEL } from '../http/cache/response-cache.ts';
 import { importWordPress, WxrError } from '../importers/wordpress/wordpress.importer.ts';
+import { inkwellUserAgent } from '../linkbacks/linkbacks.ts';
+import { Outbound } from '../lib/outbound.ts';
 
-export async function importWordPressCommand(config: Config, database: Database, file: string, opts: { dryRun: boolean }): Promise<number> {
+/** per image: the whole exchange with the old site */
+const IMAGE_TIMEOUT_MS = 30_000;
+
+export async function importWordPressCommand(config: Config, database: Database, file: string, opts: { dryRun: boolean; media: boolean }): Promise<number> {
   const services = compose(config, database, pino({ level: 'silent' }));
   // the server's response cache hears content events in its own process; from here it
   // reaches the servers sharing a PostgreSQL database through NOTIFY (an embedded
@@ -31,13 +36,26 @@ export async function importWordPressCommand(config: Config, database: Database,
     stop.abort();
   };
   process.on('SIGINT', onSigint);
-  console.error(`Reading ${basename(file)}${opts.dryRun ? ' (dry run: nothing will be written)' : ''}…`);
+  console.error(`Reading ${basename(file)}${opts.dryRun ? ' (dry run: nothing will be written)' : ''}${opts.media ? (opts.dryRun ? ', images: none fetched' : ', with images') : ''}…`);
   try {
     const report = await importWordPress(
-      { db: database.db, config, onChange: (since) => services.events.emit(database.db, { type: 'articles.imported', data: { since: since.toISOString() } }) },
+      {
+        db: database.db,
+        config,
+        onChange: (since) => services.events.emit(database.db, { type: 'articles.imported', data: { since: since.toISOString() } }),
+        // the outbound guard as linkbacks use it (OUTBOUND_ALLOW_PRIVATE), images capped at MEDIA_MAX_BYTES
+        media: {
+          media: services.media,
+          outbound: new Outbound({ allowPrivate: config.outboundAllowPrivate, userAgent: inkwellUserAgent(config) }),
+          maxBytes: config.media.maxBytes,
+          timeoutMs: IMAGE_TIMEOUT_MS,
+          apiUrl: config.apiUrl,
+        },
+      },
       () => createReadStream(file, { highWaterMark: 256 * 1024 }),
       {
         dryRun: opts.dryRun,
+        media: opts.media,
         signal: stop.signal,
         onProgress: (done, total) => {
           if (bar) {

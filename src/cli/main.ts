@@ -3,7 +3,7 @@
 //   token list                 id, name, prefix, scope, created, expires, last used, revoked
 //   token revoke ID|NAME      by id (digits) or name; names are unique among active tokens
 //   migrate                    apply pending migrations and exit
-//   import wordpress FILE.xml [--dry-run]   bring a WordPress export over (posts, comments, old addresses)
+//   import wordpress FILE.xml [--dry-run] [--media]   bring a WordPress export over (posts, comments, old addresses, images)
 //   backup FILE / restore FILE the embedded database (and its media folder), see db/backup.ts
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -26,9 +26,10 @@ const USAGE = `Usage: npm run cli -- <command>
   token list                 list tokens: scope, expiry, last use (never their secrets)
   token revoke ID|NAME       revoke one token, by its id (digits) or its name
   migrate                    apply pending database migrations
-  import wordpress FILE.xml [--dry-run]
+  import wordpress FILE.xml [--dry-run] [--media]
                              import a WordPress export (Tools → Export): posts, comments,
-                             pingbacks and old addresses; --dry-run writes nothing
+                             pingbacks and old addresses; --dry-run writes nothing;
+                             --media fetches the posts' images and re-hosts them
   backup FILE                back up the embedded database to FILE (media beside it, in FILE.media/);
                              the server must be stopped (PGlite is one process's database)
   restore FILE               restore a backup into an empty DATA_DIR
@@ -41,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { name: { type: 'string' }, scope: { type: 'string' }, expires: { type: 'string' }, 'dry-run': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: { name: { type: 'string' }, scope: { type: 'string' }, expires: { type: 'string' }, 'dry-run': { type: 'boolean' }, media: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
   });
   const [group, action, arg] = positionals;
   if (values.help || !group) {
@@ -64,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
   const expiresInMs = values.expires === undefined ? undefined : parseDuration(values.expires);
   if (expiresInMs === null) throw new UsageError('--expires must be a number and a unit: 30s, 10m, 12h or 90d');
   if (group === 'import' && (!arg || positionals.length > 3)) throw new UsageError('import wordpress needs the export file: import wordpress FILE.xml');
-  if (values['dry-run'] && group !== 'import') throw new UsageError('--dry-run goes with import');
+  if ((values['dry-run'] || values.media) && group !== 'import') throw new UsageError('--dry-run and --media go with import');
   if (group === 'import' && !statSync(arg!, { throwIfNoEntry: false })?.isFile()) throw new UsageError(`No such file: ${arg}`);
 
   const config = loadConfig();
@@ -81,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
     if (group === 'migrate') {
       console.log('Migrations applied.');
     } else if (group === 'import') {
-      return await importWordPressCommand(config, database, arg!, { dryRun: Boolean(values['dry-run']) });
+      return await importWordPressCommand(config, database, arg!, { dryRun: Boolean(values['dry-run']), media: Boolean(values.media) });
     } else if (action === 'create') {
       const { id, token, expiresAt } = await createToken(db, values.name!.trim(), { scope, expiresInMs });
       const until = expiresAt ? `, expires ${expiresAt.toISOString()}` : ', never expires';

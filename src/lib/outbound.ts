@@ -89,6 +89,8 @@ export interface FetchOptions {
   accept?: readonly string[];
   /** cancels the exchange (e.g. on shutdown) */
   signal?: AbortSignal;
+  /** keep the body as bytes (`bytes`), not decoded to text: an image */
+  binary?: boolean;
 }
 
 export interface OutboundResponse {
@@ -100,6 +102,8 @@ export interface OutboundResponse {
   /** media type without parameters, lower case ('' when absent) */
   contentType: string;
   body: string;
+  /** the body's bytes, with `binary` (and `body` stays empty) */
+  bytes?: Buffer;
   /** false when the content type was not accepted (the body was not read) or for HEAD */
   bodyRead: boolean;
   /** true when the body was longer than maxBytes and was cut */
@@ -228,7 +232,8 @@ export class Outbound {
         }
         try {
           const { buffer, truncated } = await readCapped(res, maxBytes);
-          out.body = decode(buffer, res.headers['content-type']);
+          if (options.binary) out.bytes = buffer;
+          else out.body = decode(buffer, res.headers['content-type']);
           out.bodyRead = true;
           out.truncated = truncated;
         } catch (e) {

@@ -1,4 +1,4 @@
-// SQL for the media library, and the one question it asks of articles: who uses an image.
+// SQL for the media library, and the two questions it asks of articles: who uses an image, and an article's feature image.
 import { count, desc, eq, inArray, sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../db/client.ts';
 import { media } from './media.table.ts';
@@ -46,6 +46,12 @@ export async function updateMediaAlt(db: Db, id: number, alt: string): Promise<M
 
 export async function deleteMedia(db: Db, id: number): Promise<void> {
   await db.delete(media).where(eq(media.id, id));
+}
+
+/** An article's feature image, or null (no such article, or none). */
+export async function findFeatureImageOf(db: Db, articleId: number): Promise<MediaRecord | null> {
+  const [row] = await db.select().from(media).where(sql`${media.id} = (select feature_image_id from articles where id = ${articleId})`);
+  return row ?? null;
 }
 
 /** Articles (any status) that show this image: as their feature image, or inside their HTML. */

@@ -49,6 +49,21 @@ export interface Upload {
 /** The fields of a media row that URLs and views are built from (also what the articles query selects). */
 export type MediaRef = Pick<MediaRecord, 'id' | 'hash' | 'format' | 'width' | 'height' | 'alt' | 'variants'>;
 
+/** A link card's image (Bluesky's thumb): about 1200 px is what the cards show; JPEG first, every client decodes it. */
+const CARD_MAX_WIDTH = 1280;
+const CARD_FORMATS: readonly MediaFormat[] = ['jpeg', 'webp', 'png'];
+
+/**
+ * The rendition of an image for a link card: the widest one up to CARD_MAX_WIDTH whose
+ * stored size is at most `maxBytes`, JPEG before WebP before PNG at the same width; null
+ * when none fits (AVIF and GIF are not offered: not every card renderer reads them).
+ */
+export function cardRendition(m: Pick<MediaRecord, 'variants'>, maxBytes: number): StoredVariant | null {
+  const fits = m.variants.filter((v) => v.width <= CARD_MAX_WIDTH && v.bytes <= maxBytes && CARD_FORMATS.includes(v.format));
+  fits.sort((a, b) => b.width - a.width || CARD_FORMATS.indexOf(a.format) - CARD_FORMATS.indexOf(b.format));
+  return fits[0] ?? null;
+}
+
 /** srcset is offered in WebP: every browser of the last five years shows it, and it is lighter than JPEG or PNG. */
 const SRCSET_FORMAT: MediaFormat = 'webp';
 /** waiting uploads beyond those being processed; more answer 503 with Retry-After */
@@ -219,6 +234,21 @@ export class MediaService {
   }
 
   // ---------- articles ----------
+
+  /**
+   * An article's feature image as bytes for a link card (cardRendition: at most `maxBytes`),
+   * read whole from the store; null when the article has none or no rendition fits.
+   */
+  async cardImage(articleId: number, maxBytes: number): Promise<{ bytes: Uint8Array; mimeType: string } | null> {
+    const m = await repo.findFeatureImageOf(this.deps.db, articleId);
+    const pick = m && cardRendition(m, maxBytes);
+    if (!m || !pick) return null;
+    const bytes = await this.deps.storage.bytes(mediaKey(m.hash, pick.width, pick.format));
+    if (!bytes) throw new Error(`media ${m.id}: the file ${mediaKey(m.hash, pick.width, pick.format)} is missing from the ${this.deps.storage.kind} store`);
+    // the row's figure, not the file's, chose it: a file that is not what the row says is not sent
+    if (bytes.length > maxBytes) throw new Error(`media ${m.id}: the file is ${bytes.length} bytes, over ${maxBytes}`);
+    return { bytes, mimeType: CONTENT_TYPES[pick.format] };
+  }
 
   /** The library images of these ids, for articles' `featureImage` writes: unknown ids are missing from the map. */
   async byIds(db: Db, ids: number[]): Promise<Map<number, MediaRecord>> {

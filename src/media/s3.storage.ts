@@ -42,6 +42,16 @@ export class S3Storage implements MediaStorage {
     await Promise.all(keys.map((key) => this.client.send(new DeleteObjectCommand({ Bucket: this.config.bucket, Key: checkKey(key) }))));
   }
 
+  async bytes(key: string): Promise<Buffer | null> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.config.bucket, Key: checkKey(key) }));
+      return out.Body ? Buffer.from(await out.Body.transformToByteArray()) : null;
+    } catch (e) {
+      if ((e as Error).name === 'NoSuchKey' || (e instanceof S3ServiceException && e.$metadata.httpStatusCode === 404)) return null;
+      throw e;
+    }
+  }
+
   async read(key: string, req: IncomingMessage): Promise<StoredRead | null> {
     const range = typeof req.headers.range === 'string' && /^bytes=\d*-\d*$/.test(req.headers.range.trim()) ? req.headers.range.trim() : undefined;
     const ifNoneMatch = typeof req.headers['if-none-match'] === 'string' ? req.headers['if-none-match'] : undefined;

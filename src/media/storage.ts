@@ -2,7 +2,7 @@
 // volume) or an S3-compatible bucket (several processes serving one site). Keys are
 // content addresses, `{hash}/{width}.{format}`: a key's bytes never change, so a file is
 // written whole or not at all and never updated.
-import { mkdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -23,6 +23,8 @@ export interface MediaStorage {
   remove(keys: string[]): Promise<void>;
   /** A file for an HTTP GET or HEAD: honours `Range` and `If-None-Match`; null when there is no such file. */
   read(key: string, req: IncomingMessage): Promise<StoredRead | null>;
+  /** A whole file's bytes (for sending it elsewhere: a link card's image); null when there is no such file. */
+  bytes(key: string): Promise<Buffer | null>;
 }
 
 /** Keys are made by us from a hex hash and a width; this guards the folder against anything else. */
@@ -59,6 +61,15 @@ export class FolderStorage implements MediaStorage {
     }
     // the hash's folder goes when it is empty (rmdir refuses a folder that still holds files)
     for (const dir of dirs) await rmdir(dir).catch(() => {});
+  }
+
+  async bytes(key: string): Promise<Buffer | null> {
+    try {
+      return await readFile(join(this.root, checkKey(key)));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
   }
 
   async read(key: string, req: IncomingMessage): Promise<StoredRead | null> {

@@ -3,7 +3,7 @@
 // the field `file`; an optional `alt` field; anything else is a 400.
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
@@ -15,6 +15,28 @@ import { PIPELINE_VERSION } from './images.ts';
 import type { Upload } from './media.service.ts';
 
 export const ALT_MAX = 1000;
+
+/** An image's content address: SHA-256 of the pipeline's version and the bytes, 32 hex digits. */
+function contentHasher() {
+  const hash = createHash('sha256').update(`${PIPELINE_VERSION}\n`);
+  return { update: (chunk: Buffer) => void hash.update(chunk), hex: () => hash.digest('hex').slice(0, 32) };
+}
+
+/** Bytes fetched elsewhere (an import) as an upload: a temporary file; `dispose` removes it (call it in a finally). */
+export async function uploadFromBytes(data: Buffer, alt: string): Promise<Upload & { dispose(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'inkwell-upload-'));
+  const dispose = () => rm(dir, { recursive: true, force: true });
+  try {
+    const path = join(dir, 'upload');
+    await writeFile(path, data);
+    const hash = contentHasher();
+    hash.update(data);
+    return { path, bytes: data.length, hash: hash.hex(), alt: stripBidi(alt).replace(/\s+/g, ' ').trim().slice(0, ALT_MAX), dispose };
+  } catch (e) {
+    await dispose();
+    throw e;
+  }
+}
 
 /** Reads the upload into a temporary folder; `dispose` removes it (call it in a finally). */
 export async function receiveUpload(req: FastifyRequest, maxBytes: number): Promise<Upload & { dispose(): Promise<void> }> {
@@ -42,7 +64,7 @@ export async function receiveUpload(req: FastifyRequest, maxBytes: number): Prom
         throw new AppError('bad-request', 'Send exactly one file per upload.');
       }
       const path = join(dir, 'upload');
-      const hash = createHash('sha256').update(`${PIPELINE_VERSION}\n`);
+      const hash = contentHasher();
       let bytes = 0;
       const count = new Transform({
         transform(chunk: Buffer, _enc, done) {
@@ -53,7 +75,7 @@ export async function receiveUpload(req: FastifyRequest, maxBytes: number): Prom
       });
       await pipeline(part.file, count, createWriteStream(path));
       if (part.file.truncated) throw new AppError('payload-too-large', `The file is larger than ${mb(maxBytes)} (MEDIA_MAX_BYTES).`);
-      file = { path, bytes, hash: hash.digest('hex').slice(0, 32) };
+      file = { path, bytes, hash: hash.hex() };
     }
     if (!file) throw new AppError('bad-request', 'No file: send the image in a multipart field named `file`.');
     return { ...file, alt, dispose };

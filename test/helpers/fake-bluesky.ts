@@ -6,7 +6,10 @@
 //  - creates app.bsky.feed.post records under the caller's record key, and answers a
 //    key it already has with a generic 500 (bluesky-social/atproto#3718, #4725);
 //  - answers getRecord (400 RecordNotFound when absent) and uploadBlob;
-//  - refuses a post over 300 graphemes and facets whose byte ranges miss the text.
+//  - refuses a post over 300 graphemes and facets whose byte ranges miss the text;
+//  - stores a blob under the type its bytes show (the PDS sniffs them), and checks a link
+//    card's thumb when the record refers to it, as the PDS does: a blob it has, the same
+//    type and size, an image, at most 1,000,000 bytes (app.bsky.embed.external's limit).
 // Tests script what the next createRecord requests get. Its state (`posts`, `blobs`,
 // the session counters) is plain data, and `route()` adds XRPC methods: the backfeed
 // (#18) can hang likes, reposts and replies on the posts and serve them.
@@ -84,6 +87,19 @@ export const BLUESKY_ANSWERS = {
   invalidRecord: () => json(400, { error: 'InvalidRequest', message: 'Invalid app.bsky.feed.post record: Record/text must not be longer than 300 graphemes' }),
 };
 
+/** app.bsky.embed.external#external thumb: maxSize */
+const THUMB_MAX_BYTES = 1_000_000;
+
+/** The image type the bytes show, as the PDS sniffs an upload; null when they are not one of these. */
+function sniff(b: Buffer): string | null {
+  if (b.subarray(0, 8).equals(Buffer.from('89504e470d0a1a0a', 'hex'))) return 'image/png';
+  if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'image/jpeg';
+  if (b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP') return 'image/webp';
+  if (b.subarray(0, 4).toString('latin1') === 'GIF8') return 'image/gif';
+  if (b.subarray(4, 12).toString('latin1') === 'ftypavif') return 'image/avif';
+  return null;
+}
+
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
 /** A real CIDv1 (sha-256, base32): the client checks the format. codec 0x71 dag-cbor (records), 0x55 raw (blobs). */
@@ -114,7 +130,8 @@ interface Session {
 
 export class FakeBluesky {
   readonly posts: FakePost[] = [];
-  readonly blobs: { cid: string; mimeType: string; bytes: Buffer }[] = [];
+  /** mimeType: what the client declared (Content-Type); sniffed: what the bytes are */
+  readonly blobs: { cid: string; mimeType: string; sniffed: string | null; bytes: Buffer }[] = [];
   readonly requests: BlueskyRequest[] = [];
   /** the app password the account accepts; change it to make logins fail */
   password = BLUESKY_PASSWORD;
@@ -153,6 +170,11 @@ export class FakeBluesky {
   /** Adds an XRPC method (`app.bsky.feed.getLikes`…). */
   route(nsid: string, handler: Handler): this {
     this.routes.set(nsid, handler);
+    return this;
+  }
+
+  unroute(nsid: string): this {
+    this.routes.delete(nsid);
     return this;
   }
 
@@ -208,6 +230,16 @@ export class FakeBluesky {
       if (f.index.byteStart < 0 || f.index.byteEnd > bytes || f.index.byteStart > f.index.byteEnd) return 'Record/facets has a byte range outside the text';
     }
     if (typeof record.createdAt !== 'string') return 'Record/createdAt must be a datetime';
+    const thumb = (record.embed?.external as { thumb?: { $type?: string; ref?: { $link?: string }; mimeType?: string; size?: number } } | undefined)?.thumb;
+    if (thumb) {
+      const blob = this.blobs.find((b) => b.cid === thumb.ref?.$link);
+      if (thumb.$type !== 'blob' || !blob) return 'Could not find blob: the thumb refers to no uploaded blob';
+      const stored = blob.sniffed ?? blob.mimeType;
+      if (thumb.mimeType !== stored) return `Referenced Mimetype does not match stored Mimetype (${thumb.mimeType} vs ${stored})`;
+      if (!stored.startsWith('image/')) return `Wrong type of file. It is ${stored} but it must match image/*.`;
+      if (thumb.size !== blob.bytes.length) return 'Referenced size does not match the stored blob';
+      if (blob.bytes.length > THUMB_MAX_BYTES) return `BlobTooLarge: This file is too large. It is ${blob.bytes.length} bytes but the maximum size is ${THUMB_MAX_BYTES}.`;
+    }
     return null;
   }
 
@@ -262,8 +294,9 @@ export class FakeBluesky {
     if (nsid === 'com.atproto.repo.uploadBlob') {
       const cid = cidOf(bytes, 0x55);
       const mimeType = String(req.headers['content-type'] ?? 'application/octet-stream');
-      this.blobs.push({ cid, mimeType, bytes });
-      return send(200, { blob: { $type: 'blob', ref: { $link: cid }, mimeType, size: bytes.length } });
+      const sniffed = sniff(bytes);
+      this.blobs.push({ cid, mimeType, sniffed, bytes });
+      return send(200, { blob: { $type: 'blob', ref: { $link: cid }, mimeType: sniffed ?? mimeType, size: bytes.length } });
     }
     if (nsid !== 'com.atproto.repo.createRecord' || req.method !== 'POST') return send(501, { error: 'MethodNotImplemented', message: `Method Not Implemented: ${nsid}` });
 

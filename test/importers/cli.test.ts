@@ -1,10 +1,13 @@
 // `npm run cli -- import wordpress FILE.xml [--dry-run]` as an operator runs it, on an
 // embedded database of its own.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runNode } from '../helpers/process.ts';
+import { photo } from '../media/support.ts';
 import { FIXTURE, fixtureText } from './support.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'inkwell-wp-cli-'));
@@ -12,7 +15,7 @@ const dataDir = join(dir, 'data');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const cli = async (...args: string[]) => {
-  const p = runNode('src/cli/main.ts', args, { DATA_DIR: dataDir });
+  const p = runNode('src/cli/main.ts', args, { DATA_DIR: dataDir, OUTBOUND_ALLOW_PRIVATE: 'true' });
   return { code: await p.exited, out: p.output() };
 };
 
@@ -42,5 +45,36 @@ describe('import wordpress on the command line', () => {
     const missing = await cli('import', 'wordpress', join(dir, 'nope.xml'));
     expect(missing.code).toBe(2);
     expect(missing.out).toContain('No such file');
+  });
+
+  it('--media brings a post’s image over from the old site (loopback allowed by OUTBOUND_ALLOW_PRIVATE)', { timeout: 300_000 }, async () => {
+    const jpeg = await photo(400, 300, 'jpeg');
+    let hits = 0;
+    const server = http.createServer((_req, res) => {
+      hits++;
+      res.writeHead(200, { 'content-type': 'image/jpeg' }).end(jpeg);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const site = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const file = join(dir, 'with-image.xml');
+      writeFileSync(
+        file,
+        `<?xml version="1.0" encoding="UTF-8" ?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.2/">
+<channel><title>Old</title><link>${site}</link><wp:wxr_version>1.2</wp:wxr_version><wp:base_site_url>${site}</wp:base_site_url>
+<item><title>With an image</title><link>${site}/with-an-image/</link><dc:creator>w</dc:creator>
+<content:encoded><![CDATA[Look: <img src="/wp-content/uploads/look.jpg" alt="Look" />]]></content:encoded>
+<wp:post_id>77</wp:post_id><wp:post_date_gmt>2024-01-02 03:04:05</wp:post_date_gmt><wp:post_name>with-an-image</wp:post_name>
+<wp:status>publish</wp:status><wp:post_type>post</wp:post_type></item>
+</channel></rss>`,
+      );
+      const res = await cli('import', 'wordpress', file, '--media');
+      expect(res.code, res.out).toBe(0);
+      expect(res.out).toMatch(/images\s+1\s+0\s+0\s+0/);
+      expect(hits).toBe(1);
+    } finally {
+      server.close();
+    }
   });
 });

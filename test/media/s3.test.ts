@@ -6,6 +6,7 @@ import { rmSync } from 'node:fs';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { pino } from 'pino';
 import S3rver from 's3rver';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConfig, type MediaS3Config } from '../../src/config.ts';
 import { MediaService } from '../../src/media/media.service.ts';
@@ -50,6 +51,10 @@ describe('media on an S3-compatible bucket', () => {
     const hash = new URL(body.url).pathname.split('/')[2];
     const expected = [...new Set([...body.variants.map((v) => `${hash}/${v.width}.${v.format}`), `${hash}/1400.jpeg`])].sort();
     expect(await keysInBucket()).toEqual(expected);
+    // read whole (a link card's image): the stored bytes, and null for a key the bucket lacks
+    const whole = await t.services.media.storage.bytes(`${hash}/640.jpeg`);
+    expect((await sharp(whole!).metadata()).width).toBe(640);
+    expect(await t.services.media.storage.bytes(`${hash}/320.gif`)).toBeNull();
 
     const url = new URL(body.variants.find((v) => v.format === 'avif' && v.width === 640)!.url).pathname;
     const full = await t.app.inject({ method: 'GET', url });
@@ -103,6 +108,7 @@ describe('a store that fails half-way', () => {
       },
       remove: (keys) => folder.remove(keys),
       read: (key, req) => folder.read(key, req),
+      bytes: (key) => folder.bytes(key),
     };
     const t = await createTestApp();
     try {

@@ -1,7 +1,7 @@
 // What an import did, per kind: imported, updated, unchanged, skipped with reasons;
 // and the notes an operator should read (repairs, renamed slugs, orphaned replies).
 
-export const REPORT_KINDS = ['posts', 'comments', 'pingbacks', 'authors', 'tags', 'redirects'] as const;
+export const REPORT_KINDS = ['posts', 'comments', 'pingbacks', 'authors', 'tags', 'redirects', 'images'] as const;
 export type ReportKind = (typeof REPORT_KINDS)[number];
 export type Outcome = 'imported' | 'updated' | 'unchanged';
 
@@ -17,8 +17,8 @@ export interface KindCounts {
 export interface Note {
   line: number;
   text: string;
-  /** repaired: a slip in the file; slug: a renamed slug; parent: a reply made top-level; redirect: an address kept elsewhere */
-  category: 'repaired' | 'slug' | 'parent' | 'redirect';
+  /** repaired: a slip in the file; slug: a renamed slug; parent: a reply made top-level; redirect: an address kept elsewhere; media: an image not brought over */
+  category: 'repaired' | 'slug' | 'parent' | 'redirect' | 'media';
 }
 
 /** Notes kept in full; beyond it they are only counted. */
@@ -31,7 +31,11 @@ export class ImportReport {
   source = { site: '', wxrVersion: '', title: '' };
   readonly kinds = Object.fromEntries(REPORT_KINDS.map((k) => [k, { imported: 0, updated: 0, unchanged: 0, skipped: 0, reasons: {} }])) as Record<ReportKind, KindCounts>;
   readonly notes: Note[] = [];
-  readonly noteCounts: Record<Note['category'], number> = { repaired: 0, slug: 0, parent: 0, redirect: 0 };
+  readonly noteCounts: Record<Note['category'], number> = { repaired: 0, slug: 0, parent: 0, redirect: 0, media: 0 };
+  /** --media: images are brought over (the images row is shown) */
+  media = false;
+  /** --media in a dry run: images not brought over yet, which the import would fetch */
+  imagesToFetch = 0;
 
   count(kind: ReportKind, outcome: Outcome): void {
     this.kinds[kind][outcome]++;
@@ -60,7 +64,7 @@ export class ImportReport {
     lines.push(this.dryRun ? `${head}: dry run, nothing was written` : head, '');
     const cols = ['imported', 'updated', 'unchanged', 'skipped'] as const;
     lines.push(`  ${''.padEnd(10)}${cols.map((c) => c.padStart(10)).join('')}`);
-    for (const k of REPORT_KINDS) lines.push(`  ${k.padEnd(10)}${cols.map((c) => String(this.kinds[k][c]).padStart(10)).join('')}`);
+    for (const k of REPORT_KINDS.filter((k) => k !== 'images' || this.media)) lines.push(`  ${k.padEnd(10)}${cols.map((c) => String(this.kinds[k][c]).padStart(10)).join('')}`);
     const skipped = REPORT_KINDS.filter((k) => this.kinds[k].skipped);
     if (skipped.length) {
       lines.push('', 'Skipped:');
@@ -75,7 +79,8 @@ export class ImportReport {
       if (total > this.notes.length) lines.push(`  … and ${total - this.notes.length} more (${Object.entries(this.noteCounts).map(([c, n]) => `${c} ${n}`).join(', ')})`);
     }
     if (this.stoppedAt) lines.push('', `Interrupted after ${this.stoppedAt.done} of ${this.stoppedAt.total} items: what is in is consistent; run the same command again to continue.`);
-    lines.push('', 'Images stay where they are: re-hosting them (--media) is not part of this import yet.');
+    if (!this.media) lines.push('', 'Images stay where they are, on the old site: --media fetches and re-hosts them.');
+    else if (this.dryRun) lines.push('', `Images: ${this.imagesToFetch} to fetch with --media (a dry run fetches nothing).`);
     if (!this.dryRun && !this.changed && !this.stoppedAt) lines.push('Nothing changed: everything in this export was imported before.');
     return lines.join('\n');
   }

@@ -8,6 +8,9 @@
 //   `wordpress_imports`, with a digest of what the export said. The same export again
 //   changes nothing; a newer one adds what is new and updates what changed there, unless
 //   it was edited here since (then it is left alone and reported).
+// - `media` (--media): the images the posts show are fetched and re-hosted (media.ts),
+//   a batch's before its transaction, and their addresses in the HTML replaced; posts
+//   imported earlier without them get them on the next import with --media.
 // - Safe to stop: the file is read once first without writing (so a malformed file stops
 //   before anything is written, with its line and reason), then imported in batches of
 //   whole posts (with their comments), one transaction each: a stop leaves every batch
@@ -30,6 +33,7 @@ import { addRedirects, redirectsElsewhere } from '../../redirects/redirects.repo
 import { commentToSafeHtml, plainText, postToHtml, SiteClock } from './content.ts';
 import { ImportReport } from './report.ts';
 import { findMappings, saveMappings, type Mapping } from './wordpress.repository.ts';
+import { ImageRehoster, type ImageRef, type MediaImportDeps } from './media.ts';
 import { readWxr, WxrError, type WxrChannel, type WxrComment, type WxrItem } from './wxr.reader.ts';
 import { eq, sql } from 'drizzle-orm';
 
@@ -41,6 +45,8 @@ export interface ImportDeps {
    * forget what they hold, and /v1/changes must list what came in (through the content events)
    */
   onChange?: (since: Date) => Promise<void> | void;
+  /** what `media` needs: the library, the outbound guard, the limits */
+  media?: Omit<MediaImportDeps, 'db'>;
 }
 
 export interface ImportOptions {
@@ -51,6 +57,8 @@ export interface ImportOptions {
   onProgress?: (done: number, total: number) => void;
   /** aborted: stop after the batch being written commits (the report says how far it got) */
   signal?: AbortSignal;
+  /** --media: fetch the images the posts show and re-host them (a dry run fetches nothing) */
+  media?: boolean;
 }
 
 /** Opens the export's bytes; called twice (the check, then the import). */
@@ -95,11 +103,19 @@ export async function importWordPress(deps: ImportDeps, source: ExportSource, op
   // the check: the whole file is read once, nothing written, so a malformed one stops here
   let total = 0;
   let channel: WxrChannel | null = null;
+  /** attachment id → its file and alt text, for featured images (--media) */
+  const attachments = new Map<number, { url: string; alt: string }>();
   for await (const e of readWxr(source())) {
-    if (e.kind === 'item') total += 1 + e.item.comments.length;
-    else if (e.kind === 'channel') channel = e.channel;
+    if (e.kind === 'item') {
+      total += 1 + e.item.comments.length;
+      if (opts.media && e.item.postType === 'attachment' && e.item.attachmentUrl) attachments.set(e.item.postId, { url: e.item.attachmentUrl, alt: e.item.imageAlt });
+    } else if (e.kind === 'channel') channel = e.channel;
   }
   const importer = new Importer(deps, siteKey(channel!), Boolean(opts.dryRun));
+  if (opts.media) {
+    if (!deps.media) throw new Error('importing with media needs the media library and the outbound guard');
+    importer.withImages(new ImageRehoster({ db: deps.db, ...deps.media }, channel!.baseSiteUrl || channel!.link, importer.report), attachments);
+  }
   importer.report.source = { site: importer.site, wxrVersion: channel!.wxrVersion, title: channel!.title };
   const batchSize = opts.batchSize ?? 100;
   let batch: WxrItem[] = [];
@@ -139,6 +155,10 @@ class Importer {
   private readonly counted = new Set<string>();
   private committed = false;
   private readonly origin: string;
+  private images: ImageRehoster | null = null;
+  private attachments = new Map<number, { url: string; alt: string }>();
+  /** a post's HTML from the export, made once (the images are looked for in it before its batch) */
+  private readonly htmlOf = new WeakMap<WxrItem, string>();
 
   constructor(
     private readonly deps: ImportDeps,
@@ -149,7 +169,38 @@ class Importer {
     this.report.dryRun = dryRun;
   }
 
+  withImages(images: ImageRehoster, attachments: Map<number, { url: string; alt: string }>): void {
+    this.images = images;
+    this.attachments = attachments;
+    this.report.media = true;
+  }
+
+  private postHtml(item: WxrItem): string {
+    let html = this.htmlOf.get(item);
+    if (html === undefined) this.htmlOf.set(item, (html = postToHtml(item.content)));
+    return html;
+  }
+
+  /** The featured image's reference (`_thumbnail_id` → the attachment's file), or null. */
+  private thumbnail(item: WxrItem): ImageRef | null {
+    const a = item.thumbnailId ? this.attachments.get(item.thumbnailId) : undefined;
+    return a && this.images ? this.images.ref(a.url, plainText(a.alt), { line: item.line, label: `post ${item.postId} (featured image)` }) : null;
+  }
+
   async batch(items: WxrItem[], progress: (n: number) => void): Promise<void> {
+    if (this.images) {
+      // outside the transaction: no connection is held while the old site answers
+      const refs: ImageRef[] = [];
+      for (const item of items) {
+        // what item() imports: posts with an id and a status that maps
+        if (item.postType !== 'post' || !item.postId || !(item.password || Object.hasOwn(POST_STATUS, item.status))) continue;
+        refs.push(...this.images.refs(this.postHtml(item), { line: item.line, label: `post ${item.postId}` }));
+        const thumb = this.thumbnail(item);
+        if (thumb) refs.push(thumb);
+      }
+      await this.images.bring(refs, !this.dryRun);
+      this.report.imagesToFetch = this.images.toFetch;
+    }
     try {
       await this.deps.db.transaction(async (t) => {
         const tx = t as unknown as Db;
@@ -218,7 +269,7 @@ class Importer {
     let articleId: number;
     if (mapping && mapping.current !== null) {
       articleId = mapping.localId;
-      if (mapping.digest === postDigest) this.report.count('posts', 'unchanged');
+      if (mapping.digest === postDigest) this.report.count('posts', (await this.rehostInPlace(tx, item, mapping)) ? 'updated' : 'unchanged');
       else if (mapping.current !== mapping.stamp) {
         this.report.skip('posts', 'edited in Inkwell since the last import (left as it is)');
       } else {
@@ -239,8 +290,33 @@ class Importer {
     for (const c of item.comments) this.report.skip(kindOf(c) ?? 'comments', reason);
   }
 
-  private body(wanted: { content: string; excerpt: string }) {
-    const html = postToHtml(wanted.content);
+  /** The post's HTML, with its re-hosted images' addresses (and their srcset, sizes, width, height, as an upload's). */
+  private async html(tx: Db, item: WxrItem, html = this.postHtml(item)): Promise<string> {
+    return this.images && this.deps.media ? this.deps.media.media.decorateHtml(tx, this.images.rewrite(html)) : html;
+  }
+
+  /** The featured image's library id, when it was brought over. */
+  private featureImageId(item: WxrItem): number | null {
+    return this.images?.hosted(this.thumbnail(item)?.url ?? null)?.id ?? null;
+  }
+
+  /**
+   * An unchanged post imported before its images were brought over: their addresses and
+   * its featured image, and nothing else. True when it changed.
+   */
+  private async rehostInPlace(tx: Db, item: WxrItem, mapping: Mapping): Promise<boolean> {
+    if (!this.images) return false;
+    const current = (await articlesRepo.findArticleById(tx, mapping.localId))!;
+    const html = await this.html(tx, item, current.html);
+    const featureImageId = current.featureImage ? null : this.featureImageId(item);
+    if (html === current.html && !featureImageId) return false;
+    await articlesRepo.updateArticle(tx, mapping.localId, { html, ...(featureImageId ? { featureImageId } : {}) });
+    await saveMappings(tx, this.site, 'post', [{ wpId: item.postId, localId: mapping.localId, digest: mapping.digest, stamp: String(current.version + 1) }]);
+    return true;
+  }
+
+  private async body(tx: Db, item: WxrItem, wanted: { excerpt: string }) {
+    const html = await this.html(tx, item);
     const text = htmlToText(html);
     const ownExcerpt = plainText(wanted.excerpt).replace(/\s+/g, ' ');
     return {
@@ -303,7 +379,8 @@ class Importer {
       slug,
       title,
       markdown: null,
-      ...this.body(wanted),
+      ...(await this.body(tx, item, wanted)),
+      featureImageId: this.featureImageId(item),
       status: wanted.status,
       publishAt: wanted.status === 'scheduled' ? date : null,
       publishedAt: published ? date : null,
@@ -330,7 +407,8 @@ class Importer {
     const values: articlesRepo.ArticleInsert = {
       slug: current.slug,
       title,
-      ...this.body(wanted),
+      ...(await this.body(tx, item, wanted)),
+      ...(current.featureImage ? {} : { featureImageId: this.featureImageId(item) }),
       status: wanted.status,
       publishAt: wanted.status === 'scheduled' ? date : null,
       publishedAt: published ? date : current.publishedAt,

@@ -1,7 +1,8 @@
 // SQL for the WordPress import's own table: what each WordPress id became here.
-import { sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../../db/client.ts';
-import { wordpressImports, type ImportKind } from './wordpress.table.ts';
+import { media } from '../../media/media.table.ts';
+import { wordpressImports, wordpressMedia, type ImportKind } from './wordpress.table.ts';
 
 export interface Mapping {
   localId: number;
@@ -38,4 +39,22 @@ export async function saveMappings(db: Db, site: string, kind: ImportKind, rows:
       target: [wordpressImports.site, wordpressImports.kind, wordpressImports.wpId],
       set: { localId: sql`excluded.local_id`, digest: sql`excluded.digest`, stamp: sql`excluded.stamp`, importedAt: sql`now()` },
     });
+}
+
+/** The library images these addresses were re-hosted as (`--media`), by address. */
+export async function findRehosted(db: Db, urls: string[]): Promise<Map<string, Pick<typeof media.$inferSelect, 'id' | 'hash' | 'width' | 'format'>>> {
+  if (!urls.length) return new Map();
+  const rows = await db
+    .select({ url: wordpressMedia.sourceUrl, id: media.id, hash: media.hash, width: media.width, format: media.format })
+    .from(wordpressMedia)
+    .innerJoin(media, eq(media.id, wordpressMedia.mediaId))
+    .where(inArray(wordpressMedia.sourceUrl, urls));
+  return new Map(rows.map(({ url, ...m }) => [url, m]));
+}
+
+export async function saveRehosted(db: Db, url: string, mediaId: number): Promise<void> {
+  await db
+    .insert(wordpressMedia)
+    .values({ sourceUrl: url, mediaId })
+    .onConflictDoUpdate({ target: wordpressMedia.sourceUrl, set: { mediaId, importedAt: sql`now()` } });
 }

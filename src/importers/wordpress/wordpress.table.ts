@@ -1,4 +1,5 @@
 import { bigint, integer, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { media } from '../../media/media.table.ts';
 
 export const IMPORT_KINDS = ['post', 'comment'] as const;
 export type ImportKind = (typeof IMPORT_KINDS)[number];
@@ -25,3 +26,18 @@ export const wordpressImports = pgTable(
   },
   (t) => [primaryKey({ columns: [t.site, t.kind, t.wpId] })],
 );
+
+/**
+ * Images an import re-hosted (`--media`), by the address they had: a second import finds
+ * them here and fetches nothing. A library image deleted here takes its row along, and is
+ * fetched again by the next import that meets its address. Failures are not kept: the next
+ * import tries them again.
+ */
+export const wordpressMedia = pgTable('wordpress_media', {
+  /** the image's address on the old site, absolute, as the post referred to it */
+  sourceUrl: text('source_url').primaryKey(),
+  mediaId: integer('media_id')
+    .notNull()
+    .references(() => media.id, { onDelete: 'cascade' }),
+  importedAt: timestamp('imported_at', { withTimezone: true }).notNull().defaultNow(),
+});

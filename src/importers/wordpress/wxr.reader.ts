@@ -55,6 +55,11 @@ export interface WxrItem {
   terms: { domain: string; nicename: string; name: string }[];
   /** the post meta an import uses (`_wp_old_slug`) */
   oldSlugs: string[];
+  /** a post's featured image: the attachment's id (`_thumbnail_id`), 0 for none */
+  thumbnailId: number;
+  /** an attachment's file (`wp:attachment_url`) and alt text (`_wp_attachment_image_alt`) */
+  attachmentUrl: string;
+  imageAlt: string;
   comments: WxrComment[];
 }
 
@@ -185,6 +190,9 @@ function newItem(line: number): WxrItem {
     password: '',
     terms: [],
     oldSlugs: [],
+    thumbnailId: 0,
+    attachmentUrl: '',
+    imageAlt: '',
     comments: [],
   };
 }
@@ -209,6 +217,13 @@ const ITEM_FIELDS: Record<string, (item: WxrItem, text: string) => void> = {
   'wp:status': (it, t) => (it.status = t.trim()),
   'wp:post_type': (it, t) => (it.postType = t.trim()),
   'wp:post_password': (it, t) => (it.password = t),
+  'wp:attachment_url': (it, t) => (it.attachmentUrl = t.trim()),
+};
+
+const META_FIELDS: Record<string, (item: WxrItem, value: string) => void> = {
+  _wp_old_slug: (it, v) => v && it.oldSlugs.push(v),
+  _thumbnail_id: (it, v) => (it.thumbnailId = int(v)),
+  _wp_attachment_image_alt: (it, v) => (it.imageAlt = v),
 };
 
 const COMMENT_FIELDS: Record<string, (c: WxrComment, text: string) => void> = {
@@ -323,7 +338,7 @@ export async function* readWxr(bytes: AsyncIterable<Uint8Array>, opts: { onRepai
         } else ITEM_FIELDS[name]?.(item, value);
       } else if (parent === 'wp:postmeta') {
         if (name === 'wp:meta_key') metaKey = value.trim();
-        else if (name === 'wp:meta_value' && metaKey === '_wp_old_slug' && value.trim()) item.oldSlugs.push(value.trim());
+        else if (name === 'wp:meta_value' && Object.hasOwn(META_FIELDS, metaKey)) META_FIELDS[metaKey](item, value.trim());
       }
     } else if (author) {
       if (name === 'wp:author') {

@@ -2,12 +2,12 @@
 // record key, with the link as a facet and a link card (app.bsky.embed.external: the
 // article's title, excerpt and, when it has one, its image as a blob). The session is
 // the site's one stored session (bluesky-session.ts): never a login per post.
-import { Agent } from '@atproto/api';
+import { Agent, XRPCError } from '@atproto/api';
 import { TID } from '@atproto/common-web';
 import type { AnnouncerFactory } from '../announcements/announcements.service.ts';
 import { loadSession, storeSession } from '../announcements/announcements.repository.ts';
 import { withDeadline, type Announcer, type Outgoing, type Sent } from '../announcements/network.ts';
-import { classifyBlueskyFailure, createPost, findPost, postRecord, postUrl, type Card } from './bluesky-client.ts';
+import { AUTH_ERRORS, classifyBlueskyFailure, createPost, findPost, postRecord, postUrl, type Card } from './bluesky-client.ts';
 import { BlueskySession, blueskyFingerprint } from './bluesky-session.ts';
 import { blueskyLengthRule } from './bluesky-text.ts';
 
@@ -16,8 +16,8 @@ export const BLUESKY_JOB_KIND = 'announce.bluesky';
 /** Bluesky refuses card thumbnails over 1 MB. */
 const THUMB_MAX_BYTES = 1_000_000;
 
-/** An article's image for the link card, when it has one. */
-export type ArticleImage = (articleId: number) => Promise<{ bytes: Uint8Array; mimeType: string } | null>;
+/** An article's image for the link card, when it has one, of at most `maxBytes`. */
+export type ArticleImage = (articleId: number, maxBytes: number) => Promise<{ bytes: Uint8Array; mimeType: string } | null>;
 
 const DESCRIPTION_MAX = 300;
 
@@ -31,7 +31,7 @@ export function blueskyAnnouncer(opts: { image?: ArticleImage } = {}): Announcer
 
     async function card(out: Outgoing, signal: AbortSignal): Promise<Card> {
       const c: Card = { uri: out.article.url, title: out.article.title, description: [...out.article.excerpt].slice(0, DESCRIPTION_MAX).join('') };
-      const image = await opts.image?.(out.article.id).catch((err: unknown) => {
+      const image = await opts.image?.(out.article.id, THUMB_MAX_BYTES).catch((err: unknown) => {
         log.warn({ err, articleId: out.article.id }, 'bluesky: the article image could not be read; the card goes without it');
         return null;
       });
@@ -39,8 +39,14 @@ export function blueskyAnnouncer(opts: { image?: ArticleImage } = {}): Announcer
         if (image.bytes.byteLength > THUMB_MAX_BYTES) {
           log.warn({ articleId: out.article.id, bytes: image.bytes.byteLength }, 'bluesky: the article image is over 1 MB; the card goes without it');
         } else {
-          const res = await agent.com.atproto.repo.uploadBlob(image.bytes, { encoding: image.mimeType, signal });
-          c.thumb = res.data.blob;
+          try {
+            const res = await agent.com.atproto.repo.uploadBlob(image.bytes, { encoding: image.mimeType, signal });
+            c.thumb = res.data.blob;
+          } catch (err) {
+            // the PDS refused this image (400, 413): the post goes without it; anything else is the post's failure
+            if (!(err instanceof XRPCError && (err.status === 400 || err.status === 413) && !AUTH_ERRORS.includes(err.error ?? ''))) throw err;
+            log.warn({ err, articleId: out.article.id }, 'bluesky: the PDS refused the article image; the card goes without it');
+          }
         }
       }
       return c;

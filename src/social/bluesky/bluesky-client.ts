@@ -61,7 +61,7 @@ function resetOf(headers: Record<string, string | undefined> | undefined): numbe
   return Number.isFinite(n) && n > 0 ? n * 1000 : undefined;
 }
 
-const AUTH_ERRORS = ['AuthenticationRequired', 'AuthMissing', 'ExpiredToken', 'InvalidToken', 'AccountTakedown', 'AccountDeactivated', 'AuthFactorTokenRequired'];
+export const AUTH_ERRORS = ['AuthenticationRequired', 'AuthMissing', 'ExpiredToken', 'InvalidToken', 'AccountTakedown', 'AccountDeactivated', 'AuthFactorTokenRequired'];
 
 /**
  * Bluesky's failure table (the README lists it):
