@@ -27,6 +27,8 @@ import { parseArgs } from 'node:util';
 import type { BareAnswer } from './bare.ts';
 import type { LoadResult, LoadSpec } from './load.ts';
 import type { UploadResult, UploadSpec } from './upload.ts';
+import { MISS_FIELDS, draw, randomPages, seeded, shuffle, twoWordQueries } from './requests.ts';
+import { probeWordPress, wordpressRequests } from './wordpress-peer.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: opt } = parseArgs({
@@ -43,11 +45,12 @@ const { values: opt } = parseArgs({
     identity: { type: 'boolean', default: false },
     uploads: { type: 'string', default: '12' },
     'upload-concurrency': { type: 'string', default: '4' },
+    'peer-wordpress': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (opt.help) {
-  console.log(`npm run bench -- [--articles N] [--duration S] [--rounds R] [--warmup S] [--connections C] [--only id,id] [--data-dir DIR] [--out FILE] [--no-explain] [--identity] [--uploads N] [--upload-concurrency C]
+  console.log(`npm run bench -- [--articles N] [--duration S] [--rounds R] [--warmup S] [--connections C] [--only id,id] [--data-dir DIR] [--out FILE] [--no-explain] [--identity] [--uploads N] [--upload-concurrency C] [--peer-wordpress URL]
   DATABASE_URL=postgres://… to benchmark on PostgreSQL (default: PGlite in a temp dir)`);
   process.exit(0);
 }
@@ -135,6 +138,47 @@ function cpuSeconds(pid: number | undefined): number {
   }
 }
 
+/** Starts `dist/server.js` (what `npm start` runs) on `port` and waits until it is ready. */
+async function startInkwell(port: number, extra: Record<string, string>, log: NodeJS.WritableStream): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--enable-source-maps', 'dist/server.js'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: childEnv({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      // the POST scenarios come from one client at thousands a second: measure the work, not the 429 path
+      RATE_LIMIT_WRITES: '1000000/second',
+      COMMENT_MIN_INTERVAL: '0',
+      // pingback.ping verifies a source page served by this process on 127.0.0.1
+      OUTBOUND_ALLOW_PRIVATE: 'true',
+      // as `npm start` and the Dockerfile set it: glibc's per-thread arenas fragment under sharp's threads
+      MALLOC_ARENA_MAX: '2',
+      ...extra,
+    }),
+  });
+  children.push(child);
+  child.stdout!.pipe(log, { end: false });
+  child.stderr!.pipe(log, { end: false });
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`Inkwell exited ${child.exitCode}:\n${readFileSync(join(work, 'inkwell.log'), 'utf8')}`);
+    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok).catch(() => false);
+    if (ok) return child;
+    if (i > 600) throw new Error('Inkwell did not become ready in 60 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Stops a child and waits for it to exit (PGlite: the next process opens the same data directory). */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
 interface Captured {
   status: number;
   headers: Record<string, string | string[]>;
@@ -162,6 +206,17 @@ function request(base: string, method: string, path: string, headers: Record<str
   });
 }
 
+/** Up to 2,000 slugs of published articles, from pages spread over the whole list. */
+async function sampleSlugs(base: string, total: number): Promise<string[]> {
+  const slugs: string[] = [];
+  for (const p of new Set(randomPages(Math.ceil(total / 100), 20, seeded(3)))) {
+    const res = await request(base, 'GET', `/v1/articles?limit=100&page=${p}&fields=slug`);
+    if (res.status !== 200) throw new Error(`listing slugs: ${res.status} ${res.body.toString().slice(0, 300)}`);
+    slugs.push(...(JSON.parse(res.body.toString()) as { data: { slug: string }[] }).data.map((a) => a.slug));
+  }
+  return slugs;
+}
+
 interface Scenario {
   id: string;
   label: string;
@@ -176,6 +231,8 @@ interface Scenario {
   paths?: string[];
   /** the bare figure a rotating scenario is compared with */
   ceilingOf?: string;
+  /** measured on a process that caches nothing (RESPONSE_CACHE_MB=0): every read a miss */
+  uncached?: boolean;
   skipped?: string;
 }
 
@@ -219,7 +276,7 @@ let manifest: Record<string, unknown>;
 let inkwell: ChildProcess;
 let bare: ChildProcess;
 /** per round: Inkwell's req/s over the bare server's in the run right next to it */
-const results: { scenario: Scenario; inkwell?: Measured; bare?: Measured; ratio?: number; rounds?: number[] }[] = [];
+const results: { scenario: Scenario; inkwell?: Measured; bare?: Measured; ratio?: number; rounds?: number[]; wordpress?: Measured; vsWordpress?: number }[] = [];
 try {
   // 1. seed (+ EXPLAIN)
   say(`\n1. seeding (${PG_URL ? new URL(PG_URL).host : `PGlite in ${dataDir}`})`);
@@ -244,33 +301,7 @@ try {
   // what `npm start` runs: the bundle, built now from the working tree
   const built = spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
   if (built.status !== 0) throw new Error('npm run build failed');
-  inkwell = spawn(process.execPath, ['--enable-source-maps', 'dist/server.js'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: childEnv({
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      // the POST scenarios come from one client at thousands a second: measure the work, not the 429 path
-      RATE_LIMIT_WRITES: '1000000/second',
-      COMMENT_MIN_INTERVAL: '0',
-      // pingback.ping verifies a source page served by this process on 127.0.0.1
-      OUTBOUND_ALLOW_PRIVATE: 'true',
-      // as `npm start` and the Dockerfile set it: glibc's per-thread arenas fragment under sharp's threads
-      MALLOC_ARENA_MAX: '2',
-    }),
-  });
-  children.push(inkwell);
-  inkwell.stdout!.pipe(log);
-  inkwell.stderr!.pipe(log);
-  for (let i = 0; ; i++) {
-    if (inkwell.exitCode !== null) throw new Error(`Inkwell exited ${inkwell.exitCode}:\n${readFileSync(join(work, 'inkwell.log'), 'utf8')}`);
-    const ok = await fetch(`${base}/readyz`).then((r) => r.ok).catch(() => false);
-    if (ok) break;
-    if (i > 600) throw new Error('Inkwell did not become ready in 60 s');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-
+  inkwell = await startInkwell(port, {}, log);
   // the local blog that links to us, for pingback.ping
   const sourcePort = await freePort();
   const slug = String(manifest.slug);
@@ -301,18 +332,16 @@ try {
   const listPaths: string[] = [];
   // the first ten pages at every page size: what readers and crawlers ask (deep OFFSET pages are the EXPLAIN's business)
   for (let l = 5; l <= 100; l++) for (let p = 1; p <= Math.min(10, Math.ceil(total / l)); p++) listPaths.push(`/v1/articles?limit=${l}&page=${p}`);
-  const WORDS = 'database postgres index query cache latency server request response schema migration transaction replica backup deploy container frontend browser javascript typescript node markdown feed search ranking keyset pagination cursor benchmark memory compiler parser runtime socket header compression domain newsletter writing publishing archive photography travel coffee garden bicycle music camera mountain river kitchen bread recipe library history museum'.split(' ');
-  const searchPaths: string[] = [];
-  for (const a of WORDS) for (const b of WORDS) if (a < b) searchPaths.push(`/v1/articles?q=${a}+${b}`);
-  const shuffle = <T>(xs: T[]) => {
-    let s = 42;
-    for (let i = xs.length - 1; i > 0; i--) {
-      s = (s * 1103515245 + 12345) % 2 ** 31;
-      const j = s % (i + 1);
-      [xs[i], xs[j]] = [xs[j], xs[i]];
-    }
-    return xs;
-  };
+  const queries = twoWordQueries();
+  const searchPaths = queries.map((q) => `/v1/articles?q=${q}`);
+
+  // the cache-miss rows (issue 23): run on a process whose response cache keeps nothing
+  // (RESPONSE_CACHE_MB=0, section 6), so every request is computed, tagged, compressed and
+  // stored as a first read is, then dropped; each a URL drawn at random too
+  const N = 20_000;
+  const pages = randomPages(Math.ceil(total / limit), N);
+  const slugs = await sampleSlugs(base, total);
+  const randomSlugs = draw(slugs, N);
 
   const scenarios: Scenario[] = [
     { id: 'slug', label: 'article by slug', method: 'GET', path: `/v1/articles/${slug}`, expect: 200 },
@@ -339,7 +368,19 @@ try {
       skipped: hasPingback ? undefined : 'POST /xmlrpc pingback.ping is not there yet',
     },
     { id: 'list-miss', label: 'list, every URL new (cache miss)', method: 'GET', path: listPaths[0], paths: shuffle(listPaths).slice(0, 20_000), ceilingOf: 'list', expect: 200 },
-    { id: 'search-miss', label: 'search, every query new (cache miss)', method: 'GET', path: searchPaths[0], paths: shuffle(searchPaths).slice(0, 20_000), ceilingOf: 'search', expect: 200 },
+    ...(
+      [
+        { id: 'list-miss-20', label: 'list of 20, random page (miss)', paths: pages.map((p) => `/v1/articles?page=${p}`), ceilingOf: 'list' },
+        { id: 'list-miss-fields', label: 'the same, fields=title,slug,excerpt,url,publishedAt (miss)', paths: pages.map((p) => `/v1/articles?page=${p}&fields=${MISS_FIELDS}`), ceilingOf: 'list' },
+        { id: 'search-miss', label: 'search, two new words (miss)', paths: searchPaths, ceilingOf: 'search' },
+        { id: 'article-miss', label: 'article, random (miss)', paths: randomSlugs.map((x) => `/v1/articles/${x}`), ceilingOf: 'slug' },
+        {
+          id: 'responses-miss', label: 'responses, random article (miss)', paths: randomSlugs.map((x) => `/v1/articles/${x}/responses`), ceilingOf: 'responses',
+          skipped: hasResponses ? undefined : 'GET /v1/articles/{slug}/responses is not there yet',
+        },
+        { id: 'feed-miss', label: 'feed.xml (miss)', paths: undefined, ceilingOf: 'feed', path: '/feed.xml' },
+      ] as Partial<Scenario>[]
+    ).map((x) => ({ method: 'GET', path: x.paths?.[0], expect: 200, uncached: true, ...x }) as Scenario),
   ]
     .filter((s) => !ONLY || ONLY.has(s.id))
     // reads ask for compression as browsers and fetch() do (--identity: as curl does)
@@ -348,7 +389,7 @@ try {
   // capture Inkwell's answers once: the bare server replays these bytes
   const answers: BareAnswer[] = [];
   for (const s of scenarios) {
-    if (s.skipped || s.paths) continue;
+    if (s.skipped || s.paths || s.uncached) continue;
     const body = s.body?.replace(/\[<id>\]/g, `capture-${Date.now()}`);
     let got = await request(base, s.method, s.path, s.headers, body);
     // the cache makes an encoding off the event loop after the first hit: capture the encoded answer
@@ -373,15 +414,17 @@ try {
   });
   const bareBase = `http://127.0.0.1:${barePort}`;
 
-  say(`\n3. load: ${scenarios.length} scenarios, Inkwell (pid ${inkwell.pid}) vs bare Fastify (pid ${bare.pid}), alternating`);
-  for (const [i, s] of scenarios.entries()) {
+  const cached = scenarios.filter((s) => !s.uncached);
+  say(`\n3. load: ${cached.length} scenarios, Inkwell (pid ${inkwell.pid}) vs bare Fastify (pid ${bare.pid}), alternating`);
+  /** --rounds rounds of one scenario, Inkwell and (unless it has no ceiling of its own) the bare server back to back */
+  const measure = async (i: number, s: Scenario, inkBase: string, ink: ChildProcess) => {
     if (s.skipped) {
       say(`  - ${s.label}: skipped (${s.skipped})`);
       results.push({ scenario: s });
-      continue;
+      return;
     }
     const targets: ['inkwell' | 'bare', string, ChildProcess][] = [
-      ['inkwell', base, inkwell],
+      ['inkwell', inkBase, ink],
       ['bare', bareBase, bare],
     ];
     const row: (typeof results)[number] = { scenario: s, rounds: [] };
@@ -390,7 +433,7 @@ try {
       // A B, B A, A B…: neither server always runs first, and each round's pair runs back to back
       const order = (i + round) % 2 === 1 ? [...targets].reverse() : targets;
       for (const [name, url, proc] of order) {
-        if (s.paths && name === 'bare') continue;
+        if ((s.paths || s.uncached) && name === 'bare') continue;
         const spec: LoadSpec = {
           url: url + s.path,
           method: s.method,
@@ -404,7 +447,7 @@ try {
           connections: CONNECTIONS,
           duration: WARMUP,
         };
-        if (round === 0 && WARMUP > 0 && !s.paths) await load(spec, proc.pid, `${s.label} · ${name} · warm-up`);
+        if (round === 0 && WARMUP > 0 && (!s.paths || s.uncached)) await load(spec, proc.pid, `${s.label} · ${name} · warm-up`);
         const m = await load({ ...spec, duration: DURATION }, proc.pid, `${s.label} · ${name} · round ${round + 1}/${ROUNDS}`);
         m.unexpected = Object.entries(m.statusCodes).reduce((n, [code, c]) => n + (Number(code) === s.expect || code === '429' ? 0 : c), 0) + m.mismatches;
         runs[name].push(m);
@@ -417,11 +460,12 @@ try {
     const ceiling = s.ceilingOf ? results.find((r) => r.scenario.id === s.ceilingOf)?.bare : undefined;
     if (row.rounds!.length) row.ratio = median(row.rounds!);
     else if (row.inkwell && ceiling) row.ratio = row.inkwell.rps / ceiling.rps;
-    const ink = row.inkwell!;
+    const ink1 = row.inkwell!;
     say(
-      `  ✓ ${s.label.padEnd(40)} ${fmt(ink.rps).padStart(7)} req/s  ${row.bare ? `bare ${fmt(row.bare.rps).padStart(7)}` : '             '}  ${row.ratio !== undefined ? `${row.ratio.toFixed(2)}×` : ''}  p99 ${ink.p99} ms`,
+      `  ✓ ${s.label.padEnd(40)} ${fmt(ink1.rps).padStart(7)} req/s  ${row.bare ? `bare ${fmt(row.bare.rps).padStart(7)}` : '             '}  ${row.ratio !== undefined ? `${row.ratio.toFixed(2)}×` : ''}  p99 ${ink1.p99} ms`,
     );
-  }
+  };
+  for (const [i, s] of cached.entries()) await measure(i, s, base, inkwell);
 
   // 4. uploads: a 12-megapixel JPEG, --upload-concurrency at a time (Inkwell only: a bare server has no images to make)
   if (!ONLY || ONLY.has('upload')) {
@@ -455,16 +499,7 @@ try {
   if (PG_URL) {
     const port2 = await freePort();
     const base2 = `http://127.0.0.1:${port2}`;
-    const second = spawn(process.execPath, ['--enable-source-maps', 'dist/server.js'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: childEnv({ PORT: String(port2), HOST: '127.0.0.1', LOG_LEVEL: 'warn', RATE_LIMIT_WRITES: '1000000/second', COMMENT_MIN_INTERVAL: '0', OUTBOUND_ALLOW_PRIVATE: 'true' }),
-    });
-    children.push(second);
-    for (let i = 0; !(await fetch(`${base2}/readyz`).then((r) => r.ok).catch(() => false)); i++) {
-      if (second.exitCode !== null || i > 600) throw new Error('the second Inkwell process did not become ready');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const second = await startInkwell(port2, {}, log);
     say(`\n5. two processes on one PostgreSQL (pid ${inkwell.pid} and ${second.pid}), ${CONNECTIONS} connections split over them`);
     for (const id of ['slug', 'comment']) {
       const s = scenarios.find((x) => x.id === id);
@@ -488,6 +523,43 @@ try {
       row.inkwell.rps = median(runs.map((m) => m.rps));
       results.push(row);
       say(`  ✓ ${row.scenario.label.padEnd(40)} ${fmt(row.inkwell.rps).padStart(7)} req/s  ${row.ratio.toFixed(2)}× one process  p99 ${row.inkwell.p99} ms`);
+    }
+    await stop(second);
+  }
+
+  // 6. cache misses: the same database, a process whose response cache keeps nothing
+  const uncached = scenarios.filter((s) => s.uncached);
+  if (uncached.length) {
+    await stop(inkwell);
+    const port3 = await freePort();
+    const base3 = `http://127.0.0.1:${port3}`;
+    inkwell = await startInkwell(port3, { RESPONSE_CACHE_MB: '0' }, log);
+    say(`\n6. cache misses: Inkwell restarted with RESPONSE_CACHE_MB=0 (pid ${inkwell.pid}): every read is computed, tagged, compressed and stored as a first read is, then dropped; ratio to the bare row named`);
+    for (const [i, s] of uncached.entries()) await measure(i, s, base3, inkwell);
+
+    // 7. the same reads asked of a WordPress site
+    if (opt['peer-wordpress']) {
+      const site = await probeWordPress(opt['peer-wordpress']);
+      const peer = wordpressRequests(site, queries, N);
+      say(`\n7. WordPress at ${site.origin}${site.prefix} (${site.totalPages} pages of 20, ${site.ids.length} post ids read): the same reads, Inkwell ÷ WordPress`);
+      for (const [kind, id] of [['list', 'list-miss-20'], ['article', 'article-miss'], ['search', 'search-miss']] as const) {
+        const row = results.find((r) => r.scenario.id === id);
+        if (!row?.inkwell) continue;
+        const paths = peer[kind];
+        const runs: Measured[] = [];
+        for (let round = 0; round < ROUNDS; round++) {
+          const spec: LoadSpec = {
+            url: site.origin + paths[0], method: 'GET', headers: row.scenario.headers, paths, connections: CONNECTIONS, duration: DURATION,
+            pathOffset: Math.floor((round * paths.length) / ROUNDS),
+          };
+          const m = await load(spec, undefined, `WordPress ${kind} · round ${round + 1}/${ROUNDS}`);
+          m.unexpected = Object.entries(m.statusCodes).reduce((n, [code, c]) => n + (code === '200' ? 0 : c), 0) + m.mismatches;
+          runs.push(m);
+        }
+        row.wordpress = combine(runs);
+        row.vsWordpress = row.inkwell.rps / row.wordpress.rps;
+        say(`  ✓ ${`WordPress ${kind}`.padEnd(40)} ${fmt(row.wordpress.rps).padStart(7)} req/s  Inkwell ${fmt(row.inkwell.rps)}: ${row.vsWordpress.toFixed(2)}×  p99 ${row.wordpress.p99} ms (Inkwell ${row.inkwell.p99})`);
+      }
     }
   }
 } catch (e) {
@@ -532,9 +604,11 @@ function fmt(n: number): string {
 
 // ---- report -----------------------------------------------------------------
 const head = ['scenario', 'Inkwell req/s', 'bare req/s', 'ratio', 'p50 ms', 'p99 ms', 'bare p99', 'CPU µs/req (bare)', 'errors / unexpected', '429', 'RSS MB'];
-const rows = results.map(({ scenario: s, inkwell: i, bare: b, ratio }) =>
+const peerColumns = results.some((r) => r.wordpress);
+if (peerColumns) head.push('WordPress req/s', 'Inkwell ÷ WordPress', 'WordPress p99');
+const rows = results.map(({ scenario: s, inkwell: i, bare: b, ratio, wordpress: w, vsWordpress }) =>
   s.skipped
-    ? [s.label, `skipped: ${s.skipped}`, '', '', '', '', '', '', '', '', '']
+    ? [s.label, `skipped: ${s.skipped}`, '', '', '', '', '', '', '', '', '', ...(peerColumns ? ['', '', ''] : [])]
     : [
         s.label,
         fmt(i!.rps),
@@ -547,6 +621,7 @@ const rows = results.map(({ scenario: s, inkwell: i, bare: b, ratio }) =>
         `${i!.errors + i!.timeouts} / ${i!.unexpected}`,
         String(i!.tooMany),
         String(i!.rssMB),
+        ...(peerColumns ? [w ? fmt(w.rps) : '', vsWordpress !== undefined ? `${vsWordpress.toFixed(2)}×` : '', w ? String(w.p99) : ''] : []),
       ],
 );
 const table = [head, head.map((h) => '-'.repeat(Math.max(3, h.length))), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
@@ -566,7 +641,8 @@ writeFileSync(
       options: { articles: ARTICLES, duration: DURATION, rounds: ROUNDS, warmup: WARMUP, connections: CONNECTIONS, database: DB_KIND, acceptEncoding: opt.identity ? 'identity' : ACCEPT_ENCODING },
       serverEnv: { LOG_LEVEL: 'warn', RATE_LIMIT_WRITES: '1000000/second', COMMENT_MIN_INTERVAL: '0', OUTBOUND_ALLOW_PRIVATE: 'true' },
       seed: manifest!,
-      scenarios: results.map(({ scenario: s, inkwell: i, bare: b, ratio, rounds }) => ({
+      peerWordpress: opt['peer-wordpress'],
+      scenarios: results.map(({ scenario: s, inkwell: i, bare: b, ratio, rounds, wordpress, vsWordpress }) => ({
         id: s.id,
         label: s.label,
         method: s.method,
@@ -575,8 +651,11 @@ writeFileSync(
         skipped: s.skipped,
         ratio,
         roundRatios: rounds,
+        uncached: s.uncached,
         inkwell: i,
         bare: b,
+        wordpress,
+        vsWordpress,
       })),
       markdownTable: table,
     },

@@ -32,6 +32,7 @@ import { excerptOf, htmlToText, markdownToHtml, readingTimeMinutes } from '../sr
 import { toSlug } from '../src/lib/slug.ts';
 import { createToken } from '../src/auth/tokens.service.ts';
 import { AUTHORS, FIRST_NAMES, LAST_NAMES, commentText, markdownBody, pick, rng, tagsFor, title } from './content.ts';
+import { MISS_FIELDS } from './requests.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -236,6 +237,8 @@ process.exit(0);
 
 interface Plan {
   name: string;
+  /** the whole EXPLAIN (ANALYZE, FORMAT JSON) tree */
+  plan: PlanNode;
   ms: number;
   planningMs: number;
   nodes: string[];
@@ -263,6 +266,11 @@ async function explainAll(total: number): Promise<Plan[]> {
     ['list after cursor (same page)', () => svc.listPublic({ after: cursor, limit })],
     [`tag ${manifest.tag}`, () => svc.listPublic({ tag: String(manifest.tag), limit })],
     ['search (relevance)', () => svc.listPublic({ q: SEARCH, limit })],
+    // the cache-miss rows (run.ts): a page in the middle, default fields and fields=; a new two-word search; the feed's list
+    [`list-miss-20: page ${deep + 1}`, () => svc.listPublic({ page: deep + 1, limit })],
+    [`list-miss-fields: page ${deep + 1}, fields=${MISS_FIELDS}`, () => svc.listPublic({ page: deep + 1, limit, fields: MISS_FIELDS })],
+    ['search-miss: "latency database"', () => svc.listPublic({ q: 'latency database', limit })],
+    ['feed-miss: the latest 20', () => svc.listPublic({ limit: 20 })],
   ];
   const plans: Plan[] = [];
   for (const [name, run] of cases) {
@@ -280,7 +288,7 @@ async function explainAll(total: number): Promise<Plan[]> {
       const seqScans: string[] = [];
       walk(doc[0].Plan, nodes, seqScans);
       const label = captured.length > 1 ? `${name} — ${/count\(\*\)/.test(c.query) && !/json_agg/.test(c.query) ? 'count' : `query ${i + 1}`}` : name;
-      plans.push({ name: label, ms: doc[0]['Execution Time'], planningMs: doc[0]['Planning Time'], nodes: [...new Set(nodes)], seqScans: [...new Set(seqScans)] });
+      plans.push({ name: label, plan: doc[0].Plan, ms: doc[0]['Execution Time'], planningMs: doc[0]['Planning Time'], nodes: [...new Set(nodes)], seqScans: [...new Set(seqScans)] });
     }
   }
   return plans;

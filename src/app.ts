@@ -83,6 +83,7 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
     events: services.events,
     bus: services.bus,
     fastPath,
+    maxBytes: services.config.responseCacheMB * 1024 * 1024,
     // a hit answers each request's Origin as the security plugin would
     corsHeaders: (origin) => corsHeadersFor(services.config.corsOrigins, origin),
   });

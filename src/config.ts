@@ -86,6 +86,8 @@ export interface Config {
   previewUrl: string;
   /** origins whose pages may call the public API and read its answers: `*` (any), or a list */
   corsOrigins: '*' | string[];
+  /** RESPONSE_CACHE_MB: the bodies the public read cache keeps (0: every read is computed, as a miss) */
+  responseCacheMB: number;
 }
 
 export interface MediaConfig {
@@ -349,6 +351,7 @@ export function loadConfig(env: Env = process.env): Config {
     previewTtlMs,
     previewUrl,
     corsOrigins,
+    responseCacheMB: int('RESPONSE_CACHE_MB', 32, 0, 65_536),
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

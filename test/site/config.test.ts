@@ -91,6 +91,12 @@ describe('configuration', () => {
     expect(loadConfig({ X_BACKFEED: 'on', X_BACKFEED_MONTHLY_READS: '500' })).toMatchObject({ xBackfeed: true, xBackfeedMonthlyReads: 500 });
   });
 
+  it('RESPONSE_CACHE_MB: 32 by default, 0 keeps nothing, anything else but a whole number is refused', () => {
+    expect(loadConfig({}).responseCacheMB).toBe(32);
+    expect(loadConfig({ RESPONSE_CACHE_MB: '0' }).responseCacheMB).toBe(0);
+    expect(problemsOf({ RESPONSE_CACHE_MB: '-1' })).toEqual(['RESPONSE_CACHE_MB="-1" must be an integer from 0 to 65536']);
+  });
+
   it('reports every problem at once', () => {
     expect(problemsOf({ PORT: 'x', COMMENT_MODERATION: 'y', FRONTEND: 'z' })).toHaveLength(3);
   });

@@ -9,33 +9,39 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { matchesIfNoneMatch, weak } from './etag.ts';
-import type { Entry, ResponseCache } from './response-cache.ts';
+import type { Entry, Representation, ResponseCache } from './response-cache.ts';
 
 /** the levels at which Fastify writes an access-log line per request */
 const LOGS_REQUESTS = new Set(['trace', 'debug', 'info']);
 
-/** Writes a stored answer (or its 304) to the socket: the stored headers, this request's id, the encoding it accepts. */
-export function writeEntry(cache: ResponseCache, req: IncomingMessage, res: ServerResponse, e: Entry, requestId: string): void {
+/**
+ * Writes a stored answer (or its 304) to the socket: the stored headers, this request's id,
+ * the encoding it accepts. The first request for an encoding not made yet waits for it (a
+ * promise, shared with the others that ask meanwhile); otherwise it is written at once.
+ */
+export function writeEntry(cache: ResponseCache, key: string, req: IncomingMessage, res: ServerResponse, e: Entry, requestId: string): void | Promise<void> {
   const headers: Record<string, string | number | string[]> = { ...e.headers, 'x-request-id': requestId };
   if (cache.corsHeaders) Object.assign(headers, cache.corsHeaders(typeof req.headers.origin === 'string' ? req.headers.origin : undefined));
-  const url = req.url ?? '/';
-  const { body, coding } = cache.representation(url, e, req.headers['accept-encoding']);
-  if (coding) {
-    headers['content-encoding'] = coding;
-    if (e.etag) headers.etag = weak(e.etag);
-  }
+  const coding = cache.codingFor(e, req.headers['accept-encoding']);
+  if (coding && e.etag) headers.etag = weak(e.etag);
   if (e.etag && matchesIfNoneMatch(req.headers['if-none-match'], e.etag)) {
-    // the same 304 a miss gets (etag.ts): the answer's headers, no body
-    delete headers['content-encoding'];
+    // the same 304 a miss gets (response-cache.ts): the answer's headers, no body
     headers['content-length'] = 0;
     res.writeHead(304, headers);
     res.end();
     return;
   }
-  headers['content-length'] = body.length;
-  res.writeHead(e.status, headers);
-  if (req.method === 'HEAD') res.end();
-  else res.end(body);
+  const send = ({ body, coding }: Representation) => {
+    if (coding) headers['content-encoding'] = coding;
+    else if (e.etag) headers.etag = e.etag;
+    headers['content-length'] = body.length;
+    res.writeHead(e.status, headers);
+    if (req.method === 'HEAD') res.end();
+    else res.end(body);
+  };
+  const representation = cache.representation(key, e, coding);
+  if (representation instanceof Promise) return representation.then(send);
+  send(representation);
 }
 
 export interface FastPath {
@@ -67,13 +73,16 @@ export function cacheFastPath(requestId: (req: IncomingMessage) => string): Fast
         cache.stats.hits++;
         // the id is made only for a hit: a miss gets its own from Fastify (genReqId)
         const reqId = requestId(req);
-        writeEntry(cache, req, res, e, reqId);
-        if (LOGS_REQUESTS.has(app.log.level)) {
+        const log = () => {
+          if (!LOGS_REQUESTS.has(app.log.level)) return;
           app.log.info(
             { reqId, req: { method: req.method, url: req.url }, remoteAddress: req.socket.remoteAddress, res: { statusCode: res.statusCode }, responseTime: performance.now() - started, cache: 'hit' },
             'request completed',
           );
-        }
+        };
+        const written = writeEntry(cache, req.url, req, res, e, reqId);
+        if (written) void written.then(log);
+        else log();
         return true;
       };
     },

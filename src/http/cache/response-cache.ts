@@ -41,17 +41,21 @@
 // the answer (etag.ts: ETag, Cache-Control, 304) and keeps its body in the same step,
 // so what is stored is what was tagged, whatever the other plugins' hooks do.
 //
-// Hits are served compressed when the client accepts it (encodings.ts). Each encoding
-// of an entry is made the first time a client asks for it — that request and those
-// that arrive before it is ready get the identity bytes — and kept with the entry (its
-// bytes count toward the bound). Every answer of a cached route says
-// `Vary: Accept-Encoding`, and an encoded answer carries the weak form of the ETag
-// (W/"…"), so caches never confuse the two and If-None-Match matches either.
+// Answers are served compressed when the client accepts it (encodings.ts), the first one
+// included: a miss is compressed for its client before it is sent (off the event loop, in
+// zlib's thread pool) and that encoding is kept with the entry; a hit that asks for an
+// encoding not made yet waits for it, and every request that asks for the same encoding
+// meanwhile waits for the same compression (one per entry and encoding, never N). So no
+// client that accepts br or gzip gets the identity bytes of a compressible answer. The
+// encodings are kept with their entry (their bytes count toward the bound). Every answer
+// of a cached route says `Vary: Accept-Encoding`, and an encoded answer (and the 304 that
+// stands for it) carries the weak form of the ETag (W/"…"), so caches never confuse the
+// two and If-None-Match matches either.
 import type { ContentEvents } from '../../events/content-events.ts';
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { compress, isCompressible, negotiate, varyAcceptEncoding, type Coding } from './encodings.ts';
-import { conditional } from './etag.ts';
+import { conditional, weak } from './etag.ts';
 import { writeEntry, type FastPath } from './fast-path.ts';
 
 import type { NotifyBus } from '../../db/notify.ts';
@@ -83,9 +87,18 @@ export interface Entry {
   compressible?: boolean;
   /** the encodings made so far */
   encoded?: Partial<Record<Coding, Buffer>>;
-  /** encodings being made */
-  encoding?: Set<Coding>;
+  /** encodings being made: every request that wants one meanwhile waits for the same compression */
+  encoding?: Map<Coding, Promise<Representation>>;
 }
+
+/** The bytes sent for an entry, and their Content-Encoding (none: the identity bytes). */
+export interface Representation {
+  body: Buffer;
+  coding?: Coding;
+}
+
+/** An entry's bytes: its body and the encodings made of it. */
+const sizeOf = (e: Entry) => e.body.length + (e.encoded?.br?.length ?? 0) + (e.encoded?.gzip?.length ?? 0);
 
 export interface ResponseCacheStats {
   hits: number;
@@ -151,36 +164,51 @@ export class ResponseCache {
     const old = this.entries.get(key);
     if (old) this.delete(key, old);
     this.entries.set(key, entry);
-    this.bytes += entry.body.length;
+    this.bytes += sizeOf(entry);
     this.stats.stores++;
     this.evict();
     return true;
   }
 
+  /** The encoding a client accepting `acceptEncoding` gets for `entry`, if any. */
+  codingFor(entry: Entry, acceptEncoding: string | undefined): Coding | undefined {
+    return entry.compressible ? negotiate(acceptEncoding) : undefined;
+  }
+
   /**
-   * The bytes to send for `entry` to a client accepting `acceptEncoding`: an encoding
-   * made earlier, or the identity bytes (starting to make the encoding for next time).
+   * The bytes to send for `entry` in `coding`: the identity bytes, an encoding made earlier,
+   * or — the first time that encoding is asked for — a promise of it, made once off the event
+   * loop for this request and every one that asks meanwhile. A failed compression (never
+   * seen) answers the identity bytes.
    */
-  representation(key: string, entry: Entry, acceptEncoding: string | undefined): { body: Buffer; coding?: Coding } {
-    const coding = entry.compressible ? negotiate(acceptEncoding) : undefined;
+  representation(key: string, entry: Entry, coding: Coding | undefined): Representation | Promise<Representation> {
     if (!coding) return { body: entry.body };
     const made = entry.encoded?.[coding];
     if (made) return { body: made, coding };
-    if (!entry.encoding?.has(coding)) {
-      (entry.encoding ??= new Set()).add(coding);
-      compress[coding](entry.body).then(
+    let pending = entry.encoding?.get(coding);
+    if (!pending) {
+      pending = compress[coding](entry.body).then(
         (bytes) => {
-          entry.encoding?.delete(coding);
-          // dropped or replaced meanwhile: nothing to keep
-          if (this.entries.get(key) !== entry) return;
-          (entry.encoded ??= {})[coding] = bytes;
-          this.bytes += bytes.length;
-          this.evict();
+          this.keepEncoding(key, entry, coding, bytes);
+          return { body: bytes, coding };
         },
-        () => entry.encoding?.delete(coding),
+        () => {
+          entry.encoding?.delete(coding);
+          return { body: entry.body };
+        },
       );
+      (entry.encoding ??= new Map()).set(coding, pending);
     }
-    return { body: entry.body };
+    return pending;
+  }
+
+  private keepEncoding(key: string, entry: Entry, coding: Coding, bytes: Buffer): void {
+    entry.encoding?.delete(coding);
+    (entry.encoded ??= {})[coding] = bytes;
+    // dropped or replaced meanwhile: its bytes no longer count
+    if (this.entries.get(key) !== entry) return;
+    this.bytes += bytes.length;
+    this.evict();
   }
 
   /** Drops every entry and refuses answers computed before now. */
@@ -219,22 +247,32 @@ export class ResponseCache {
 
   private delete(key: string, e: Entry): void {
     this.entries.delete(key);
-    this.bytes -= e.body.length + (e.encoded?.br?.length ?? 0) + (e.encoded?.gzip?.length ?? 0);
+    this.bytes -= sizeOf(e);
   }
 }
 
 const kGeneration = Symbol('responseCache.generation');
 const kSettle = Symbol('responseCache.settle');
 const kBody = Symbol('responseCache.body');
-type Tracked = FastifyRequest & { [kGeneration]?: number; [kSettle]?: () => void; [kBody]?: Buffer };
+const kEncoded = Symbol('responseCache.encoded');
+const kStrongEtag = Symbol('responseCache.strongEtag');
+type Tracked = FastifyRequest & {
+  [kGeneration]?: number;
+  [kSettle]?: () => void;
+  [kBody]?: Buffer;
+  /** the miss's answer as compressed for its client: kept with the entry */
+  [kEncoded]?: { coding: Coding; bytes: Buffer };
+  /** the identity answer's (strong) ETag, when the client was sent its weak form */
+  [kStrongEtag]?: string;
+};
 
 const cacheable = (req: FastifyRequest) =>
   (req.method === 'GET' || req.method === 'HEAD') && req.routeOptions.config?.publicCache === true;
 
-function replay(cache: ResponseCache, req: FastifyRequest, reply: FastifyReply, e: Entry): void {
+async function replay(cache: ResponseCache, key: string, req: FastifyRequest, reply: FastifyReply, e: Entry): Promise<void> {
   // written to the socket as stored: headers other hooks set on `reply` are not sent
   reply.hijack();
-  writeEntry(cache, req.raw, reply.raw, e, String(req.id));
+  await writeEntry(cache, key, req.raw, reply.raw, e, String(req.id));
 }
 
 /**
@@ -300,7 +338,7 @@ export default fp<ResponseCacheOptions>(
       }
       if (hit) {
         cache.stats.hits++;
-        replay(cache, req, reply, hit);
+        await replay(cache, key, req, reply, hit);
         return;
       }
       cache.stats.misses++;
@@ -313,15 +351,31 @@ export default fp<ResponseCacheOptions>(
       }
     });
 
-    // one step: tag the answer (ETag, Cache-Control, 304 on If-None-Match) and keep the
-    // body that was tagged; a conditional miss still fills the cache with the full answer
+    // one step: tag the answer (ETag, Cache-Control, 304 on If-None-Match), keep the body
+    // that was tagged, and compress it for a client that accepts it (the entry keeps that
+    // encoding); a conditional miss still fills the cache with the full answer
     app.addHook('onSend', async (req: Tracked, reply, payload) => {
       if (!cacheable(req)) return payload;
       // hits of this URL may be encoded: say so on every answer (the identity one too)
       if (req[kGeneration] !== undefined) reply.header('vary', varyAcceptEncoding(reply.getHeader('vary')));
       if (reply.statusCode !== 200 || (typeof payload !== 'string' && !Buffer.isBuffer(payload))) return payload;
-      if (req[kGeneration] !== undefined && req.method === 'GET') req[kBody] = Buffer.from(payload);
-      return conditional(req, reply, payload);
+      const body = Buffer.from(payload);
+      if (req[kGeneration] !== undefined && req.method === 'GET') req[kBody] = body;
+      const sent = conditional(req, reply, payload);
+      const coding = isCompressible(body, reply.getHeaders()) ? negotiate(req.headers['accept-encoding']) : undefined;
+      if (!coding) return sent;
+      const etag = reply.getHeader('etag');
+      if (typeof etag === 'string') {
+        // an encoded answer (and the 304 standing for it) carries the weak form, as a hit's does (fast-path.ts)
+        req[kStrongEtag] = etag;
+        reply.header('etag', weak(etag));
+      }
+      if ((reply.statusCode as number) === 304) return sent;
+      const bytes = await compress[coding](body);
+      req[kEncoded] = { coding, bytes };
+      reply.header('content-encoding', coding);
+      reply.removeHeader('content-length');
+      return bytes;
     });
 
     // once the answer is out its headers are final (CSP and the request id come from other plugins' onSend hooks)
@@ -335,8 +389,20 @@ export default fp<ResponseCacheOptions>(
         }
         // with a CORS_ORIGINS list they depend on the request's Origin: set per hit (writeEntry)
         if (cache.corsHeaders) for (const h of CORS_HEADERS) delete headers[h];
+        // the entry's headers are the identity answer's; the encoding sent goes along with it
+        const encoded = req[kEncoded];
+        if (encoded) delete headers['content-encoding'];
+        if (req[kStrongEtag] !== undefined) headers.etag = req[kStrongEtag];
         const etag = typeof headers.etag === 'string' ? headers.etag : undefined;
-        cache.store(cacheKey(req), generation, { status: 200, headers, body, etag, storedAt: Date.now(), compressible: isCompressible(body, headers) });
+        cache.store(cacheKey(req), generation, {
+          status: 200,
+          headers,
+          body,
+          etag,
+          storedAt: Date.now(),
+          compressible: isCompressible(body, headers),
+          encoded: encoded && { [encoded.coding]: encoded.bytes },
+        });
       }
       req[kSettle]?.();
     });
