@@ -86,6 +86,8 @@ export interface Config {
   previewUrl: string;
   /** origins whose pages may call the public API and read its answers: `*` (any), or a list */
   corsOrigins: '*' | string[];
+  /** DESK_IDLE: an editor's desk session ends after this long without a request (ms) */
+  deskIdleMs: number;
 }
 
 export interface MediaConfig {
@@ -298,6 +300,9 @@ export function loadConfig(env: Env = process.env): Config {
   const unknownPreview = (previewUrl.match(/\{[^{}]*\}/g) ?? []).filter((t) => !['{siteUrl}', '{token}', '{id}', '{slug}'].includes(t));
   if (unknownPreview.length) problems.push(`PREVIEW_URL has unknown placeholders ${unknownPreview.join(' ')} (available: {siteUrl} {token} {id} {slug})`);
   else if (!previewUrl.includes('{token}')) problems.push('PREVIEW_URL must contain {token}');
+  const deskIdleRaw = get('DESK_IDLE') ?? '2h';
+  const deskIdleMs = parseDuration(deskIdleRaw) ?? 7_200_000;
+  if (parseDuration(deskIdleRaw) === null) problems.push(`DESK_IDLE="${deskIdleRaw}" must be a positive duration such as 30m or 2h`);
   const corsRaw = get('CORS_ORIGINS') ?? '*';
   let corsOrigins: '*' | string[] = '*';
   if (corsRaw !== '*') {
@@ -349,6 +354,7 @@ export function loadConfig(env: Env = process.env): Config {
     previewTtlMs,
     previewUrl,
     corsOrigins,
+    deskIdleMs,
   };
   if (problems.length) throw new ConfigError(problems);
   return config;
