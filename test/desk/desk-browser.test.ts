@@ -132,7 +132,6 @@ describe.skipIf(!existsSync(CHROMIUM))('the editor’s desk in Chromium', () => 
     // the session row names the token's id, not the token
     const rows = await database.db.execute<{ data: unknown }>('select data from desk_sessions' as never);
     expect(JSON.stringify(rows)).not.toContain(token);
-    await desk.screenshot({ path: join(SHOTS, 'desk-articles.png'), fullPage: true });
   });
 
   let articleId: number;
@@ -233,6 +232,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the editor’s desk in Chromium', () => 
       if (r.id !== first.id) await admin('PATCH', `/v1/admin/responses/${r.id}`, { status: 'pending' });
     }
 
+    // (the list, now with a draft, a scheduled and a published article, for the README)
+    await desk.goto(`${base}/desk/articles`);
+    await desk.screenshot({ path: join(SHOTS, 'desk-articles.png'), fullPage: true });
     await desk.goto(`${base}/desk/moderation`);
     const items = desk.locator('.queue > li');
     expect(await items.count()).toBe(2);
