@@ -10,6 +10,8 @@ import { compose } from '../../src/compose.ts';
 import { revokeToken, createToken } from '../../src/auth/tokens.service.ts';
 import { localToUtc, utcToLocal } from '../../src/desk/time.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { testConfig } from '../../src/config.ts';
+import { multipart, photo, tempDir } from '../media/support.ts';
 
 const API = 'http://api.test';
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
@@ -18,7 +20,7 @@ const cookieOf = (setCookie: string | string[] | undefined) => String(Array.isAr
 describe('the desk session', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp({ trustProxy: true });
+    t = await createTestApp({ trustProxy: true, media: { ...testConfig().media, dir: tempDir() } });
   });
   afterAll(() => t?.close());
 
@@ -82,6 +84,26 @@ describe('the desk session', () => {
     // a Referer of our own origin stands in for a missing Origin
     const referred = await post({ referer: `${API}/desk/` }, { _csrf: csrf, token: t.token });
     expect(referred.statusCode).toBe(303);
+  });
+
+  it('uploads a feature image with the form’s CSRF token (and refuses one without)', async () => {
+    const s = await signIn(t.token);
+    const created = await t.app.inject({ method: 'POST', url: '/v1/admin/articles', headers: t.auth, payload: { title: 'With a picture', markdown: 'Hi.' } });
+    const id = created.json().id as number;
+    const editor = await t.app.inject({ url: `/desk/articles/${id}`, headers: { cookie: s.cookie } });
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(editor.body)![1];
+    const image = await photo(64, 48);
+    const send = (parts: Parameters<typeof multipart>[0]) => {
+      const body = multipart(parts);
+      return t.app.inject({ method: 'POST', url: `/desk/articles/${id}/image`, headers: { ...body.headers, cookie: s.cookie, origin: API }, payload: body.payload });
+    };
+    const file = { name: 'file', filename: 'a.jpg', contentType: 'image/jpeg', data: image };
+    expect((await send([{ name: 'alt', data: 'A test picture' }, file])).statusCode).toBe(403);
+    expect((await t.app.inject({ url: `/v1/admin/articles/${id}`, headers: t.auth })).json().featureImage).toBeNull();
+    const ok = await send([{ name: '_csrf', data: csrf }, { name: 'alt', data: 'A test picture' }, file]);
+    expect(ok.statusCode).toBe(303);
+    const after = (await t.app.inject({ url: `/v1/admin/articles/${id}`, headers: t.auth })).json();
+    expect(after.featureImage).toMatchObject({ alt: 'A test picture', width: 64, height: 48 });
   });
 
   it('is shared by a second process on the same database', async () => {
