@@ -35,6 +35,8 @@ import { mediaAdminRoutes, mediaFileRoutes } from './media/media.routes.ts';
 import { webhookAdminRoutes, webhookComponentSchemas } from './webhooks/webhooks.routes.ts';
 import { changesComponentSchemas, changesRoutes } from './feeds/changes.routes.ts';
 import { previewAdminRoutes, previewPublicRoutes } from './articles/previews.routes.ts';
+import { deskPlugin } from './desk/desk.plugin.ts';
+import { DeskServices } from './desk/desk.services.ts';
 
 export interface BuildOptions {
   /** a pino logger shared with the workers; none → silent */
@@ -132,6 +134,9 @@ export async function buildApp(services: Services, opts: BuildOptions = {}): Pro
     },
     { prefix: '/v1/admin' },
   );
+
+  // the editor's desk (§16): pages for people, on the services the admin API uses
+  if (config.frontend) await app.register(deskPlugin, { desk: new DeskServices(services), config, prefix: '/desk' });
 
   // the reference frontend, a client of the routes above; its catch-all page route comes last
   if (config.frontend) await app.register(frontendPlugin, { config, discoveryHeaders });

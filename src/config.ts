@@ -88,6 +88,8 @@ export interface Config {
   corsOrigins: '*' | string[];
   /** RESPONSE_CACHE_MB: the bodies the public read cache keeps (0: every read is computed, as a miss) */
   responseCacheMB: number;
+  /** DESK_IDLE: an editor's desk session ends after this long without a request (ms) */
+  deskIdleMs: number;
 }
 
 export interface MediaConfig {
@@ -300,6 +302,9 @@ export function loadConfig(env: Env = process.env): Config {
   const unknownPreview = (previewUrl.match(/\{[^{}]*\}/g) ?? []).filter((t) => !['{siteUrl}', '{token}', '{id}', '{slug}'].includes(t));
   if (unknownPreview.length) problems.push(`PREVIEW_URL has unknown placeholders ${unknownPreview.join(' ')} (available: {siteUrl} {token} {id} {slug})`);
   else if (!previewUrl.includes('{token}')) problems.push('PREVIEW_URL must contain {token}');
+  const deskIdleRaw = get('DESK_IDLE') ?? '2h';
+  const deskIdleMs = parseDuration(deskIdleRaw) ?? 7_200_000;
+  if (parseDuration(deskIdleRaw) === null) problems.push(`DESK_IDLE="${deskIdleRaw}" must be a positive duration such as 30m or 2h`);
   const corsRaw = get('CORS_ORIGINS') ?? '*';
   let corsOrigins: '*' | string[] = '*';
   if (corsRaw !== '*') {
@@ -352,6 +357,7 @@ export function loadConfig(env: Env = process.env): Config {
     previewUrl,
     corsOrigins,
     responseCacheMB: int('RESPONSE_CACHE_MB', 32, 0, 65_536),
+    deskIdleMs,
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

@@ -74,6 +74,7 @@ await services.changes.schedulePruning().catch((err) => log.warn({ err }, 'could
 const lines = [
   `Inkwell is running on ${database.kind === 'pglite' ? `the embedded database (${database.location})` : database.location}`,
   `  Site:     ${config.siteUrl}/`,
+  ...(config.frontend ? [`  Desk:     ${config.apiUrl}/desk/  (sign in with an admin token)`] : []),
   `  API:      ${config.apiUrl}/v1/articles`,
   `  API docs: ${config.apiUrl}/docs`,
 ];

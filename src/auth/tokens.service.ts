@@ -120,3 +120,13 @@ export async function touchToken(db: Db, id: number): Promise<void> {
     .set({ lastUsedAt: sql`now()` })
     .where(and(eq(apiTokens.id, id), or(isNull(apiTokens.lastUsedAt), sql`${apiTokens.lastUsedAt} < now() - interval '1 minute'`)));
 }
+
+/** The token of id `id` while it lives (unrevoked, unexpired), or null: what a desk session is checked against on each request. */
+export async function findLiveToken(db: Db, id: number): Promise<VerifiedToken | null> {
+  const [row] = await db
+    .select({ id: apiTokens.id, name: apiTokens.name, scope: apiTokens.scope, expiresAt: apiTokens.expiresAt })
+    .from(apiTokens)
+    .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt), sql`coalesce(${apiTokens.expiresAt} > now(), true)`))
+    .limit(1);
+  return row ?? null;
+}

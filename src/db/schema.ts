@@ -14,3 +14,4 @@ export * from '../media/media.table.ts';
 export * from '../articles/previews.table.ts';
 export * from '../webhooks/webhooks.table.ts';
 export * from '../feeds/changes.table.ts';
+export * from '../desk/desk.table.ts';

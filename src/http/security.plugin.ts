@@ -18,7 +18,8 @@ export function corsHeadersFor(origins: '*' | string[], origin: string | undefin
   return allow ? { 'access-control-allow-origin': allow, 'access-control-expose-headers': EXPOSED.join(', ') } : {};
 }
 
-const ADMIN = /^\/v1\/admin(\/|\?|$)/;
+/** no CORS: the admin API, and the editor's desk (pages for people signed in here) */
+const ADMIN = /^\/(v1\/admin|desk)(\/|\?|$)/;
 
 /**
  * Security headers on every answer, request ids, and CORS on everything public: every

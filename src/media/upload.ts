@@ -38,18 +38,31 @@ export async function uploadFromBytes(data: Buffer, alt: string): Promise<Upload
   }
 }
 
-/** Reads the upload into a temporary folder; `dispose` removes it (call it in a finally). */
-export async function receiveUpload(req: FastifyRequest, maxBytes: number): Promise<Upload & { dispose(): Promise<void> }> {
+/**
+ * Reads the upload into a temporary folder; `dispose` removes it (call it in a finally).
+ * `extraFields`: other short text fields a form may send (the desk's CSRF token), in `fields`.
+ */
+export async function receiveUpload(
+  req: FastifyRequest,
+  maxBytes: number,
+  opts: { extraFields?: string[] } = {},
+): Promise<Upload & { fields: Record<string, string>; dispose(): Promise<void> }> {
   if (!req.isMultipart()) throw new AppError('unsupported-media-type', 'Send the image as multipart/form-data, in a field named `file`.');
   const dir = await mkdtemp(join(tmpdir(), 'inkwell-upload-'));
   const dispose = () => rm(dir, { recursive: true, force: true });
   try {
     let file: { path: string; bytes: number; hash: string } | undefined;
     let alt = '';
+    const fields: Record<string, string> = {};
+    const extra = opts.extraFields ?? [];
     const mb = (n: number) => `${Math.round((n / 1024 / 1024) * 10) / 10} MB`;
     const parts = req.parts({ limits: { fileSize: maxBytes, files: 2, fields: 4, fieldSize: ALT_MAX * 4, parts: 6 } });
     for await (const part of parts) {
       if (part.type === 'field') {
+        if (extra.includes(part.fieldname) && !part.valueTruncated) {
+          fields[part.fieldname] = String(part.value);
+          continue;
+        }
         if (part.fieldname !== 'alt') throw new AppError('bad-request', `Unknown field \`${part.fieldname}\`: send \`file\` and, optionally, \`alt\`.`);
         if (part.valueTruncated || String(part.value).length > ALT_MAX) throw new AppError('bad-request', `\`alt\` is longer than ${ALT_MAX} characters.`);
         alt = stripBidi(String(part.value)).replace(/\s+/g, ' ').trim();
@@ -78,7 +91,7 @@ export async function receiveUpload(req: FastifyRequest, maxBytes: number): Prom
       file = { path, bytes, hash: hash.hex() };
     }
     if (!file) throw new AppError('bad-request', 'No file: send the image in a multipart field named `file`.');
-    return { ...file, alt, dispose };
+    return { ...file, alt, fields, dispose };
   } catch (e) {
     await dispose();
     throw mapMultipartError(e, maxBytes);
