@@ -29,7 +29,7 @@ const ADMIN = /^\/(v1\/admin|desk)(\/|\?|$)/;
 export default fp(
   async function securityPlugin(app: FastifyInstance, opts: { corsOrigins: '*' | string[] }) {
     await app.register(helmet, {
-      // pages set their own CSP (the frontend, Swagger UI); API answers get the strictest one below
+      // pages set their own CSP (the frontend, the API reference at /docs); API answers get the strictest one below
       contentSecurityPolicy: false,
       crossOriginResourcePolicy: { policy: 'cross-origin' },
       crossOriginEmbedderPolicy: false,

@@ -139,9 +139,9 @@ describe('OpenAPI', () => {
     expect(served, 'openapi/openapi.json is stale: run `npm run openapi` and commit it').toEqual(committed);
   });
 
-  it('serves Swagger UI at /docs', async () => {
+  it('serves the API reference (Scalar, its bundle from this server) at /docs', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/docs/' });
     expect(res.statusCode).toBe(200);
-    expect(res.body).toContain('swagger');
+    expect(res.body).toContain('<script src="js/scalar.js"></script>');
   });
 });
