@@ -3,10 +3,38 @@ import fp from 'fastify-plugin';
 import swagger from '@fastify/swagger';
 import scalar from '@scalar/fastify-api-reference';
 import { load } from 'cheerio';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ProblemSchema } from './schemas.ts';
+import { compress, negotiate, varyAcceptEncoding, type Coding } from './cache/encodings.ts';
+import { etagOf, matchesIfNoneMatch, PUBLIC_CACHE_CONTROL, weak } from './cache/etag.ts';
 
 export const API_VERSION = '1.0.0';
+
+/** Scalar's script (~5 MB), served by its plugin as a string on every request */
+const BUNDLE_PATH = 'js/scalar.js';
+interface Bundle {
+  source: string;
+  etag: string;
+  encoded: Partial<Record<Coding, Promise<Buffer>>>;
+}
+
+/**
+ * The bundle as public reads are served (ETag, Cache-Control, 304, Brotli or gzip), each encoding
+ * made once per process off the event loop: ~1 MB of Brotli instead of 5 MB on every visit.
+ */
+async function sendBundle(req: FastifyRequest, reply: FastifyReply, bundle: Bundle): Promise<string | Buffer> {
+  const coding = negotiate(req.headers['accept-encoding']);
+  const etag = coding ? weak(bundle.etag) : bundle.etag;
+  reply.header('vary', varyAcceptEncoding(reply.getHeader('vary'))).header('cache-control', PUBLIC_CACHE_CONTROL).header('etag', etag);
+  if (matchesIfNoneMatch(req.headers['if-none-match'], etag)) {
+    reply.code(304).removeHeader('content-length');
+    return '';
+  }
+  if (!coding) return bundle.source;
+  const body = await (bundle.encoded[coding] ??= compress[coding](Buffer.from(bundle.source)));
+  reply.header('content-encoding', coding).removeHeader('content-length');
+  return body;
+}
 
 /**
  * Scalar's bundle asks Zod whether `Function('')` works (a JIT probe it catches). Telling Zod to stay
@@ -148,10 +176,13 @@ export default fp(
     // the reference in a context of its own, so its hooks touch only its routes
     await app.register(async (docs) => {
       let page: { rendered: string; html: string; csp: string } | undefined;
-      docs.addHook('onSend', async (_req, reply, payload) => {
+      let bundle: Bundle | undefined;
+      docs.addHook('onSend', async (req, reply, payload) => {
         if (typeof payload !== 'string' || !String(reply.getHeader('content-type')).startsWith('text/html')) {
           reply.header('content-security-policy', docsCsp());
-          return payload;
+          if (typeof payload !== 'string' || reply.statusCode !== 200 || !req.routeOptions.url?.endsWith(`/${BUNDLE_PATH}`)) return payload;
+          if (bundle?.source !== payload) bundle = { source: payload, etag: etagOf(payload), encoded: {} };
+          return sendBundle(req, reply, bundle);
         }
         if (page?.rendered !== payload) {
           const html = finishPage(payload);

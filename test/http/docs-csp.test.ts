@@ -3,6 +3,7 @@
 // of WCAG 2.1 AA with no violation: Chromium renders the whole reference under that CSP with no
 // violation report and no request to anywhere but this server.
 import { existsSync } from 'node:fs';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import axe from 'axe-core';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
@@ -56,6 +57,20 @@ describe('the API reference at /docs', () => {
     expect(bundle.statusCode).toBe(200);
     expect(bundle.headers['content-type']).toMatch(/javascript/);
     expect(bundle.headers['content-security-policy']).toBe(docsCsp());
+
+    // ~5 MB of script: compressed for browsers that accept it, revalidated with a 304
+    const br = await app.inject({ method: 'GET', url: '/docs/js/scalar.js', headers: { 'accept-encoding': 'gzip, deflate, br' } });
+    expect(br.statusCode).toBe(200);
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(br.headers.vary).toContain('Accept-Encoding');
+    expect(br.rawPayload.length).toBeLessThan(bundle.rawPayload.length / 3);
+    expect(brotliDecompressSync(br.rawPayload).toString('utf8')).toBe(bundle.body);
+    expect(br.headers.etag).toBe(`W/${bundle.headers.etag}`);
+    const again = await app.inject({ method: 'GET', url: '/docs/js/scalar.js', headers: { 'accept-encoding': 'br', 'if-none-match': String(br.headers.etag) } });
+    expect(again.statusCode).toBe(304);
+    expect(again.rawPayload.length).toBe(0);
+    const gz = await app.inject({ method: 'GET', url: '/docs/js/scalar.js', headers: { 'accept-encoding': 'gzip' } });
+    expect(gunzipSync(gz.rawPayload).toString('utf8')).toBe(bundle.body);
 
     const bare = await app.inject({ method: 'GET', url: '/docs' });
     expect(bare.statusCode).toBe(301);
