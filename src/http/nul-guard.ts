@@ -2,6 +2,9 @@
 // driver, which used to surface as a 500. NUL is stopped here, at the edge, for every route
 // (SPEC §17): in the path a 404 (no resource has such a name), in the query a 400, in a
 // parsed body (JSON, forms, multipart fields) a 400 naming each field that holds one.
+// Numbers PostgreSQL cannot take are stopped the same way after validation: `page=1e309` or
+// `{"parentId": 1e309}` parse to Infinity, which Ajv's integer and maximum checks let through
+// when it coerces a string (its range checks skip non-finite values).
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import { AppError, type FieldError } from './errors.ts';
@@ -21,14 +24,16 @@ function decoded(s: string): string {
   }
 }
 
-/** The fields of a parsed body holding a NUL, as pointers under `at`. */
-export function nulFields(value: unknown, at: string, found: FieldError[] = [], depth = 0): FieldError[] {
+/** The fields of parsed input holding a NUL or a number that is not finite, as pointers under `at`. */
+function unstorable(value: unknown, at: string, found: FieldError[] = [], depth = 0): FieldError[] {
   if (typeof value === 'string') {
     if (value.includes(NUL)) found.push({ pointer: at, message: 'must not contain NUL characters (U+0000)' });
+  } else if (typeof value === 'number') {
+    if (!Number.isFinite(value)) found.push({ pointer: at, message: 'must be a finite number' });
   } else if (value && typeof value === 'object' && depth < MAX_DEPTH && found.length < 50) {
     for (const [k, v] of Object.entries(value)) {
       if (k.includes(NUL)) found.push({ pointer: `${at}/${escapePointer(k)}`, message: 'is a field name with a NUL character (U+0000)' });
-      else nulFields(v, `${at}/${escapePointer(k)}`, found, depth + 1);
+      else unstorable(v, `${at}/${escapePointer(k)}`, found, depth + 1);
     }
   }
   return found;
@@ -50,10 +55,11 @@ export default fp(
       }
       throw new AppError('validation', errors.map((e) => `${e.pointer} ${e.message}`).join('; '), { errors });
     });
-    // after validation (and after a route's own body parsing in preValidation): the body as the handler gets it
+    // after validation (and after a route's own body parsing in preValidation): the input as the handler gets it
     app.addHook('preHandler', async (req) => {
-      if (req.body === undefined || req.body === null) return;
-      const errors = nulFields(req.body, '/body');
+      const errors = unstorable(req.query, '/query');
+      unstorable(req.params, '/params', errors);
+      if (req.body !== undefined && req.body !== null) unstorable(req.body, '/body', errors);
       if (errors.length) throw new AppError('validation', errors.map((e) => `${e.pointer} ${e.message}`).join('; '), { errors });
     });
   },

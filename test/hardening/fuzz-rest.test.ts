@@ -90,6 +90,21 @@ describe('NUL bytes, which PostgreSQL cannot store in text, stop at the edge (SP
   });
 });
 
+describe('numbers that are not finite (1e309, Infinity) stop at the edge as 400s', () => {
+  it('in a query and in a JSON body: 400 naming the field, never a database error', async () => {
+    for (const [url, name] of [['/v1/articles?page=1e309', 'page'], ['/v1/articles?limit=Infinity', 'limit'], [`/v1/articles/${slug}/responses?page=1e309`, 'page'], ['/v1/articles?page=-1e309', 'page']]) {
+      const res = await t.app.inject({ method: 'GET', url });
+      expectWellFormed(res, url);
+      expect(res.statusCode, `${url} ${res.body}`).toBe(400);
+      expect(res.json().errors.map((e: { pointer: string }) => e.pointer), url).toContain(`/query/${name}`);
+    }
+    const res = await t.app.inject({ method: 'POST', url: `/v1/articles/${slug}/comments`, headers: { 'content-type': 'application/json' }, payload: '{"authorName":"Big","authorEmail":"big@example.com","body":"hi","parentId":1e309}' });
+    expectWellFormed(res, 'comment parentId 1e309');
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json().errors.map((e: { pointer: string }) => e.pointer)).toContain('/body/parentId');
+  });
+});
+
 describe('fuzzing public REST routes', () => {
   it('GET routes with random query strings and path values never fail', async () => {
     const paths = publicOperations('get');
