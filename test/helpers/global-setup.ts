@@ -14,6 +14,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     pgliteTemplate: string;
     pgTemplateDb: string;
+    /** a folder of this run's own (the bundle's build lock) */
+    testRunDir: string;
   }
 }
 
@@ -21,6 +23,7 @@ export const PG_TEMPLATE = 'inkwell_test_template';
 
 export default async function setup(project: TestProject) {
   const dir = mkdtempSync(join(tmpdir(), 'inkwell-test-'));
+  project.provide('testRunDir', dir);
   const pg = process.env.TEST_DATABASE_URL;
   if (pg) {
     const admin = postgres(pg, { max: 1, onnotice: () => {} });

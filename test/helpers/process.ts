@@ -1,6 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
+import { inject } from 'vitest';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -55,8 +58,31 @@ export function runNode(script: string, args: string[], env: Record<string, stri
   };
 }
 
-/** `npm run build`: the bundle `npm start` runs (dist/server.js, dist/cli/main.js). */
+/**
+ * `npm run build`: the bundle `npm start` runs (dist/server.js, dist/cli/main.js), built once per
+ * test run. Files running at the same time (vitest workers) take turns, and none rebuilds it under
+ * the servers another one started from it.
+ */
 export function buildBundle(): void {
-  const r = spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`npm run build failed:\n${r.stdout}${r.stderr}`);
+  const run = inject('testRunDir');
+  const lock = join(run, 'bundle.lock');
+  const built = join(run, 'bundle.built');
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; ; i++) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || i > 1200) throw e;
+      Atomics.wait(pause, 0, 0, 100);
+    }
+  }
+  try {
+    if (existsSync(built)) return;
+    const r = spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`npm run build failed:\n${r.stdout}${r.stderr}`);
+    writeFileSync(built, '');
+  } finally {
+    rmdirSync(lock);
+  }
 }
