@@ -93,16 +93,18 @@ describe('publishing lifecycle', () => {
 
 describe('scheduled publishing', () => {
   it('a scheduled article stays hidden until publishAt, then the job publishes it at that date', async () => {
-    const at = new Date(Date.now() + 1500);
-    const a = await createArticle(t, { title: 'Scheduled soon', status: 'scheduled', publishAt: at.toISOString() });
+    const a = await createArticle(t, { title: 'Scheduled soon', status: 'scheduled', publishAt: new Date(Date.now() + 3_600_000).toISOString() });
     expect(a.status).toBe('scheduled');
     await t.services.jobs.drainDue();
     expect(await publicStatus(a.slug)).toBe(404);
-    await new Promise((r) => setTimeout(r, 1600));
+    // time passes (no sleeping): publishAt and its job's run time move two hours back, into the past
+    await t.database.db.execute(sql`update articles set publish_at = publish_at - interval '2 hours' where id = ${a.id}`);
+    await t.database.db.execute(sql`update jobs set run_at = run_at - interval '2 hours' where kind = ${PUBLISH_JOB} and key = ${`article:${a.id}`}`);
+    const [{ publish_at: at }] = await queryRows<{ publish_at: Date | string }>(t.database.db, sql`select publish_at from articles where id = ${a.id}`);
     await t.services.jobs.drainDue();
     expect(await publicStatus(a.slug)).toBe(200);
     const view = (await adminRequest(t, 'GET', `/v1/admin/articles/${a.id}`)).json();
-    expect(new Date(view.publishedAt).getTime()).toBe(new Date(at.toISOString()).getTime());
+    expect(new Date(view.publishedAt).getTime()).toBe(new Date(at).getTime());
     expect(events.filter((e) => e.id === a.id)).toEqual([{ kind: 'published', id: a.id, firstTime: true }]);
   });
 

@@ -8,7 +8,8 @@ import { openDatabase, queryRows, type Database } from '../../src/db/client.ts';
 import { testDatabaseKind } from '../helpers/db.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { FakeX } from '../helpers/fake-x.ts';
-import { publishArticle, sleep, xConfig } from './support.ts';
+import { sleep, xConfig } from './support.ts';
+import { publishArticle } from '../helpers/factories.ts';
 
 let fake: FakeX;
 let t: TestApp;

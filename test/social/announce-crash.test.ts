@@ -15,7 +15,8 @@ import type { Database } from '../../src/db/client.ts';
 import { createTestDatabase, testDatabaseKind } from '../helpers/db.ts';
 import { FakeX, FAKE_CREDENTIALS } from '../helpers/fake-x.ts';
 import { runNode } from '../helpers/process.ts';
-import { announcementOf, publishArticle, xConfig } from './support.ts';
+import { announcementOf, xConfig } from './support.ts';
+import { publishArticle } from '../helpers/factories.ts';
 
 let fake: FakeX;
 let dir: string;

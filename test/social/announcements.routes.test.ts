@@ -3,7 +3,8 @@ import { sql } from 'drizzle-orm';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { type FakeX, FAKE_CREDENTIALS, X } from '../helpers/fake-x.ts';
-import { announcementOf, letTimePass, publishArticle, useAppWithFakeX } from './support.ts';
+import { announcementOf, letTimePass, useAppWithFakeX } from './support.ts';
+import { publishArticle } from '../helpers/factories.ts';
 
 let fake: FakeX;
 let t: TestApp;

@@ -10,9 +10,9 @@ import { BACKFEED_JOB, queueRecentPolls } from '../../src/social/backfeed/backfe
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { FakeMastodon } from '../helpers/fake-mastodon.ts';
 import { FakeBluesky } from '../helpers/fake-bluesky.ts';
-import { publishArticle } from './support.ts';
 import { cleanSlate, networksConfig, rowOf, type Social } from './networks.support.ts';
 import { account, bpost, me, newBskyReactions, person, serveBskyReactions, type BskyPost } from './reactions.support.ts';
+import { publishArticle } from '../helpers/factories.ts';
 
 const SITE = 'https://blog.example.com';
 let m: FakeMastodon;

@@ -6,7 +6,6 @@
 // the post goes out with a card without thumb.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { sql } from 'drizzle-orm';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { testConfig } from '../../src/config.ts';
@@ -16,8 +15,8 @@ import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { FakeBluesky } from '../helpers/fake-bluesky.ts';
 import { FakeMastodon } from '../helpers/fake-mastodon.ts';
 import { photo, tempDir, upload } from '../media/support.ts';
-import { publishArticle } from './support.ts';
 import { cleanSlate, networksConfig, rowOf } from './networks.support.ts';
+import { publishArticle } from '../helpers/factories.ts';
 
 let b: FakeBluesky;
 let m: FakeMastodon;
@@ -51,8 +50,7 @@ async function uploaded(image: Buffer): Promise<{ id: number; hash: string }> {
 
 /** Publishes an article showing this library image, and runs the announcements. */
 async function announceWith(featureImageId: number | null, title: string) {
-  const a = await publishArticle(t.services, { title });
-  if (featureImageId) await db().execute(sql`update articles set feature_image_id = ${featureImageId} where id = ${a.id}`);
+  const a = await publishArticle(t.services, { title, featureImage: featureImageId });
   await t.services.jobs.drainDue();
   const row = await rowOf(db(), a.id, 'bluesky');
   const post = b.posts.find((p) => p.rkey === row.remote_key);
@@ -77,7 +75,7 @@ describe('the Bluesky card’s image', () => {
     expect(external).toEqual({
       uri: `https://blog.example.com/${a.slug}/`,
       title: 'With a feature image',
-      description: '',
+      description: a.excerpt,
       thumb: { $type: 'blob', ref: { $link: blob.cid }, mimeType: 'image/jpeg', size: blob.bytes.length },
     });
   });

@@ -14,8 +14,8 @@ import { classifyBlueskyFailure } from '../../src/social/bluesky/bluesky-client.
 import { XRPCError } from '@atproto/api';
 import type { TestApp } from '../helpers/app.ts';
 import { BLUESKY_ANSWERS, BLUESKY_HANDLE, type FakeBluesky } from '../helpers/fake-bluesky.ts';
-import { publishArticle } from './support.ts';
 import { cleanSlate, passTime, rowOf, useAppWithNetworks } from './networks.support.ts';
+import { publishArticle } from '../helpers/factories.ts';
 
 let b: FakeBluesky;
 let t: TestApp;

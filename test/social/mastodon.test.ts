@@ -9,8 +9,8 @@ import { mastodonLength } from '../../src/social/mastodon/mastodon-text.ts';
 import { classifyMastodonFailure } from '../../src/social/mastodon/mastodon-client.ts';
 import type { TestApp } from '../helpers/app.ts';
 import { countLikeMastodon, MASTODON_ANSWERS, MASTODON_TOKEN, type FakeMastodon } from '../helpers/fake-mastodon.ts';
-import { publishArticle } from './support.ts';
 import { cleanSlate, passTime, rowOf, useAppWithNetworks } from './networks.support.ts';
+import { publishArticle } from '../helpers/factories.ts';
 
 let m: FakeMastodon;
 let t: TestApp;

@@ -8,11 +8,11 @@ import { compose } from '../../src/compose.ts';
 import { queryRows } from '../../src/db/client.ts';
 import { nextMonthStart } from '../../src/social/announcements/announce.worker.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { adminRequest, createArticle } from '../helpers/factories.ts';
+import { adminRequest, createArticle, publishArticle } from '../helpers/factories.ts';
 import { FakeBluesky } from '../helpers/fake-bluesky.ts';
 import { FakeMastodon } from '../helpers/fake-mastodon.ts';
 import { FakeX } from '../helpers/fake-x.ts';
-import { publishArticle, sleep, xConfig } from './support.ts';
+import { sleep, xConfig } from './support.ts';
 import { networksConfig, rowOf } from './networks.support.ts';
 
 let x: FakeX;

@@ -1,12 +1,10 @@
-// Shared by the announcement tests: articles written straight into the table and
-// published through the publishing events (what the article service does in its
-// publish transaction), and a way to let time pass for the job queue.
+// Shared by the announcement tests: a fake X and an app announcing to it, reading the
+// outbox, and a way to let time pass for the job queue. Articles come from
+// test/helpers/factories.ts (the real article service).
 import { sql } from 'drizzle-orm';
 import type { Config } from '../../src/config.ts';
 import type { Services } from '../../src/compose.ts';
 import { queryRows, type Db } from '../../src/db/client.ts';
-import { permalinkFor } from '../../src/articles/permalink.ts';
-import type { PublishedArticle } from '../../src/articles/publishing.ts';
 import { X_JOB_KIND as ANNOUNCE_JOB_KIND } from '../../src/social/x/announce.job.ts';
 import { afterAll, beforeAll } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
@@ -35,71 +33,6 @@ export function useAppWithFakeX(ready: (fake: FakeX, t: TestApp) => void): void 
   afterAll(async () => {
     await t?.close();
     await fake?.close();
-  });
-}
-
-export interface ArticleSpec {
-  title: string;
-  slug?: string;
-  excerpt?: string;
-  tags?: { slug: string; name: string }[];
-  author?: { slug: string; name: string } | null;
-  announce?: boolean;
-  publishedAt?: Date;
-}
-
-let seq = 0;
-
-/**
- * Inserts a published article and runs the publishing listeners in the same
- * transaction, as the article service does; returns the article as listeners saw it.
- */
-export async function publishArticle(services: Services, spec: ArticleSpec, opts: { firstTime?: boolean } = {}): Promise<PublishedArticle> {
-  const slug = spec.slug ?? `article-${Date.now().toString(36)}-${++seq}`;
-  const publishedAt = spec.publishedAt ?? new Date();
-  return services.database.db.transaction(async (tx) => {
-    const [{ id }] = await queryRows<{ id: number }>(
-      tx,
-      sql`insert into articles (slug, title, html, excerpt, status, published_at, first_published_at, announce)
-          values (${slug}, ${spec.title}, ${'<p>Body</p>'}, ${spec.excerpt ?? ''}, 'published',
-                  ${publishedAt.toISOString()}::timestamptz, ${publishedAt.toISOString()}::timestamptz, ${spec.announce ?? true})
-          returning id`,
-    );
-    const article = publishedView(services.config, { id: Number(id), slug, publishedAt, ...spec });
-    await services.publishing.published(tx, article, { firstTime: opts.firstTime ?? true });
-    return article;
-  });
-}
-
-export function publishedView(config: Config, a: ArticleSpec & { id: number; slug: string; publishedAt: Date }): PublishedArticle {
-  return {
-    id: a.id,
-    slug: a.slug,
-    title: a.title,
-    excerpt: a.excerpt ?? '',
-    html: '<p>Body</p>',
-    url: permalinkFor(config, { id: a.id, slug: a.slug, publishedAt: a.publishedAt }),
-    publishedAt: a.publishedAt,
-    author: a.author ?? null,
-    tags: a.tags ?? [],
-    announce: a.announce ?? true,
-    pingsOpen: true,
-  };
-}
-
-/** Unpublishes (the article service's transaction: status change + listeners). */
-export async function unpublishArticle(services: Services, article: { id: number; slug: string }): Promise<void> {
-  await services.database.db.transaction(async (tx) => {
-    await tx.execute(sql`update articles set status = 'draft', published_at = null where id = ${article.id}`);
-    await services.publishing.unpublished(tx, article);
-  });
-}
-
-/** Publishes again an article that was public before (`firstTime: false`). */
-export async function republishArticle(services: Services, article: PublishedArticle): Promise<void> {
-  await services.database.db.transaction(async (tx) => {
-    await tx.execute(sql`update articles set status = 'published', published_at = now() where id = ${article.id}`);
-    await services.publishing.published(tx, article, { firstTime: false });
   });
 }
 

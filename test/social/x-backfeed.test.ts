@@ -12,8 +12,9 @@ import { nextPollAt } from '../../src/social/backfeed/schedule.ts';
 import { nextMonthStart } from '../../src/social/announcements/announce.worker.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { FakeX, OWN_USER, X, type XUser } from '../helpers/fake-x.ts';
-import { publishArticle, xConfig } from './support.ts';
+import { xConfig } from './support.ts';
 import { cleanSlate, rowOf, type Social } from './networks.support.ts';
+import { publishArticle } from '../helpers/factories.ts';
 
 const SITE = 'https://blog.example.com';
 const CAP = 1000;

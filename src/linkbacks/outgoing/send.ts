@@ -3,7 +3,7 @@
 import { OutboundError, type Outbound } from '../../lib/outbound.ts';
 import type { Endpoint } from '../verify/discovery.ts';
 import { clean } from '../verify/source.ts';
-import { FAULT, methodCallXml, parseMethodResponse, XmlRpcFault } from '../pingback/xmlrpc.codec.ts';
+import { FAULT, methodCallXml, parseMethodResponse, XmlRpcFault } from '../xmlrpc/xmlrpc.codec.ts';
 
 export const SEND_TIMEOUT_MS = 10_000;
 

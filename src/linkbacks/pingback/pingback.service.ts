@@ -12,7 +12,7 @@ import { approvedSources } from '../verify/mentions.repository.ts';
 import { checkSource, mentionHtml, sameResource, type SourceFailure } from '../verify/source.ts';
 import { resolveTarget, type Caller, type TargetHooks } from '../verify/targets.ts';
 import { MAX_URL_LENGTH } from '../../lib/external-url.ts';
-import { FAULT, XmlRpcFault } from './xmlrpc.codec.ts';
+import { FAULT, XmlRpcFault } from '../xmlrpc/xmlrpc.codec.ts';
 
 /** The whole verification (redirects, body) must end within this, well inside WordPress's 3 s. */
 export const PINGBACK_FETCH_TIMEOUT_MS = 2000;

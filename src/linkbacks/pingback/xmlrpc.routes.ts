@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { LinkbackLimits } from '../verify/limits.ts';
 import type { PingbackService } from './pingback.service.ts';
-import { FAULT, faultXml, parseMethodCall, responseXml, stringParams, XmlRpcFault } from './xmlrpc.codec.ts';
+import { FAULT, faultXml, parseMethodCall, responseXml, stringParams, XmlRpcFault } from '../xmlrpc/xmlrpc.codec.ts';
 
 /** A pingback call is under 1 KB; this leaves room for verbose clients and nothing else. */
 export const XMLRPC_BODY_LIMIT = 64 * 1024;

@@ -2,7 +2,7 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { responses } from '../../../src/comments/responses.table.ts';
-import { parseMethodResponse, XmlRpcFault } from '../../../src/linkbacks/pingback/xmlrpc.codec.ts';
+import { parseMethodResponse, XmlRpcFault } from '../../../src/linkbacks/xmlrpc/xmlrpc.codec.ts';
 import { createTestApp, type TestApp, perMinute } from '../../helpers/app.ts';
 import { html, startFakeBlog, type FakeBlog } from '../../helpers/fake-blogs.ts';
 import { NO_LIMIT, pingCall, postXml, publish } from '../support.ts';

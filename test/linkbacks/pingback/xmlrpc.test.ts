@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { responses } from '../../../src/comments/responses.table.ts';
-import { FAULT } from '../../../src/linkbacks/pingback/xmlrpc.codec.ts';
+import { FAULT } from '../../../src/linkbacks/xmlrpc/xmlrpc.codec.ts';
 import { createTestApp, type TestApp, perMinute } from '../../helpers/app.ts';
 import { html, pythonXmlRpc, startFakeBlog, type FakeBlog } from '../../helpers/fake-blogs.ts';
 import { NO_LIMIT, pingCall, postXml, publish } from '../support.ts';

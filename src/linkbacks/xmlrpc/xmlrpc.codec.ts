@@ -1,3 +1,5 @@
+// The XML-RPC wire format, shared by pingback/ (receiving) and outgoing/ (sending pings):
+// one folder of its own, so neither protocol folder imports the other.
 // XML-RPC in and out, with the `xmlrpc` package's serializer and deserializer (not its
 // server, which answers parse errors with an empty 404 and has no body limit).
 // Hardening around it, for input anyone can send:
