@@ -1,9 +1,9 @@
 import { Type } from 'typebox';
-import { DateTime, Nullable } from '../http/schemas.ts';
+import { DateTime, literalUnion, Nullable } from '../http/schemas.ts';
 import { MEDIA_FORMATS } from './media.table.ts';
 import { ALT_MAX } from './upload.ts';
 
-const Format = Type.Union(MEDIA_FORMATS.map((f) => Type.Literal(f)), { description: 'Image format' });
+const Format = literalUnion(MEDIA_FORMATS, { description: 'Image format' });
 const Srcset = Type.String({ description: 'A `srcset` of the WebP variants (`<url> <width>w, …`), ready for `<img srcset>`' });
 
 export const Media = Type.Object(

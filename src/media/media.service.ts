@@ -14,29 +14,13 @@ import * as repo from './media.repository.ts';
 import type { MediaRecord } from './media.repository.ts';
 import type { MediaFormat, StoredVariant } from './media.table.ts';
 import type { MediaStorage, StoredRead } from './storage.ts';
+import type { Static } from 'typebox';
+import type { FeatureImage, Media } from './media.schemas.ts';
 
-export interface MediaView {
-  id: number;
-  url: string;
-  width: number;
-  height: number;
-  alt: string;
-  format: MediaFormat;
-  bytes: number;
-  srcset: string;
-  variants: { width: number; height: number; format: MediaFormat; url: string }[];
-  createdAt: string;
-}
+export type MediaView = Static<typeof Media>;
 
 /** What an article shows of its feature image. */
-export interface FeatureImageView {
-  id: number;
-  url: string;
-  alt: string;
-  width: number;
-  height: number;
-  srcset: string;
-}
+export type FeatureImageView = NonNullable<Static<typeof FeatureImage>>;
 
 /** A received upload: a temporary file of `bytes` bytes whose content address is `hash`. */
 export interface Upload {
