@@ -88,6 +88,8 @@ export interface Config {
   corsOrigins: '*' | string[];
   /** RESPONSE_CACHE_MB: the bodies the public read cache keeps (0: every read is computed, as a miss) */
   responseCacheMB: number;
+  /** ARTICLE_CACHE_MB: the serialised articles (in millions of characters) and list counts public reads keep between changes (0: none) */
+  articleCacheMB: number;
   /** DESK_IDLE: an editor's desk session ends after this long without a request (ms) */
   deskIdleMs: number;
 }
@@ -357,6 +359,7 @@ export function loadConfig(env: Env = process.env): Config {
     previewUrl,
     corsOrigins,
     responseCacheMB: int('RESPONSE_CACHE_MB', 32, 0, 65_536),
+    articleCacheMB: int('ARTICLE_CACHE_MB', 32, 0, 65_536),
     deskIdleMs,
   };
   if (problems.length) throw new ConfigError(problems);

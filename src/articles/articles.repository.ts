@@ -1,7 +1,7 @@
 // SQL for articles. Every read is one query: the author, the tags and the response
 // counts come along as joins and correlated aggregates (no N+1).
 import { eq, sql, type SQL } from 'drizzle-orm';
-import { prepared, queryRows, type Db } from '../db/client.ts';
+import { intArray, prepared, queryRows, readRows, type Db } from '../db/client.ts';
 import { articles, articleTags, slugRedirects, type ArticleStatus } from './articles.table.ts';
 import type { MediaRef } from '../media/media.service.ts';
 
@@ -222,7 +222,7 @@ function whereOf(f: ListFilter, ...more: SQL[]): SQL {
   if (f.author) parts.push(sql`au.slug = ${f.author}`);
   if (f.since) parts.push(sql`a.published_at >= ${f.since.toISOString()}::timestamptz`);
   if (f.until) parts.push(sql`a.published_at < ${f.until.toISOString()}::timestamptz`);
-  if (f.ids) parts.push(f.ids.length ? sql`a.id in (${sql.join(f.ids.map((id) => sql`${id}`), sql`, `)})` : sql`false`);
+  if (f.ids) parts.push(sql`a.id = any(${intArray(f.ids)})`);
   if (f.q) parts.push(sql`a.search @@ websearch_to_tsquery('english', inkwell_unaccent(${f.q}))`);
   parts.push(...more);
   return parts.length ? sql`where ${sql.join(parts, sql` and `)}` : sql``;
@@ -242,10 +242,8 @@ export interface ListPage {
   fields?: readonly string[];
 }
 
-/** A page of articles; with `source`, whole records (the admin list), else what public reads show. */
-export async function listArticles(db: Db, p: ListPage & { source: true }): Promise<ArticleRecord[]>;
-export async function listArticles(db: Db, p: ListPage): Promise<PublicArticleRecord[]>;
-export async function listArticles(db: Db, p: ListPage & { source?: boolean }): Promise<PublicArticleRecord[]> {
+/** The where clause, order and joins of a page (the same for its ids, its rows and its count). */
+function pageQuery(p: ListPage): { from: SQL; where: SQL; order: SQL } {
   const cmp = p.order === 'publishedAt' ? sql`>` : sql`<`;
   // one where clause for the filter and the keyset, however many conditions each brings
   const where = whereOf(p.filter, ...(p.after ? [sql`(a.published_at, a.id) ${cmp} (${p.after[0]}::timestamptz, ${p.after[1]})`] : []));
@@ -257,20 +255,60 @@ export async function listArticles(db: Db, p: ListPage & { source?: boolean }): 
         : p.order === '-updatedAt'
           ? sql`a.updated_at desc, a.id desc`
           : sql`a.published_at desc nulls first, a.id desc`;
+  const from = p.filter.author ? sql`from articles a left join authors au on au.id = a.author_id` : sql`from articles a`;
+  return { from, where, order };
+}
+
+/** A page of articles; with `source`, whole records (the admin list), else what public reads show. */
+export async function listArticles(db: Db, p: ListPage & { source: true }): Promise<ArticleRecord[]>;
+export async function listArticles(db: Db, p: ListPage): Promise<PublicArticleRecord[]>;
+export async function listArticles(db: Db, p: ListPage & { source?: boolean }): Promise<PublicArticleRecord[]> {
+  const { from, where, order } = pageQuery(p);
   // the page's ids first, then the columns and aggregates for those rows only: a deep OFFSET
   // page skips index entries, not thousands of tag and count aggregates
-  const authorJoin = p.filter.author ? sql`left join authors au on au.id = a.author_id` : sql``;
-  const ids = sql`select a.id from articles a ${authorJoin} ${where} order by ${order} limit ${p.limit} offset ${p.offset ?? 0}`;
-  const rows = await queryRows(db, sql`${p.source ? SELECT : p.fields ? sql`select ${columnsFor(p.fields)} ${FROM}` : SELECT_PUBLIC} join unnest(array(${ids})) with ordinality as page(id, n) on page.id = a.id order by page.n`);
+  const ids = sql`select a.id ${from} ${where} order by ${order} limit ${p.limit} offset ${p.offset ?? 0}`;
+  const query = sql`${p.source ? SELECT : p.fields ? sql`select ${columnsFor(p.fields)} ${FROM}` : SELECT_PUBLIC} join unnest(array(${ids})) with ordinality as page(id, n) on page.id = a.id order by page.n`;
+  // sparse reads come in as many shapes as field lists: not kept as prepared statements
+  const rows = await (p.fields ? queryRows(db, query) : readRows(db, query));
   return rows.map(p.source ? toRecord : toPublicRecord);
 }
 
+/** What the article JSON cache needs of a page: its articles' ids and versions, in order, and their dates (the cursor). */
+export interface ArticleStamp {
+  id: number;
+  version: number;
+  publishedAt: Date | null;
+}
+
+interface StampRow {
+  id: number;
+  version: number;
+  published_at: unknown;
+}
+const toStamp = (r: StampRow): ArticleStamp => ({ id: Number(r.id), version: Number(r.version), publishedAt: date(r.published_at) });
+
+/** A page's stamps: an index walk, no body, no aggregates. */
+export async function listArticleStamps(db: Db, p: ListPage): Promise<ArticleStamp[]> {
+  const { from, where, order } = pageQuery(p);
+  const rows = await readRows<StampRow>(db, sql`select a.id, a.version, a.published_at ${from} ${where} order by ${order} limit ${p.limit} offset ${p.offset ?? 0}`);
+  return rows.map(toStamp);
+}
+
+/** A published article's stamp by slug. */
+export async function findPublicArticleStamp(db: Db, slug: string): Promise<ArticleStamp | null> {
+  const rows = await readRows<StampRow>(db, sql`select a.id, a.version, a.published_at from articles a where a.slug = ${slug} and a.status = 'published'`);
+  return rows[0] ? toStamp(rows[0]) : null;
+}
+
+/** Published articles by id, as public reads show them (in no particular order). */
+export async function findPublicArticlesByIds(db: Db, ids: readonly number[]): Promise<PublicArticleRecord[]> {
+  const rows = await readRows(db, sql`${SELECT_PUBLIC} where a.id = any(${intArray(ids)}) and a.status = 'published'`);
+  return rows.map(toPublicRecord);
+}
+
 export async function countArticles(db: Db, filter: ListFilter): Promise<number> {
-  const needsAuthor = Boolean(filter.author);
-  const rows = await queryRows<{ n: number | string }>(
-    db,
-    sql`select count(*)::int as n from articles a ${needsAuthor ? sql`left join authors au on au.id = a.author_id` : sql``} ${whereOf(filter)}`,
-  );
+  const { from, where } = pageQuery({ filter, order: '-publishedAt', limit: 0 });
+  const rows = await readRows<{ n: number | string }>(db, sql`select count(*)::int as n ${from} ${where}`);
   return Number(rows[0]?.n ?? 0);
 }
 

@@ -3,7 +3,8 @@ import { Type } from 'typebox';
 import type { Config } from '../config.ts';
 import { notFound } from '../http/errors.ts';
 import { ADMIN_SECURITY, PaginationMetaRef, problems } from '../http/schemas.ts';
-import { linkHeader } from '../lib/pagination.ts';
+import { linkHeader, type PageMeta } from '../lib/pagination.ts';
+import { sendSerialized } from '../http/serialized.ts';
 import { adminArticleRef, ArticleRef, ArticleStatusSchema, CreateArticleBody, FieldsParam, ListArticlesQuery, UpdateArticleBody } from './articles.schemas.ts';
 import type { ArticlesService } from './articles.service.ts';
 
@@ -39,11 +40,15 @@ export const articlePublicRoutes: FastifyPluginAsyncTypebox<ArticleRoutesOptions
       },
     },
     async (req, reply) => {
+      const paged = (pagination: PageMeta) =>
+        reply.header('x-total-count', String(pagination.total)).header('link', linkHeader(config.apiUrl, '/v1/articles', req.query, pagination));
+      if (req.query.fields === undefined) {
+        const list = await articles.listPublicJson(req.query);
+        return sendSerialized(paged(list.pagination), list.json);
+      }
       const list = await articles.listPublic(req.query);
-      reply.header('x-total-count', String(list.meta.pagination.total));
-      reply.header('link', linkHeader(config.apiUrl, '/v1/articles', req.query, list.meta.pagination));
       // a sparse answer lacks fields the Article schema requires: plain JSON, not the schema's serialiser
-      if (req.query.fields !== undefined) reply.serializer(JSON.stringify);
+      paged(list.meta.pagination).serializer(JSON.stringify);
       return list;
     },
   );
@@ -76,7 +81,8 @@ export const articlePublicRoutes: FastifyPluginAsyncTypebox<ArticleRoutesOptions
         const keep = req.query.fields !== undefined ? `?fields=${encodeURIComponent(req.query.fields)}` : '';
         return reply.redirect(`/v1/articles/${encodeURIComponent(found.redirect)}${keep}`, 301);
       }
-      if (req.query.fields !== undefined) reply.serializer(JSON.stringify);
+      if ('json' in found) return sendSerialized(reply, found.json);
+      reply.serializer(JSON.stringify);
       return found.article;
     },
   );

@@ -10,18 +10,20 @@ import type { ContentEvents, Emit } from '../events/content-events.ts';
 import { AppError, notFound, type FieldError } from '../http/errors.ts';
 import { RescheduleJob, type Job } from '../jobs/kernel.ts';
 import { excerptOf, stripBidi } from '../lib/html.ts';
-import { encodeCursor, pageMeta, type PageMeta } from '../lib/pagination.ts';
+import { pageMeta, type PageMeta } from '../lib/pagination.ts';
 import { isSlug, SLUG_MESSAGE, toSlug } from '../lib/slug.ts';
 import type { MediaService } from '../media/media.service.ts';
 import { authorIdBySlug, ensureTags } from '../taxonomy/taxonomy.repository.ts';
 import { checkSchedule, excerptFields, renderBody } from './articles.input.ts';
 import { ArticleLifecycle } from './articles.lifecycle.ts';
-import { invalid, parseFields, parsePublicListQuery } from './articles.query.ts';
+import { invalid } from './articles.query.ts';
 import * as repo from './articles.repository.ts';
 import type { ArticleRecord, ListFilter } from './articles.repository.ts';
 import type { AdminArticleView, ArticleView, CreateArticleInput, ListArticlesParams, UpdateArticleInput } from './articles.schemas.ts';
 import type { ArticleStatus } from './articles.table.ts';
 import { ArticleViews, type AnnouncementLookup } from './articles.views.ts';
+import { ArticleReadCache } from './articles.read-cache.ts';
+import { ArticleReads, type ArticleList, type SerializedList } from './articles.reads.ts';
 import type { PublishingEvents } from './publishing.ts';
 
 export interface ArticlesDeps {
@@ -38,19 +40,20 @@ export interface ArticlesDeps {
   media?: MediaService;
 }
 
-export interface ArticleList {
-  data: ArticleView[];
-  meta: { pagination: PageMeta };
-}
-
 type AdminResult = { article: AdminArticleView; etag: string };
 
 export class ArticlesService {
   private readonly views: ArticleViews;
   private readonly lifecycle: ArticleLifecycle;
+  private readonly reads: ArticleReads;
+  private readonly readCache: ArticleReadCache;
 
   constructor(private readonly deps: ArticlesDeps) {
     this.views = new ArticleViews(deps);
+    const cache = (this.readCache = new ArticleReadCache(deps.config.articleCacheMB * 1024 * 1024));
+    // every change public reads can see, here or (through the response cache's NOTIFY) in another process
+    deps.events.onAnyChange(() => cache.invalidate());
+    this.reads = new ArticleReads(deps.db, this.views, cache);
     this.lifecycle = new ArticleLifecycle({ publishing: deps.publishing, views: this.views, nudgeJobs: deps.nudgeJobs });
   }
 
@@ -64,29 +67,24 @@ export class ArticlesService {
 
   // ---------- public reads ----------
 
-  async listPublic(params: ListArticlesParams): Promise<ArticleList> {
-    const { filter, order, limit, page, after, fields, fingerprint } = parsePublicListQuery(params);
-    const [records, total] = await Promise.all([
-      repo.listArticles(this.db, { filter, order, limit: limit + 1, offset: page ? (page - 1) * limit : 0, after, fields }),
-      repo.countArticles(this.db, filter),
-    ]);
-    const hasMore = records.length > limit;
-    const shown = records.slice(0, limit);
-    const last = shown.at(-1);
-    const nextCursor = last && order !== 'relevance' && last.publishedAt ? encodeCursor([last.publishedAt.toISOString(), last.id], fingerprint) : null;
-    return {
-      data: await this.views.public(this.db, shown, fields),
-      meta: { pagination: pageMeta({ page, limit, total, nextCursor, hasMore }) },
-    };
+  /** A page of published articles as objects: sparse reads (`fields=`) and the feeds. */
+  listPublic(params: ListArticlesParams): Promise<ArticleList> {
+    return this.reads.list(params);
   }
 
-  /** A public article, or `{ redirect }` to its current slug, or null. */
-  async getPublic(slug: string, q: { fields?: string } = {}): Promise<{ article: ArticleView } | { redirect: string } | null> {
-    const fields = parseFields(q.fields);
-    const record = await repo.findPublicArticleBySlug(this.db, slug, fields);
-    if (record) return { article: (await this.views.public(this.db, [record], fields))[0] };
-    const redirect = await repo.findRedirect(this.db, slug);
-    return redirect ? { redirect } : null;
+  /** A page of published articles in the default shape, as JSON (articles.reads.ts). */
+  listPublicJson(params: ListArticlesParams): Promise<SerializedList> {
+    return this.reads.listJson(params);
+  }
+
+  /** A public article (JSON in the default shape, else the fields asked for), or `{ redirect }` to its current slug, or null. */
+  getPublic(slug: string, q: { fields?: string } = {}): ReturnType<ArticleReads['get']> {
+    return this.reads.get(slug, q);
+  }
+
+  /** What the article read cache holds (diagnostics, tests). */
+  readCacheSnapshot(): ReturnType<ArticleReadCache['snapshot']> {
+    return this.readCache.snapshot();
   }
 
   /** An article in any status, as public reads show it (draft preview). */

@@ -9,10 +9,8 @@ import { permalinkFor } from './permalink.ts';
 import type { PublishedArticle } from './publishing.ts';
 
 /** Per article: its announcement on X (`announcement`) and the pages of its posted announcements (`syndication`). */
-export type AnnouncementLookup = (
-  db: Db,
-  articleIds: number[],
-) => Promise<Map<number, { announcement: { status: string; url: string | null } | null; syndication: { network: string; url: string }[] }>>;
+export type Announcements = Map<number, { announcement: { status: string; url: string | null } | null; syndication: { network: string; url: string }[] }>;
+export type AnnouncementLookup = (db: Db, articleIds: number[]) => Promise<Announcements>;
 
 export interface ArticleViewsDeps {
   config: Config;
@@ -33,9 +31,18 @@ export class ArticleViews {
     return permalinkFor(this.deps.config, a);
   }
 
-  /** Public views; with `fields`, exactly the fields asked for (the record held only what they need). */
-  async public(db: Db, records: PublicArticleRecord[], fields?: readonly string[]): Promise<ArticleView[]> {
-    const full = await this.full(db, records, fields);
+  /** The announcements of these articles, in one query (none when the module is not wired). */
+  async announcements(db: Db, ids: number[]): Promise<Announcements> {
+    return this.deps.announcements && ids.length ? this.deps.announcements(db, ids) : new Map();
+  }
+
+  /**
+   * Public views; with `fields`, exactly the fields asked for (the record held only what they need).
+   * `announcements`: looked up already (by id, alongside the records); else looked up here when shown.
+   */
+  async public(db: Db, records: PublicArticleRecord[], fields?: readonly string[], announcements?: Announcements): Promise<ArticleView[]> {
+    const wanted = !fields || fields.includes('announcement') || fields.includes('syndication');
+    const full = this.full(records, announcements ?? (wanted ? await this.announcements(db, records.map((r) => r.id)) : new Map()));
     if (!fields) return full;
     return full.map((v) => Object.fromEntries(fields.map((f) => [f, v[f as keyof ArticleView]])) as ArticleView);
   }
@@ -75,9 +82,7 @@ export class ArticleViews {
     return { id: r.id, slug: r.slug, url: this.url(r), ...(previousSlug !== undefined && previousSlug !== r.slug ? { previousSlug } : {}) };
   }
 
-  private async full(db: Db, records: PublicArticleRecord[], fields?: readonly string[]): Promise<ArticleView[]> {
-    const wantsAnnouncements = !fields || fields.includes('announcement');
-    const announcements = this.deps.announcements && records.length && wantsAnnouncements ? await this.deps.announcements(db, records.map((r) => r.id)) : new Map();
+  private full(records: PublicArticleRecord[], announcements: Announcements): ArticleView[] {
     return records.map((r) => ({
       id: r.id,
       slug: r.slug,

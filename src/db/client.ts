@@ -97,6 +97,41 @@ export function prepared<T>(db: Db, key: string, build: (db: Db) => T): T {
 }
 
 /**
+ * An id list as ONE parameter, for `= any(…)`: the statement's text is the same however
+ * many ids there are (one prepared statement, not one per length). bigint, so that an id
+ * beyond the integer range matches nothing instead of failing.
+ */
+export function intArray(ids: readonly number[]): SQL {
+  return sql`${`{${ids.filter(Number.isSafeInteger).join(',')}}`}::bigint[]`;
+}
+
+/** What `readRows` reaches below Drizzle: its SQL renderer, its logger, and postgres.js's `unsafe`. */
+interface DrizzleInternals {
+  dialect: { sqlToQuery(query: SQL): { sql: string; params: unknown[] } };
+  session?: { logger?: { logQuery(query: string, params: unknown[]): void } };
+  $client?: { unsafe?: (query: string, params: unknown[], options: { prepare: boolean }) => Promise<unknown[]> };
+}
+
+/**
+ * A hot public read in raw SQL, as a prepared statement on PostgreSQL: postgres.js keeps
+ * it per connection under its text, so later runs are one Bind/Execute round trip and
+ * reuse the plan. Drizzle sends raw SQL unnamed, which postgres.js runs as two round
+ * trips (Describe first, then Bind/Execute) with a fresh plan each time. The text must
+ * come in few shapes: values go as parameters, an id list as one array parameter.
+ * The same rows as `queryRows` (the same client, with Drizzle's type parsers); on
+ * PGlite, which has no statement cache to fill, it is `queryRows`.
+ */
+export async function readRows<T = Record<string, unknown>>(db: Db, query: SQL): Promise<T[]> {
+  const internals = db as unknown as DrizzleInternals;
+  const unsafe = internals.$client?.unsafe;
+  // PGlite's client has no `unsafe`; a transaction has no `$client` (it runs on its own connection)
+  if (!unsafe) return queryRows<T>(db, query);
+  const q = internals.dialect.sqlToQuery(query);
+  internals.session?.logger?.logQuery(q.sql, q.params);
+  return (await unsafe.call(internals.$client, q.sql, q.params, { prepare: true })) as T[];
+}
+
+/**
  * Runs raw SQL and returns its rows on either driver (PGlite answers `{ rows }`,
  * postgres.js an array).
  */

@@ -62,6 +62,7 @@ export type Emit = (event: ContentEvent) => Promise<void>;
 export class ContentEvents {
   private readonly inTx: TransactionalListener[] = [];
   private readonly committed = new Set<CommittedListener>();
+  private readonly anyChange = new Set<() => void>();
 
   /** Listen inside the writing transaction: outbox rows that must commit with the change. */
   onTransaction(listener: TransactionalListener): void {
@@ -72,6 +73,21 @@ export class ContentEvents {
   onCommit(listener: CommittedListener): () => void {
     this.committed.add(listener);
     return () => this.committed.delete(listener);
+  }
+
+  /**
+   * Listen for any change of public content: committed here, or in another process
+   * (`changedElsewhere`). The caches of public reads drop their copies on it. Returns the
+   * unsubscribe function.
+   */
+  onAnyChange(listener: () => void): () => void {
+    this.anyChange.add(listener);
+    return () => this.anyChange.delete(listener);
+  }
+
+  /** Another process changed public content, or its word may have been missed (the bus reconnected). */
+  changedElsewhere(): void {
+    for (const l of this.anyChange) l();
   }
 
   /**
@@ -99,6 +115,7 @@ export class ContentEvents {
   }
 
   private afterCommit(event: ContentEvent): void {
+    for (const l of this.anyChange) l();
     for (const l of this.committed) l(event);
   }
 }

@@ -301,24 +301,26 @@ function decodeURIComponentSafe(s: string): string {
 
 export default fp<ResponseCacheOptions>(
   async function responseCachePlugin(app: FastifyInstance, opts: ResponseCacheOptions) {
-    const cache = new ResponseCache(opts.ttlMs ?? 30_000, opts.maxBytes ?? 32 * 1024 * 1024, opts.maxEntryBytes ?? 2 * 1024 * 1024, opts.corsHeaders);
+    const cache = new ResponseCache(opts.ttlMs ?? SAFETY_TTL_MS, opts.maxBytes ?? 32 * 1024 * 1024, opts.maxEntryBytes ?? 2 * 1024 * 1024, opts.corsHeaders);
     app.decorate('responseCache', cache);
     opts.fastPath?.attach(app, cache);
 
     const bus = opts.bus?.shared ? opts.bus : undefined;
-    const stopListening = opts.events.onCommit(() => {
-      cache.invalidate();
+    const stopInvalidating = opts.events.onAnyChange(() => cache.invalidate());
+    const stopPublishing = opts.events.onCommit(() => {
       bus?.publish(CONTENT_CHANNEL).catch((err) => app.log.warn({ err }, 'response cache: NOTIFY failed'));
     });
-    // our own notifications come back too: we cleared before sending them
+    // the other processes' changes reach every cache of public reads through the event stream
+    // (the article read cache too); our own notifications come back as well: we cleared before sending them
     const unlisten = await bus?.subscribe(CONTENT_CHANNEL, {
       onMessage: (m) => {
-        if (!m.own) cache.invalidate();
+        if (!m.own) opts.events.changedElsewhere();
       },
-      onReset: () => cache.invalidate(),
+      onReset: () => opts.events.changedElsewhere(),
     });
     app.addHook('onClose', async () => {
-      stopListening();
+      stopInvalidating();
+      stopPublishing();
       await unlisten?.();
     });
 
@@ -409,6 +411,12 @@ export default fp<ResponseCacheOptions>(
   },
   { name: 'response-cache' },
 );
+
+/**
+ * The safety net of every cache of public content: what no event announces (a write made by
+ * hand in psql, a process that died between its COMMIT and its NOTIFY) shows after this long.
+ */
+export const SAFETY_TTL_MS = 30_000;
 
 /** The channel on which processes tell each other that public content changed. */
 export const CONTENT_CHANNEL = 'inkwell_content_changed';

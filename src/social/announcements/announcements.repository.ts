@@ -2,7 +2,7 @@
 // row still being what it read (same wake-up job, same attempt), so a late or
 // duplicate worker can never overwrite a newer outcome.
 import { sql, type SQL } from 'drizzle-orm';
-import { queryRows, type Db } from '../../db/client.ts';
+import { intArray, queryRows, readRows, type Db } from '../../db/client.ts';
 import { NETWORKS, type AnnouncementStatus, type Network } from './announcements.table.ts';
 
 export interface Announcement {
@@ -387,10 +387,9 @@ export async function announcementsFor(db: Db, articleIds: number[]): Promise<Ma
   const out = new Map<number, ArticleAnnouncements>();
   const ids = [...new Set(articleIds)].filter((id) => Number.isInteger(id));
   if (!ids.length) return out;
-  const rows = await queryRows<{ article_id: number; network: Network; status: AnnouncementStatus; url: string | null }>(
+  const rows = await readRows<{ article_id: number; network: Network; status: AnnouncementStatus; url: string | null }>(
     db,
-    sql`select article_id, network, status, url from announcements
-        where article_id in (${sql.join(ids.map((id) => sql`${id}`), sql`, `)})`,
+    sql`select article_id, network, status, url from announcements where article_id = any(${intArray(ids)})`,
   );
   rows.sort((a, b) => NETWORKS.indexOf(a.network) - NETWORKS.indexOf(b.network));
   for (const r of rows) {

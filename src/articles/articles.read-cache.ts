@@ -1,0 +1,99 @@
+// What public article answers are made of, kept between requests so that a URL never
+// asked before (a crawler's ?page=N, a new search, the first read after a publish)
+// is not computed from scratch:
+//  - each public article as its response schema serialises it, under its id and
+//    version. A list or search page is then one small query for the page's ids and
+//    versions, and the page's JSON is those strings joined;
+//  - the number of articles each list filter matches (X-Total-Count, the pagination's
+//    `total`), which PostgreSQL can only count row by row.
+// Both are exact by the response cache's rules (http/cache/response-cache.ts): every
+// committed change public reads can see is a content event, on which everything here is
+// dropped, in this process and, through the same NOTIFY, in the others; a read that began
+// before a change stores nothing it computed (the generation check); and nothing is
+// served older than SAFETY_TTL_MS. The article version is checked on every hit too, so
+// an article edited by another process is never served in its old form even before the
+// notification arrives.
+import { SAFETY_TTL_MS } from '../http/cache/response-cache.ts';
+
+interface ArticleEntry {
+  version: number;
+  /** UTF-8, as sent: a page is these bytes copied side by side, never a string to encode again */
+  json: Buffer;
+  at: number;
+}
+
+/** filters counted at most (a search is a filter: each new query adds one) */
+const MAX_COUNTS = 10_000;
+
+export class ArticleReadCache {
+  private generation = 0;
+  private readonly articles = new Map<number, ArticleEntry>();
+  private readonly counts = new Map<string, { n: number; at: number }>();
+  private bytes = 0;
+
+  /** `maxBytes`: the serialised articles kept (least recently used out first); 0 keeps nothing, counts neither */
+  constructor(
+    private readonly maxBytes: number,
+    private readonly ttlMs = SAFETY_TTL_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The generation a read starts in: what it computed is kept only if nothing changed meanwhile. */
+  get currentGeneration(): number {
+    return this.generation;
+  }
+
+  /** Public content changed: drop everything, and refuse what reads started before now computed. */
+  invalidate(): void {
+    this.generation++;
+    this.articles.clear();
+    this.counts.clear();
+    this.bytes = 0;
+  }
+
+  /** An article's JSON, if kept for this version. */
+  article(id: number, version: number): Buffer | undefined {
+    const e = this.articles.get(id);
+    if (!e || e.version !== version || this.now() - e.at > this.ttlMs) return undefined;
+    // least recently used order: Map iteration order is insertion order
+    this.articles.delete(id);
+    this.articles.set(id, e);
+    return e.json;
+  }
+
+  keepArticle(generation: number, id: number, version: number, json: Buffer): void {
+    if (generation !== this.generation || json.length > this.maxBytes) return;
+    const old = this.articles.get(id);
+    if (old) {
+      this.articles.delete(id);
+      this.bytes -= old.json.length;
+    }
+    this.articles.set(id, { version, json, at: this.now() });
+    this.bytes += json.length;
+    for (const [k, e] of this.articles) {
+      if (this.bytes <= this.maxBytes) break;
+      this.articles.delete(k);
+      this.bytes -= e.json.length;
+    }
+  }
+
+  /** How many articles a filter matches, if counted since the last change. */
+  count(key: string): number | undefined {
+    const e = this.counts.get(key);
+    return e && this.now() - e.at <= this.ttlMs ? e.n : undefined;
+  }
+
+  keepCount(generation: number, key: string, n: number): void {
+    if (generation !== this.generation || this.maxBytes === 0) return;
+    this.counts.delete(key);
+    this.counts.set(key, { n, at: this.now() });
+    if (this.counts.size <= MAX_COUNTS) return;
+    const oldest = this.counts.keys().next();
+    if (!oldest.done) this.counts.delete(oldest.value);
+  }
+
+  /** For diagnostics and tests. */
+  snapshot(): { articles: number; bytes: number; counts: number; generation: number } {
+    return { articles: this.articles.size, bytes: this.bytes, counts: this.counts.size, generation: this.generation };
+  }
+}

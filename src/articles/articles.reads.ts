@@ -1,0 +1,129 @@
+// Public reads of articles: lists, search, a single article. The default shape is
+// assembled from the article JSON cache (articles.read-cache.ts): a page is one query
+// for its ids and versions (prepared, an index walk), the total comes from the count
+// cache, and only the articles not kept yet are read whole and serialised, each once
+// per version, through the Article response schema. Sparse reads (`fields=`) and the
+// feeds take the object path: the columns the fields need, then views.
+import fastJsonStringify from 'fast-json-stringify';
+import type { Db } from '../db/client.ts';
+import { PaginationMeta } from '../http/schemas.ts';
+import { encodeCursor, pageMeta, type PageMeta } from '../lib/pagination.ts';
+import { parseFields, parsePublicListQuery, type PublicListQuery } from './articles.query.ts';
+import type { ArticleReadCache } from './articles.read-cache.ts';
+import * as repo from './articles.repository.ts';
+import { Article, type ArticleView, type ListArticlesParams } from './articles.schemas.ts';
+import type { ArticleViews } from './articles.views.ts';
+
+export interface ArticleList {
+  data: ArticleView[];
+  meta: { pagination: PageMeta };
+}
+
+/** A list as its JSON (UTF-8), ready to send, and its pagination (for the Link and X-Total-Count headers). */
+export interface SerializedList {
+  json: Buffer;
+  pagination: PageMeta;
+}
+
+// the serialisers Fastify would compile for these schemas (plain JSON Schema: TypeBox's own keys dropped)
+const plain = (schema: object) => JSON.parse(JSON.stringify(schema)) as object;
+const articleJson = fastJsonStringify(plain(Article)) as (a: ArticleView) => string;
+const metaJson = fastJsonStringify(plain(PaginationMeta)) as (m: ArticleList['meta']) => string;
+const DATA_OPEN = Buffer.from('{"data":[');
+const COMMA = Buffer.from(',');
+
+export class ArticleReads {
+  constructor(
+    private readonly db: Db,
+    private readonly views: ArticleViews,
+    private readonly cache: ArticleReadCache,
+  ) {}
+
+  /** A page as objects: sparse reads (`fields=`) and the feeds. */
+  async list(params: ListArticlesParams): Promise<ArticleList> {
+    const q = parsePublicListQuery(params);
+    const generation = this.cache.currentGeneration;
+    const [records, total] = await Promise.all([repo.listArticles(this.db, { ...this.page(q), fields: q.fields }), this.count(q, generation)]);
+    const shown = records.slice(0, q.limit);
+    return {
+      data: await this.views.public(this.db, shown, q.fields),
+      meta: { pagination: this.pagination(q, total, shown.at(-1), records.length > q.limit) },
+    };
+  }
+
+  /** A page of the default shape, as JSON. */
+  async listJson(params: ListArticlesParams): Promise<SerializedList> {
+    const q = parsePublicListQuery(params);
+    const generation = this.cache.currentGeneration;
+    const [stamps, total] = await Promise.all([repo.listArticleStamps(this.db, this.page(q)), this.count(q, generation)]);
+    const shown = stamps.slice(0, q.limit);
+    const pagination = this.pagination(q, total, shown.at(-1), stamps.length > q.limit);
+    const items = await this.articlesJson(shown, generation);
+    // the page's bytes: each article's, copied side by side
+    const parts: Buffer[] = [DATA_OPEN];
+    items.forEach((item, i) => parts.push(...(i ? [COMMA, item] : [item])));
+    parts.push(Buffer.from(`],"meta":${metaJson({ pagination })}}`));
+    return { json: Buffer.concat(parts), pagination };
+  }
+
+  /** A published article (as JSON in the default shape, else as the fields asked for), or `{ redirect }` to its current slug, or null. */
+  async get(slug: string, q: { fields?: string } = {}): Promise<{ json: Buffer } | { article: ArticleView } | { redirect: string } | null> {
+    const fields = parseFields(q.fields);
+    if (fields) {
+      const record = await repo.findPublicArticleBySlug(this.db, slug, fields);
+      if (record) return { article: (await this.views.public(this.db, [record], fields))[0] };
+    } else {
+      const generation = this.cache.currentGeneration;
+      const stamp = await repo.findPublicArticleStamp(this.db, slug);
+      const [json] = stamp ? await this.articlesJson([stamp], generation) : [];
+      if (json) return { json };
+    }
+    const redirect = await repo.findRedirect(this.db, slug);
+    return redirect ? { redirect } : null;
+  }
+
+  private page(q: PublicListQuery): repo.ListPage {
+    // one more than shown: whether a next page exists, without counting
+    return { filter: q.filter, order: q.order, limit: q.limit + 1, offset: q.page ? (q.page - 1) * q.limit : 0, after: q.after };
+  }
+
+  private pagination(q: PublicListQuery, total: number, last: { id: number; publishedAt: Date | null } | undefined, hasMore: boolean): PageMeta {
+    const nextCursor = last && q.order !== 'relevance' && last.publishedAt ? encodeCursor([last.publishedAt.toISOString(), last.id], q.fingerprint) : null;
+    return pageMeta({ page: q.page, limit: q.limit, total, nextCursor, hasMore });
+  }
+
+  /** The matching articles in all pages: counted once per filter between two changes. */
+  private async count(q: PublicListQuery, generation: number): Promise<number> {
+    const key = JSON.stringify(q.filter);
+    const kept = this.cache.count(key);
+    if (kept !== undefined) return kept;
+    const n = await repo.countArticles(this.db, q.filter);
+    this.cache.keepCount(generation, key, n);
+    return n;
+  }
+
+  /**
+   * The JSON of these articles, in their order: kept ones as they are, the others read
+   * in one query (their announcements in a second, alongside) and serialised once. An
+   * article that stopped being public between the two queries is left out.
+   */
+  private async articlesJson(stamps: repo.ArticleStamp[], generation: number): Promise<Buffer[]> {
+    const json = new Map<number, Buffer>();
+    const missing: number[] = [];
+    for (const s of stamps) {
+      const kept = this.cache.article(s.id, s.version);
+      if (kept !== undefined) json.set(s.id, kept);
+      else missing.push(s.id);
+    }
+    if (missing.length) {
+      const [records, announcements] = await Promise.all([repo.findPublicArticlesByIds(this.db, missing), this.views.announcements(this.db, missing)]);
+      const views = await this.views.public(this.db, records, undefined, announcements);
+      records.forEach((r, i) => {
+        const s = Buffer.from(articleJson(views[i]));
+        this.cache.keepArticle(generation, r.id, r.version, s);
+        json.set(r.id, s);
+      });
+    }
+    return stamps.flatMap((s) => json.get(s.id) ?? []);
+  }
+}

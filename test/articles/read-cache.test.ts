@@ -1,0 +1,143 @@
+// The article read cache (src/articles/articles.read-cache.ts): public pages assembled
+// from articles serialised once per version, with totals counted once per filter. The
+// apps here keep no whole answers (RESPONSE_CACHE_MB=0), so every read below is a
+// cache miss built from the read cache: each change must show at once, as it does
+// through the response cache.
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createTestApp, perMinute, type TestApp } from '../helpers/app.ts';
+import { adminRequest, createArticle } from '../helpers/factories.ts';
+import { testDatabaseKind } from '../helpers/db.ts';
+import { openDatabase } from '../../src/db/client.ts';
+import { ArticleReadCache } from '../../src/articles/articles.read-cache.ts';
+import { ARTICLE_FIELDS } from '../../src/articles/articles.query.ts';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp({ responseCacheMB: 0, commentModeration: 'manual', commentMinIntervalSeconds: 0, rateLimitWrites: perMinute(10_000) });
+  await adminRequest(t, 'POST', '/v1/admin/authors', { name: 'Rosalind Franklin' });
+  await createArticle(t, { title: 'Read cache one', markdown: 'First *body*, with “quotes” and é.', tags: ['Helix', 'Crystals'], authorSlug: 'rosalind-franklin' });
+  await createArticle(t, { title: 'Read cache two', markdown: 'Second body.', tags: ['Helix'] });
+  await createArticle(t, { title: 'Read cache three', markdown: 'Third body.' });
+});
+afterAll(() => t.close());
+
+const get = (url: string) => t.app.inject({ method: 'GET', url });
+const json = async (url: string) => {
+  const res = await get(url);
+  expect(res.statusCode, `${url}: ${res.body}`).toBe(200);
+  return res.json();
+};
+type Listed = { slug: string; title: string; tags: { slug: string; name: string }[]; author: { name: string } | null; counts: { comments: number } };
+const listed = async (slug: string, url = '/v1/articles') => ((await json(url)).data as Listed[]).find((a) => a.slug === slug);
+
+describe('pages from the read cache', () => {
+  it('are what the schema serialises, the first time and from the cache, lists and single reads alike', async () => {
+    const cold = await get('/v1/articles?limit=3');
+    const warm = await get('/v1/articles?limit=3');
+    expect(warm.body).toBe(cold.body);
+    // the same articles through the object path (every field named: views, then JSON.stringify)
+    const objects = await json(`/v1/articles?limit=3&fields=${ARTICLE_FIELDS.join(',')}`);
+    expect(JSON.parse(cold.body)).toEqual(objects);
+    expect(cold.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(Number(cold.headers['x-total-count'])).toBe(objects.meta.pagination.total);
+    const one = await get('/v1/articles/read-cache-one');
+    expect(one.json()).toEqual(await json(`/v1/articles/read-cache-one?fields=${ARTICLE_FIELDS.join(',')}`));
+    expect(one.json()).toMatchObject({ title: 'Read cache one', author: { name: 'Rosalind Franklin' }, tags: [{ name: 'Helix' }, { name: 'Crystals' }] });
+    expect(one.body).toContain('“quotes” and é');
+    expect(t.services.articles.readCacheSnapshot().articles).toBeGreaterThanOrEqual(3);
+  });
+
+  it('show an edit, a renamed tag and author, and an approved comment at once', async () => {
+    await get('/v1/articles');
+    const { id } = await json('/v1/articles/read-cache-two');
+    expect((await adminRequest(t, 'PATCH', `/v1/admin/articles/${id}`, { title: 'Read cache two, revised' })).statusCode).toBe(200);
+    expect((await listed('read-cache-two'))?.title).toBe('Read cache two, revised');
+    expect((await json('/v1/articles/read-cache-two')).title).toBe('Read cache two, revised');
+
+    // neither changes the article's version: only the content event can tell the cache
+    expect((await adminRequest(t, 'PATCH', '/v1/admin/tags/helix', { name: 'Double helix' })).statusCode).toBe(200);
+    expect((await listed('read-cache-one'))?.tags[0]).toEqual({ slug: 'helix', name: 'Double helix' });
+    expect((await adminRequest(t, 'PATCH', '/v1/admin/authors/rosalind-franklin', { name: 'R. E. Franklin' })).statusCode).toBe(200);
+    expect((await json('/v1/articles/read-cache-one')).author.name).toBe('R. E. Franklin');
+
+    const posted = await t.app.inject({ method: 'POST', url: '/v1/articles/read-cache-three/comments', payload: { authorName: 'Reader', authorEmail: 'r@example.com', body: 'Nice.' } });
+    expect(posted.statusCode).toBe(201);
+    expect((await listed('read-cache-three'))?.counts.comments).toBe(0);
+    expect((await adminRequest(t, 'PATCH', `/v1/admin/responses/${posted.json().id}`, { status: 'approved' })).statusCode).toBe(200);
+    expect((await listed('read-cache-three'))?.counts.comments).toBe(1);
+    expect((await json('/v1/articles/read-cache-three')).counts.comments).toBe(1);
+  });
+
+  it('count again after a publish or an unpublish (X-Total-Count, per filter)', async () => {
+    const total = async (url: string) => Number((await get(url)).headers['x-total-count']);
+    const all = await total('/v1/articles');
+    const helix = await total('/v1/articles?tag=helix');
+    const created = await createArticle(t, { title: 'Read cache four', tags: ['Helix'] });
+    expect(await total('/v1/articles')).toBe(all + 1);
+    expect(await total('/v1/articles?tag=helix')).toBe(helix + 1);
+    expect((await adminRequest(t, 'POST', `/v1/admin/articles/${created.id}/unpublish`)).statusCode).toBe(200);
+    expect(await total('/v1/articles')).toBe(all);
+    expect(await total('/v1/articles?tag=helix')).toBe(helix);
+    expect((await get('/v1/articles/read-cache-four')).statusCode).toBe(404);
+  });
+});
+
+describe('ArticleReadCache', () => {
+  const bytes = (s: string) => Buffer.from(s);
+
+  it('keeps nothing a read computed before a change, and nothing of another version', () => {
+    const c = new ArticleReadCache(1000);
+    const before = c.currentGeneration;
+    c.invalidate();
+    c.keepArticle(before, 1, 1, bytes('{"old":true}'));
+    c.keepCount(before, 'all', 5);
+    expect(c.article(1, 1)).toBeUndefined();
+    expect(c.count('all')).toBeUndefined();
+    c.keepArticle(c.currentGeneration, 1, 2, bytes('{"v":2}'));
+    expect(c.article(1, 1)).toBeUndefined();
+    expect(c.article(1, 2)?.toString()).toBe('{"v":2}');
+  });
+
+  it('holds its byte budget, least recently used out first, and serves nothing past the TTL', () => {
+    let now = 0;
+    const c = new ArticleReadCache(20, 1000, () => now);
+    const g = c.currentGeneration;
+    c.keepArticle(g, 1, 1, bytes('1234567890'));
+    c.keepArticle(g, 2, 1, bytes('1234567890'));
+    expect(c.article(1, 1)).toBeDefined(); // 1 is now the most recently used
+    c.keepArticle(g, 3, 1, bytes('1234567890'));
+    expect(c.article(2, 1)).toBeUndefined();
+    expect(c.snapshot()).toMatchObject({ articles: 2, bytes: 20 });
+    c.keepCount(g, 'all', 3);
+    now = 1001;
+    expect(c.article(1, 1)).toBeUndefined();
+    expect(c.count('all')).toBeUndefined();
+  });
+
+  it('with a budget of 0 (ARTICLE_CACHE_MB=0) keeps nothing, counts neither', () => {
+    const c = new ArticleReadCache(0);
+    c.keepArticle(c.currentGeneration, 1, 1, bytes('{}'));
+    c.keepCount(c.currentGeneration, 'all', 1);
+    expect(c.snapshot()).toMatchObject({ articles: 0, counts: 0 });
+  });
+});
+
+describe.skipIf(testDatabaseKind !== 'postgres')('several processes on one PostgreSQL', () => {
+  it('a comment approved in one process shows in the other’s pages through NOTIFY, though no article version changed', async () => {
+    const other = await openDatabase({ url: t.database.location, dataDir: '', poolSize: 2 });
+    const b = await createTestApp({ responseCacheMB: 0 }, { database: other });
+    try {
+      const readB = async (url: string) => (await b.app.inject({ method: 'GET', url })).json();
+      const countB = async () => ((await readB('/v1/articles')).data as Listed[]).find((a) => a.slug === 'read-cache-one')?.counts.comments;
+      const before = await countB();
+      expect((await readB('/v1/articles/read-cache-one')).counts.comments).toBe(before);
+      const posted = await t.app.inject({ method: 'POST', url: '/v1/articles/read-cache-one/comments', payload: { authorName: 'Reader', authorEmail: 'r@example.com', body: 'From A.' } });
+      await adminRequest(t, 'PATCH', `/v1/admin/responses/${posted.json().id}`, { status: 'approved' });
+      await vi.waitFor(async () => expect(await countB()).toBe((before ?? 0) + 1), { timeout: 5000, interval: 20 });
+      expect((await readB('/v1/articles/read-cache-one')).counts.comments).toBe((before ?? 0) + 1);
+    } finally {
+      await b.close();
+      await other.close();
+    }
+  });
+});
