@@ -26,6 +26,8 @@ import { responses } from '../src/comments/responses.table.ts';
 import { authors } from '../src/taxonomy/taxonomy.table.ts';
 import { ensureTags } from '../src/taxonomy/taxonomy.repository.ts';
 import { ArticlesService } from '../src/articles/articles.service.ts';
+import { ResponsesService } from '../src/comments/responses.service.ts';
+import { announcementsFor } from '../src/social/announcements/announcements.repository.ts';
 import { PublishingEvents } from '../src/articles/publishing.ts';
 import { ContentEvents } from '../src/events/content-events.ts';
 import { excerptOf, htmlToText, markdownToHtml, readingTimeMinutes } from '../src/lib/html.ts';
@@ -255,7 +257,10 @@ async function explainAll(total: number): Promise<Plan[]> {
       ? drizzlePostgres({ client: client as never, schema, logger })
       : drizzlePglite({ client: client as never, schema, logger })
   ) as unknown as Db;
-  const svc = new ArticlesService({ db: logging, config, publishing: new PublishingEvents(), events: new ContentEvents() });
+  // each case on a service of its own: its article read cache starts empty, as after a change (the miss rows' cold path)
+  const fresh = () => new ArticlesService({ db: logging, config, publishing: new PublishingEvents(), events: new ContentEvents(), announcements: announcementsFor });
+  let svc = fresh();
+  const responses = () => new ResponsesService({ db: logging, config, articles: svc, limits: services.limits, events: new ContentEvents() });
   const limit = 20;
   const deep = Math.max(1, Math.floor(total / limit / 2));
   const cursor = (await svc.listPublic({ page: deep - 1 > 0 ? deep - 1 : 1, limit })).meta.pagination.nextCursor ?? undefined;
@@ -267,14 +272,18 @@ async function explainAll(total: number): Promise<Plan[]> {
     [`tag ${manifest.tag}`, () => svc.listPublic({ tag: String(manifest.tag), limit })],
     ['search (relevance)', () => svc.listPublic({ q: SEARCH, limit })],
     // the cache-miss rows (run.ts): a page in the middle, default fields and fields=; a new two-word search; the feed's list
-    [`list-miss-20: page ${deep + 1}`, () => svc.listPublic({ page: deep + 1, limit })],
+    // (default fields: ids and versions, the articles not kept yet, their announcements; the total with the first page)
+    [`list-miss-20: page ${deep + 1}`, () => svc.listPublicJson({ page: deep + 1, limit })],
     [`list-miss-fields: page ${deep + 1}, fields=${MISS_FIELDS}`, () => svc.listPublic({ page: deep + 1, limit, fields: MISS_FIELDS })],
-    ['search-miss: "latency database"', () => svc.listPublic({ q: 'latency database', limit })],
+    ['search-miss: "latency database"', () => svc.listPublicJson({ q: 'latency database', limit })],
+    ['article-miss: by slug', () => svc.getPublic(String(manifest.slug))],
+    ['responses-miss: the conversation', () => responses().listPublic(String(manifest.slug), {})],
     ['feed-miss: the latest 20', () => svc.listPublic({ limit: 20 })],
   ];
   const plans: Plan[] = [];
   for (const [name, run] of cases) {
     captured = [];
+    svc = fresh();
     await run();
     for (const [i, c] of captured.entries()) {
       const text = `explain (analyze, format json) ${c.query}`;
@@ -287,11 +296,21 @@ async function explainAll(total: number): Promise<Plan[]> {
       const nodes: string[] = [];
       const seqScans: string[] = [];
       walk(doc[0].Plan, nodes, seqScans);
-      const label = captured.length > 1 ? `${name} — ${/count\(\*\)/.test(c.query) && !/json_agg/.test(c.query) ? 'count' : `query ${i + 1}`}` : name;
+      const label = captured.length > 1 ? `${name} — ${roleOf(c.query) ?? `query ${i + 1}`}` : name;
       plans.push({ name: label, plan: doc[0].Plan, ms: doc[0]['Execution Time'], planningMs: doc[0]['Planning Time'], nodes: [...new Set(nodes)], seqScans: [...new Set(seqScans)] });
     }
   }
   return plans;
+}
+
+/** What a captured statement does, for the EXPLAIN's labels. */
+function roleOf(query: string): string | undefined {
+  if (/count\(\*\) over \(\)/.test(query)) return 'page and total';
+  if (/count\(\*\)::int as n/.test(query)) return 'count';
+  if (/^select a\.id, a\.version, a\.published_at/.test(query)) return 'page';
+  if (/from announcements/.test(query)) return 'announcements';
+  if (/= any\(/.test(query)) return 'articles';
+  return undefined;
 }
 
 interface PlanNode {

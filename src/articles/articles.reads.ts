@@ -32,6 +32,9 @@ const metaJson = fastJsonStringify(plain(PaginationMeta)) as (m: ArticleList['me
 const DATA_OPEN = Buffer.from('{"data":[');
 const COMMA = Buffer.from(',');
 
+/** The count cache's key: the filter (not the order, the page or the keyset position). */
+const countKey = (q: PublicListQuery) => JSON.stringify(q.filter);
+
 export class ArticleReads {
   constructor(
     private readonly db: Db,
@@ -55,7 +58,13 @@ export class ArticleReads {
   async listJson(params: ListArticlesParams): Promise<SerializedList> {
     const q = parsePublicListQuery(params);
     const generation = this.cache.currentGeneration;
-    const [stamps, total] = await Promise.all([repo.listArticleStamps(this.db, this.page(q)), this.count(q, generation)]);
+    // a total not counted yet comes with the page, from the same scan (one round trip); not
+    // with a keyset cursor, whose condition narrows the scan to the articles after it
+    const kept = this.cache.count(countKey(q));
+    const page = await repo.listArticleStamps(this.db, this.page(q), kept === undefined && !q.after);
+    const total = kept ?? page.total ?? (await this.count(q, generation));
+    if (kept === undefined && page.total !== null) this.cache.keepCount(generation, countKey(q), page.total);
+    const { stamps } = page;
     const shown = stamps.slice(0, q.limit);
     const pagination = this.pagination(q, total, shown.at(-1), stamps.length > q.limit);
     const items = await this.articlesJson(shown, generation);
@@ -94,7 +103,7 @@ export class ArticleReads {
 
   /** The matching articles in all pages: counted once per filter between two changes. */
   private async count(q: PublicListQuery, generation: number): Promise<number> {
-    const key = JSON.stringify(q.filter);
+    const key = countKey(q);
     const kept = this.cache.count(key);
     if (kept !== undefined) return kept;
     const n = await repo.countArticles(this.db, q.filter);

@@ -242,6 +242,13 @@ export interface ListPage {
   fields?: readonly string[];
 }
 
+/**
+ * A search's relevance: ts_rank over the weighted vector (title above excerpt above body).
+ * Not ts_rank_cd: the same weights, but cover density cost 8x more (123 against 16 ms to
+ * rank 4,851 matches among 100k articles).
+ */
+const rankOf = (q: string) => sql`ts_rank(a.search, websearch_to_tsquery('english', inkwell_unaccent(${q})))`;
+
 /** The where clause, order and joins of a page (the same for its ids, its rows and its count). */
 function pageQuery(p: ListPage): { from: SQL; where: SQL; order: SQL } {
   const cmp = p.order === 'publishedAt' ? sql`>` : sql`<`;
@@ -249,7 +256,7 @@ function pageQuery(p: ListPage): { from: SQL; where: SQL; order: SQL } {
   const where = whereOf(p.filter, ...(p.after ? [sql`(a.published_at, a.id) ${cmp} (${p.after[0]}::timestamptz, ${p.after[1]})`] : []));
   const order =
     p.order === 'relevance' && p.filter.q
-      ? sql`ts_rank_cd(a.search, websearch_to_tsquery('english', inkwell_unaccent(${p.filter.q}))) desc, a.published_at desc, a.id desc`
+      ? sql`${rankOf(p.filter.q)} desc, a.published_at desc, a.id desc`
       : p.order === 'publishedAt'
         ? sql`a.published_at asc, a.id asc`
         : p.order === '-updatedAt'
@@ -284,14 +291,27 @@ interface StampRow {
   id: number;
   version: number;
   published_at: unknown;
+  total?: number | string;
 }
 const toStamp = (r: StampRow): ArticleStamp => ({ id: Number(r.id), version: Number(r.version), publishedAt: date(r.published_at) });
 
-/** A page's stamps: an index walk, no body, no aggregates. */
-export async function listArticleStamps(db: Db, p: ListPage): Promise<ArticleStamp[]> {
+/**
+ * A page's stamps: an index walk, no body, no aggregates. `withTotal`: the matching
+ * articles in all pages too, counted by the same scan (a search ranks every match
+ * anyway); null when the page is past the end.
+ */
+export async function listArticleStamps(db: Db, p: ListPage, withTotal: boolean): Promise<{ stamps: ArticleStamp[]; total: number | null }> {
   const { from, where, order } = pageQuery(p);
-  const rows = await readRows<StampRow>(db, sql`select a.id, a.version, a.published_at ${from} ${where} order by ${order} limit ${p.limit} offset ${p.offset ?? 0}`);
-  return rows.map(toStamp);
+  const range = sql`limit ${p.limit} offset ${p.offset ?? 0}`;
+  let query = sql`select a.id, a.version, a.published_at ${withTotal ? sql`, count(*) over () as total` : sql``} ${from} ${where} order by ${order} ${range}`;
+  if (withTotal && p.order === 'relevance' && p.filter.q) {
+    // each match ranked once, its rank kept beside three narrow columns: counted and sorted without
+    // carrying the search vectors (~900 bytes each) into the count, which spilled them to disk
+    query = sql`with m as materialized (select a.id, a.version, a.published_at, ${rankOf(p.filter.q)} as rank ${from} ${where})
+      select id, version, published_at, count(*) over () as total from m order by rank desc, published_at desc, id desc ${range}`;
+  }
+  const rows = await readRows<StampRow>(db, query);
+  return { stamps: rows.map(toStamp), total: withTotal && rows[0] ? Number(rows[0].total) : null };
 }
 
 /** A published article's stamp by slug. */
