@@ -22,15 +22,12 @@ import {
   claimForSending,
   claimWithinMonthlyLimit,
   findWork,
-  holdNetwork,
-  liftPause,
-  networkState,
   pausedIds,
-  pauseNetwork,
   recordAttempt,
   settle,
   type Outcome,
 } from './announcements.repository.ts';
+import { holdNetwork, liftPause, networkState, pauseNetwork } from './network-state.repository.ts';
 import type { Announcer, Failure } from './network.ts';
 
 export interface AnnounceTuning {

@@ -15,14 +15,13 @@ import {
   findWork,
   findAnnouncement,
   insertAnnouncement,
-  liftPause,
   listAnnouncements,
   markQueued,
-  networkState,
   requeueCancelled,
   requeueForRetry,
   type Announcement,
 } from './announcements.repository.ts';
+import { liftPause, networkState } from './network-state.repository.ts';
 import { announceHandler, DEFAULT_TUNING, type AnnounceTuning, type PostedListener } from './announce.worker.ts';
 import type { Announcer } from './network.ts';
 

@@ -78,7 +78,7 @@ export async function enqueueBackfeed(db: Db, announcementId: number, postedAt: 
 
 export function backfeedHandler(deps: BackfeedDeps): (job: Job) => Promise<void> {
   const { db, config, log, responses } = deps;
-  const pollers = new Map(deps.pollers.map((p) => [p.network as Network, p]));
+  const pollers = new Map(deps.pollers.map((p) => [p.network, p]));
   return async function poll(job: Job): Promise<void> {
     const id = Number(job.payload.announcementId);
     const a = await findWork(db, id);
