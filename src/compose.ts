@@ -7,7 +7,8 @@ import { notifyBusFor, type NotifyBus } from './db/notify.ts';
 import { limitStoreFor, type LimitStore } from './limits/limits.store.ts';
 import { ContentEvents } from './events/content-events.ts';
 import { PublishingEvents } from './articles/publishing.ts';
-import { composeLinkbacks, type Linkbacks } from './linkbacks/linkbacks.ts';
+import { composeLinkbacks, inkwellUserAgent, type Linkbacks } from './linkbacks/linkbacks.ts';
+import { Outbound } from './lib/outbound.ts';
 import { AnnouncementService } from './social/announcements/announcements.service.ts';
 import { announcementsFor } from './social/announcements/announcements.repository.ts';
 import { xAnnouncer } from './social/x/announce.job.ts';
@@ -22,7 +23,7 @@ import { mediaStorageFor } from './media/media.storage.ts';
 import { WebhooksService } from './webhooks/webhooks.service.ts';
 import { ChangesService } from './feeds/changes.service.ts';
 import { PreviewsService } from './articles/previews.ts';
-import { registerBackfeed } from './social/backfeed/backfeed.ts';
+import { enqueueBackfeed, registerBackfeed } from './social/backfeed/backfeed.ts';
 import { mastodonPoller } from './social/mastodon/backfeed.ts';
 import { blueskyPoller } from './social/bluesky/backfeed.ts';
 import { xPoller } from './social/x/backfeed.ts';
@@ -57,6 +58,8 @@ export interface Services {
   changes: ChangesService;
   /** draft preview tokens */
   previews: PreviewsService;
+  /** the outbound guard (OUTBOUND_ALLOW_PRIVATE) every request to another site goes through: linkbacks, imported images */
+  outbound: Outbound;
 }
 
 export function compose(config: Config, database: Database, log: Logger): Services {
@@ -68,7 +71,7 @@ export function compose(config: Config, database: Database, log: Logger): Servic
   const media = new MediaService({ db: database.db, config, storage: mediaStorageFor(config.media), log, events });
   // Bluesky's link card carries the article's feature image (a rendition under its blob limit)
   const bluesky = blueskyAnnouncer({ image: (articleId, maxBytes) => media.cardImage(articleId, maxBytes) });
-  const announcements = new AnnouncementService(config, database.db, log, [xAnnouncer, mastodonAnnouncer, bluesky], { events });
+  const announcements = new AnnouncementService(config, database.db, log, [xAnnouncer, mastodonAnnouncer, bluesky], { events, posted: enqueueBackfeed });
   announcements.registerWorker(jobs);
   publishing.subscribe(announcements);
   const articles = new ArticlesService({
@@ -88,12 +91,13 @@ export function compose(config: Config, database: Database, log: Logger): Servic
   const pollers = [mastodonPoller(config, 10_000), blueskyPoller(config, database.db, 10_000), xPoller(config, database.db, 10_000)];
   registerBackfeed(jobs, { db: database.db, config, log, responses, pollers });
 
-  const linkbacks = composeLinkbacks({ config, db: database.db, log, jobs, publishing, responses });
+  const outbound = new Outbound({ allowPrivate: config.outboundAllowPrivate, userAgent: inkwellUserAgent(config) });
+  const linkbacks = composeLinkbacks({ config, db: database.db, log, jobs, publishing, responses, outbound });
 
   const webhooks = new WebhooksService({ db: database.db, jobs, events });
   const changes = new ChangesService({ db: database.db, jobs, events });
   const previews = new PreviewsService({ db: database.db, config, articles });
 
-  const services: Services = { config, database, bus, jobs, limits, publishing, log, events, articles, taxonomy, responses, announcements, linkbacks, media, webhooks, changes, previews };
+  const services: Services = { config, database, bus, jobs, limits, publishing, log, events, articles, taxonomy, responses, announcements, linkbacks, media, webhooks, changes, previews, outbound };
   return services;
 }

@@ -9,8 +9,6 @@ import type { Database } from '../db/client.ts';
 import { compose } from '../compose.ts';
 import { CONTENT_CHANNEL } from '../http/cache/response-cache.ts';
 import { importWordPress, WxrError } from '../importers/wordpress/wordpress.importer.ts';
-import { inkwellUserAgent } from '../linkbacks/linkbacks.ts';
-import { Outbound } from '../lib/outbound.ts';
 
 /** per image: the whole exchange with the old site */
 const IMAGE_TIMEOUT_MS = 30_000;
@@ -43,10 +41,10 @@ export async function importWordPressCommand(config: Config, database: Database,
         db: database.db,
         config,
         onChange: (since) => services.events.emit(database.db, { type: 'articles.imported', data: { since: since.toISOString() } }),
-        // the outbound guard as linkbacks use it (OUTBOUND_ALLOW_PRIVATE), images capped at MEDIA_MAX_BYTES
+        // the outbound guard linkbacks use (OUTBOUND_ALLOW_PRIVATE), images capped at MEDIA_MAX_BYTES
         media: {
           media: services.media,
-          outbound: new Outbound({ allowPrivate: config.outboundAllowPrivate, userAgent: inkwellUserAgent(config) }),
+          outbound: services.outbound,
           maxBytes: config.media.maxBytes,
           timeoutMs: IMAGE_TIMEOUT_MS,
           apiUrl: config.apiUrl,

@@ -102,8 +102,11 @@ export function prepared<T>(db: Db, key: string, build: (db: Db) => T): T {
  * beyond the integer range matches nothing instead of failing.
  */
 export function intArray(ids: readonly number[]): SQL {
-  return sql`${`{${ids.filter(Number.isSafeInteger).join(',')}}`}::bigint[]`;
+  return sql`${intArrayLiteral(ids)}::bigint[]`;
 }
+
+/** The array literal of `intArray`, for a prepared statement's placeholder (`${sql.placeholder('ids')}::bigint[]`). */
+export const intArrayLiteral = (ids: readonly number[]): string => `{${ids.filter(Number.isSafeInteger).join(',')}}`;
 
 /** What `readRows` reaches below Drizzle: its SQL renderer, its logger, and postgres.js's `unsafe`. */
 interface DrizzleInternals {

@@ -1,7 +1,7 @@
 // The desk's SQL: its sessions (the @fastify/session store), the cookie-signing key, and
 // the one read the admin API has no call for (a commenter's history in the queue).
 import { randomBytes } from 'node:crypto';
-import { and, eq, gt, inArray, lte, sql } from 'drizzle-orm';
+import { and, count, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { Session } from 'fastify';
 import type { Db } from '../db/client.ts';
 import { responses } from '../comments/responses.table.ts';
@@ -64,9 +64,11 @@ export async function sessionSigningKey(db: Db): Promise<string> {
 export async function approvedByEmail(db: Db, emails: string[]): Promise<Map<string, number>> {
   if (!emails.length) return new Map();
   const rows = await db
-    .select({ email: responses.authorEmail, n: sql<number>`count(*)::int` })
+    .select({ email: responses.authorEmail, n: count() })
     .from(responses)
     .where(and(eq(responses.status, 'approved'), inArray(responses.authorEmail, emails)))
     .groupBy(responses.authorEmail);
-  return new Map(rows.map((r) => [r.email!, Number(r.n)]));
+  const out = new Map<string, number>();
+  for (const r of rows) if (r.email !== null) out.set(r.email, r.n);
+  return out;
 }

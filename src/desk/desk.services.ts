@@ -14,6 +14,9 @@ import { approvedByEmail, PgSessionStore, sessionSigningKey } from './desk.repos
 
 export type DeskDeps = Pick<Services, 'config' | 'database' | 'articles' | 'responses' | 'announcements' | 'linkbacks' | 'webhooks' | 'media' | 'previews'>;
 
+/** an outgoing ping as the desk's outbox lists it */
+export type OutgoingPingRow = Awaited<ReturnType<DeskServices['pings']>>['data'][number];
+
 export class DeskServices {
   readonly sessions: PgSessionStore;
 

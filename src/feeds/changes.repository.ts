@@ -1,6 +1,7 @@
 // SQL for the /v1/changes log (see changes.table.ts for the shape).
-import { sql } from 'drizzle-orm';
-import { queryRows, type Db } from '../db/client.ts';
+import { and, asc, eq, lt, sql } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import { contentChanges } from './changes.table.ts';
 
 export interface ChangeRow {
   articleId: number;
@@ -42,19 +43,25 @@ export async function recordImported(db: Db, since: Date): Promise<void> {
  * below a cursor already handed out (every later writer gets a larger xid).
  */
 export async function changesAfter(db: Db, after: [number, number], limit: number): Promise<ChangeRow[]> {
-  const rows = await queryRows<{ article_id: number; slug: string; change: 'upsert' | 'delete'; xid: string | number; seq: string | number; at: string | Date }>(
-    db,
-    sql`select article_id, slug, change, xid, seq, at from content_changes
-        where (xid, seq) > (${after[0]}::bigint, ${after[1]}::bigint)
-          and xid < (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint
-        order by xid, seq
-        limit ${limit}`,
-  );
-  return rows.map((r) => ({ articleId: Number(r.article_id), slug: r.slug, change: r.change, xid: Number(r.xid), seq: Number(r.seq), at: new Date(r.at) }));
+  const { xid, seq } = contentChanges;
+  return db
+    .select({ articleId: contentChanges.articleId, slug: contentChanges.slug, change: contentChanges.change, xid, seq, at: contentChanges.at })
+    .from(contentChanges)
+    .where(
+      and(
+        sql`(${xid}, ${seq}) > (${after[0]}::bigint, ${after[1]}::bigint)`,
+        lt(xid, sql`(pg_snapshot_xmin(pg_current_snapshot())::text)::bigint`),
+      ),
+    )
+    .orderBy(asc(xid), asc(seq))
+    .limit(limit);
 }
 
 /** Forgets tombstones older than `days`; returns how many. */
 export async function pruneTombstones(db: Db, days: number): Promise<number> {
-  const rows = await queryRows(db, sql`delete from content_changes where change = 'delete' and at < now() - (${days} * interval '1 day') returning article_id`);
+  const rows = await db
+    .delete(contentChanges)
+    .where(and(eq(contentChanges.change, 'delete'), lt(contentChanges.at, sql`now() - (${days} * interval '1 day')`)))
+    .returning({ articleId: contentChanges.articleId });
   return rows.length;
 }

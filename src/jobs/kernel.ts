@@ -17,7 +17,7 @@
 //   the listening connection was down (each reconnect also looks at once).
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
 import { jobs } from './jobs.table.ts';
 import type { Db } from '../db/client.ts';
 import { queryRows } from '../db/client.ts';
@@ -129,16 +129,6 @@ export interface RunnerOptions {
   /** identifies this process in `lease_owner` */
   owner?: string;
   backoffBaseMs?: number;
-}
-
-interface JobRow {
-  id: number;
-  kind: string;
-  key: string | null;
-  payload: Record<string, unknown> | string;
-  attempts: number;
-  max_attempts: number;
-  run_at: string | Date;
 }
 
 export class JobRunner {
@@ -278,36 +268,45 @@ export class JobRunner {
       if (this.stopping) break;
       const free = k.concurrency - (this.perKind.get(k.kind) ?? 0);
       if (free <= 0) continue;
-      const rows = await queryRows<JobRow>(
-        this.opts.db,
-        sql`update jobs set status = 'running', lease_owner = ${this.owner},
-              lease_until = now() + (${k.leaseMs} * interval '1 millisecond'),
-              attempts = attempts + 1, updated_at = now()
-            where id in (
-              select id from jobs
-              where kind = ${k.kind}
-                and ((status = 'queued' and run_at <= now()) or (status = 'running' and lease_until < now()))
-              order by run_at, id
-              limit ${free}
-              for update skip locked)
-            returning id, kind, key, payload, attempts, max_attempts, run_at`,
-      );
-      claimed += rows.length;
-      for (const row of rows) this.launch(k, row);
+      const { db } = this.opts;
+      const due = db
+        .select({ id: jobs.id })
+        .from(jobs)
+        .where(
+          and(
+            eq(jobs.kind, k.kind),
+            or(and(eq(jobs.status, 'queued'), lte(jobs.runAt, sql`now()`)), and(eq(jobs.status, 'running'), lt(jobs.leaseUntil, sql`now()`))),
+          ),
+        )
+        .orderBy(asc(jobs.runAt), asc(jobs.id))
+        .limit(free)
+        .for('update', { skipLocked: true });
+      const claimedJobs = await db
+        .update(jobs)
+        .set({
+          status: 'running',
+          leaseOwner: this.owner,
+          leaseUntil: sql`now() + (${k.leaseMs} * interval '1 millisecond')`,
+          attempts: sql`${jobs.attempts} + 1`,
+          updatedAt: sql`now()`,
+        })
+        .where(inArray(jobs.id, due))
+        .returning({
+          id: jobs.id,
+          kind: jobs.kind,
+          key: jobs.key,
+          payload: jobs.payload,
+          attempts: jobs.attempts,
+          maxAttempts: jobs.maxAttempts,
+          runAt: jobs.runAt,
+        });
+      claimed += claimedJobs.length;
+      for (const job of claimedJobs) this.launch(k, job);
     }
     return claimed;
   }
 
-  private launch(k: JobKind & { leaseMs: number }, row: JobRow): void {
-    const job: Job = {
-      id: row.id,
-      kind: row.kind,
-      key: row.key,
-      payload: typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload,
-      attempts: row.attempts,
-      maxAttempts: row.max_attempts,
-      runAt: new Date(row.run_at),
-    };
+  private launch(k: JobKind & { leaseMs: number }, job: Job): void {
     this.perKind.set(k.kind, (this.perKind.get(k.kind) ?? 0) + 1);
     const renew = setInterval(() => {
       void this.opts.db

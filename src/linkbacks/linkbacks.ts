@@ -10,7 +10,7 @@ import type { Db } from '../db/client.ts';
 import type { PublishingEvents } from '../articles/publishing.ts';
 import type { ResponsesService } from '../comments/responses.service.ts';
 import type { JobRunner, Logger } from '../jobs/kernel.ts';
-import { Outbound } from '../lib/outbound.ts';
+import type { Outbound } from '../lib/outbound.ts';
 import { WebmentionService, WEBMENTION_VERIFY_JOB } from './webmention/webmention.service.ts';
 import { webmentionRoutes } from './webmention/webmention.routes.ts';
 import { linkbackLimits } from './verify/limits.ts';
@@ -41,10 +41,11 @@ export function composeLinkbacks(deps: {
   publishing: PublishingEvents;
   /** where mentions are stored, moderated and removed */
   responses: ResponsesService;
+  /** the guard every request to another site goes through, naming us as `inkwellUserAgent` */
+  outbound: Outbound;
 }): Linkbacks {
-  const { config, db, log, jobs, publishing, responses } = deps;
+  const { config, db, log, jobs, publishing, responses, outbound } = deps;
   const userAgent = inkwellUserAgent(config);
-  const outbound = new Outbound({ allowPrivate: config.outboundAllowPrivate, userAgent });
   const pingback = new PingbackService({ db, config, outbound, log, userAgent, responses });
   const webmention = new WebmentionService({ db, config, outbound, log, userAgent, nudge: () => jobs.nudge(), responses });
   const outgoing = new OutgoingPings({ db, config, outbound, log });

@@ -1,6 +1,7 @@
 // SQL for the media library, and the two questions it asks of articles: who uses an image, and an article's feature image.
-import { count, desc, eq, inArray, sql } from 'drizzle-orm';
-import { queryRows, type Db } from '../db/client.ts';
+import { asc, count, desc, eq, inArray, or, sql } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import { articles } from '../articles/articles.table.ts';
 import { media } from './media.table.ts';
 
 export type MediaRecord = typeof media.$inferSelect;
@@ -56,11 +57,10 @@ export async function findFeatureImageOf(db: Db, articleId: number): Promise<Med
 
 /** Articles (any status) that show this image: as their feature image, or inside their HTML. */
 export async function articlesUsingMedia(db: Db, m: Pick<MediaRecord, 'id' | 'hash'>): Promise<{ id: number; slug: string }[]> {
-  const rows = await queryRows<{ id: number; slug: string }>(
-    db,
-    sql`select id, slug from articles
-        where feature_image_id = ${m.id} or strpos(html, ${`/media/${m.hash}/`}) > 0
-        order by id limit 20`,
-  );
-  return rows.map((r) => ({ id: Number(r.id), slug: String(r.slug) }));
+  return db
+    .select({ id: articles.id, slug: articles.slug })
+    .from(articles)
+    .where(or(eq(articles.featureImageId, m.id), sql`strpos(${articles.html}, ${`/media/${m.hash}/`}) > 0`))
+    .orderBy(asc(articles.id))
+    .limit(20);
 }

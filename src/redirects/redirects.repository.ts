@@ -1,6 +1,7 @@
 // SQL for old addresses.
-import { sql } from 'drizzle-orm';
-import { queryRows, type Db } from '../db/client.ts';
+import { and, eq, inArray, ne } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import { articles } from '../articles/articles.table.ts';
 import { redirects } from './redirects.table.ts';
 
 /** Remembers old addresses of an article; an address that already leads elsewhere is kept as it is. Returns how many were new. */
@@ -17,22 +18,19 @@ export async function addRedirects(db: Db, articleId: number, origin: string, ke
 /** Which of these addresses lead to another article already. */
 export async function redirectsElsewhere(db: Db, articleId: number | null, keys: string[]): Promise<string[]> {
   if (!keys.length) return [];
-  const rows = await queryRows<{ path: string }>(
-    db,
-    sql`select path from redirects where path in (${sql.join(keys.map((k) => sql`${k}`), sql`, `)})
-        ${articleId === null ? sql`` : sql`and article_id <> ${articleId}`}`,
-  );
+  const rows = await db
+    .select({ path: redirects.path })
+    .from(redirects)
+    .where(and(inArray(redirects.path, keys), articleId === null ? undefined : ne(redirects.articleId, articleId)));
   return rows.map((r) => r.path);
 }
 
 /** The published article an old address leads to. */
 export async function findRedirectTarget(db: Db, key: string): Promise<{ id: number; slug: string; publishedAt: Date | null } | null> {
-  const rows = await queryRows<{ id: number; slug: string; published_at: string | Date | null }>(
-    db,
-    sql`select a.id, a.slug, a.published_at from redirects r join articles a on a.id = r.article_id
-        where r.path = ${key} and a.status = 'published'`,
-  );
-  const r = rows[0];
-  if (!r) return null;
-  return { id: Number(r.id), slug: String(r.slug), publishedAt: r.published_at === null ? null : new Date(r.published_at) };
+  const [row] = await db
+    .select({ id: articles.id, slug: articles.slug, publishedAt: articles.publishedAt })
+    .from(redirects)
+    .innerJoin(articles, eq(articles.id, redirects.articleId))
+    .where(and(eq(redirects.path, key), eq(articles.status, 'published')));
+  return row ?? null;
 }

@@ -1,5 +1,5 @@
-import { eq, inArray, sql } from 'drizzle-orm';
-import { queryRows, type Db } from '../db/client.ts';
+import { asc, eq, inArray, sql } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
 import { toSlug } from '../lib/slug.ts';
 import { authors, tags } from './taxonomy.table.ts';
 import type { AuthorView, TagView } from './taxonomy.schemas.ts';
@@ -19,7 +19,7 @@ export async function ensureTags(db: Db, namesOrSlugs: string[]): Promise<number
     .onConflictDoNothing({ target: tags.slug });
   const rows = await db.select({ id: tags.id, slug: tags.slug }).from(tags).where(inArray(tags.slug, [...wanted.keys()]));
   const bySlug = new Map(rows.map((r) => [r.slug, r.id]));
-  return [...wanted.keys()].map((s) => bySlug.get(s)!).filter((id) => id !== undefined);
+  return [...wanted.keys()].flatMap((s) => bySlug.get(s) ?? []);
 }
 
 /** Which of these tag slugs exist already. */
@@ -34,32 +34,40 @@ export async function authorIdBySlug(db: Db, slug: string): Promise<number | nul
   return row?.id ?? null;
 }
 
-const TAG_SELECT = sql`select t.slug, t.name, t.description,
-  (select count(*)::int from article_tags at join articles a on a.id = at.article_id where at.tag_id = t.id and a.status = 'published') as count
-  from tags t`;
+// The `count` of the public views: published articles with the tag, by the author. The outer
+// row is named in full (tags.id): in a one-table select Drizzle writes a column unqualified,
+// which inside these subqueries would mean the article's id.
+const TAG_COLUMNS = {
+  slug: tags.slug,
+  name: tags.name,
+  description: tags.description,
+  count: sql`(select count(*)::int from article_tags at join articles a on a.id = at.article_id
+              where at.tag_id = tags.id and a.status = 'published')`.mapWith(Number),
+};
+const AUTHOR_COLUMNS = {
+  slug: authors.slug,
+  name: authors.name,
+  bio: authors.bio,
+  url: authors.url,
+  count: sql`(select count(*)::int from articles a where a.author_id = authors.id and a.status = 'published')`.mapWith(Number),
+};
 
 export async function listTags(db: Db): Promise<TagView[]> {
-  const rows = await queryRows<TagView>(db, sql`${TAG_SELECT} order by t.name, t.slug`);
-  return rows.map((r) => ({ ...r, count: Number(r.count) }));
+  return db.select(TAG_COLUMNS).from(tags).orderBy(asc(tags.name), asc(tags.slug));
 }
 
 export async function findTag(db: Db, slug: string): Promise<TagView | null> {
-  const rows = await queryRows<TagView>(db, sql`${TAG_SELECT} where t.slug = ${slug}`);
-  return rows[0] ? { ...rows[0], count: Number(rows[0].count) } : null;
+  const [row] = await db.select(TAG_COLUMNS).from(tags).where(eq(tags.slug, slug));
+  return row ?? null;
 }
 
-const AUTHOR_SELECT = sql`select au.slug, au.name, au.bio, au.url,
-  (select count(*)::int from articles a where a.author_id = au.id and a.status = 'published') as count
-  from authors au`;
-
 export async function findAuthor(db: Db, slug: string): Promise<AuthorView | null> {
-  const rows = await queryRows<AuthorView>(db, sql`${AUTHOR_SELECT} where au.slug = ${slug}`);
-  return rows[0] ? { ...rows[0], count: Number(rows[0].count) } : null;
+  const [row] = await db.select(AUTHOR_COLUMNS).from(authors).where(eq(authors.slug, slug));
+  return row ?? null;
 }
 
 export async function listAuthors(db: Db): Promise<AuthorView[]> {
-  const rows = await queryRows<AuthorView>(db, sql`${AUTHOR_SELECT} order by au.name`);
-  return rows.map((r) => ({ ...r, count: Number(r.count) }));
+  return db.select(AUTHOR_COLUMNS).from(authors).orderBy(asc(authors.name));
 }
 
 export async function insertTag(db: Db, v: { slug: string; name: string; description?: string }): Promise<boolean> {

@@ -35,6 +35,11 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
+/** Time passes (no sleeping): an article's publishAt and its publish job's run time move two hours back, into the past. */
+async function passTime(id: number): Promise<void> {
+  await t.database.db.execute(sql`update articles set publish_at = publish_at - interval '2 hours' where id = ${id}`);
+  await t.database.db.execute(sql`update jobs set run_at = run_at - interval '2 hours' where kind = ${PUBLISH_JOB} and key = ${`article:${id}`}`);
+}
 const publicStatus = async (slug: string) => (await t.app.inject({ method: 'GET', url: `/v1/articles/${slug}` })).statusCode;
 const outboxFor = async (id: number) =>
   (await queryRows<{ n: number }>(t.database.db, sql`select count(*)::int as n from jobs where kind = 'test.outbox' and payload->>'id' = ${String(id)}`))[0].n;
@@ -97,9 +102,7 @@ describe('scheduled publishing', () => {
     expect(a.status).toBe('scheduled');
     await t.services.jobs.drainDue();
     expect(await publicStatus(a.slug)).toBe(404);
-    // time passes (no sleeping): publishAt and its job's run time move two hours back, into the past
-    await t.database.db.execute(sql`update articles set publish_at = publish_at - interval '2 hours' where id = ${a.id}`);
-    await t.database.db.execute(sql`update jobs set run_at = run_at - interval '2 hours' where kind = ${PUBLISH_JOB} and key = ${`article:${a.id}`}`);
+    await passTime(a.id);
     const [{ publish_at: at }] = await queryRows<{ publish_at: Date | string }>(t.database.db, sql`select publish_at from articles where id = ${a.id}`);
     await t.services.jobs.drainDue();
     expect(await publicStatus(a.slug)).toBe(200);
@@ -114,9 +117,9 @@ describe('scheduled publishing', () => {
     await t.services.jobs.drainDue();
     expect(await publicStatus(a.slug)).toBe(200);
 
-    const b = await createArticle(t, { title: 'Unscheduled', status: 'scheduled', publishAt: new Date(Date.now() + 500).toISOString() });
+    const b = await createArticle(t, { title: 'Unscheduled', status: 'scheduled', publishAt: new Date(Date.now() + 60_000).toISOString() });
     await adminRequest(t, 'PATCH', `/v1/admin/articles/${b.id}`, { status: 'draft' });
-    await new Promise((r) => setTimeout(r, 600));
+    await passTime(b.id);
     await t.services.jobs.drainDue();
     expect(await publicStatus(b.slug)).toBe(404);
   });
@@ -124,9 +127,9 @@ describe('scheduled publishing', () => {
   it('several processes publish each due article exactly once, also after a restart', async () => {
     const ids: number[] = [];
     for (let i = 0; i < 20; i++) {
-      ids.push((await createArticle(t, { title: `Batch ${i}`, status: 'scheduled', publishAt: new Date(Date.now() + 300).toISOString() })).id);
+      ids.push((await createArticle(t, { title: `Batch ${i}`, status: 'scheduled', publishAt: new Date(Date.now() + 60_000).toISOString() })).id);
     }
-    await new Promise((r) => setTimeout(r, 400));
+    for (const id of ids) await passTime(id);
     const log = pino({ level: 'silent' });
     // two more "processes": their own services and runners on the same database
     const runners = [0, 1].map(() => {

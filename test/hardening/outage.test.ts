@@ -57,14 +57,17 @@ describe.skipIf(!hasPg)('database outage and shutdown on a real PostgreSQL', () 
   it('answers 503 quickly while the database is down, keeps queued work, and recovers by itself', { timeout: 180_000 }, async () => {
     const created = await timed('/v1/admin/articles', { method: 'POST', headers: auth, body: JSON.stringify({ title: 'Before the outage', markdown: 'Hello.', status: 'published' }) });
     expect(created.status).toBe(201);
+    const dueAt = Date.now() + 1200;
     const scheduled = await timed('/v1/admin/articles', {
       method: 'POST',
       headers: auth,
-      body: JSON.stringify({ title: 'Due during the outage', markdown: 'Later.', status: 'scheduled', publishAt: new Date(Date.now() + 3000).toISOString() }),
+      body: JSON.stringify({ title: 'Due during the outage', markdown: 'Later.', status: 'scheduled', publishAt: new Date(dueAt).toISOString() }),
     });
     expect(scheduled.status).toBe(201);
 
     pgStop();
+    expect(Date.now(), 'the database is away before the article is due').toBeLessThan(dueAt);
+    const outageLog = server.output().length;
     const probes = [
       timed('/v1/articles?q=outage'),
       timed('/v1/articles/before-the-outage/responses?limit=3'),
@@ -80,7 +83,10 @@ describe.skipIf(!hasPg)('database outage and shutdown on a real PostgreSQL', () 
     }
     const health = await timed('/healthz');
     expect(health.status).toBe(200);
-    await new Promise((r) => setTimeout(r, 3500)); // the scheduled article comes due while the database is away
+    // the scheduled article comes due while the database is away: the runner wakes for it and cannot claim it
+    await new Promise((r) => setTimeout(r, Math.max(0, dueAt - Date.now())));
+    for (let i = 0; i < 300 && !/job runner: claim failed/.test(server.output().slice(outageLog)); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(server.output().slice(outageLog)).toMatch(/job runner: claim failed/);
 
     pgStart();
     let ready = 0;

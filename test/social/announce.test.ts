@@ -12,6 +12,7 @@ import { AnnouncementService } from '../../src/social/announcements/announcement
 import { xAnnouncer } from '../../src/social/x/announce.job.ts';
 import { announcementsFor } from '../../src/social/announcements/announcements.repository.ts';
 import { ContentEvents } from '../../src/events/content-events.ts';
+import { enqueueBackfeed } from '../../src/social/backfeed/backfeed.ts';
 import { announcementOf, announcementRows, letTimePass, queuedJobRunAts, runAgain, useAppWithFakeX, xConfig } from './support.ts';
 import { publishArticle, republishArticle, unpublishArticle } from '../helpers/factories.ts';
 
@@ -174,7 +175,7 @@ describe('when the answer is lost, the identical text is resent and X’s duplic
     // a worker with a short request timeout, on the same database and queue
     const log = pino({ level: 'silent' });
     const runner = new JobRunner({ db: db(), log });
-    new AnnouncementService(t.config, db(), log, [xAnnouncer], { tuning: { requestTimeoutMs: 300, deadlineMs: 1000 }, events: new ContentEvents() }).registerWorker(runner);
+    new AnnouncementService(t.config, db(), log, [xAnnouncer], { tuning: { requestTimeoutMs: 300, deadlineMs: 1000 }, events: new ContentEvents(), posted: enqueueBackfeed }).registerWorker(runner);
     const a = await publishArticle(t.services, { title: 'Slow X' });
     fake.script({ kind: 'slow', ms: 1500 });
     await runner.drainDue();
@@ -194,7 +195,7 @@ describe('when the answer is lost, the identical text is resent and X’s duplic
     await closed.close();
     const log = pino({ level: 'silent' });
     const runner = new JobRunner({ db: db(), log });
-    new AnnouncementService({ ...t.config, twitterApiUrl: closed.url }, db(), log, [xAnnouncer], { events: new ContentEvents() }).registerWorker(runner);
+    new AnnouncementService({ ...t.config, twitterApiUrl: closed.url }, db(), log, [xAnnouncer], { events: new ContentEvents(), posted: enqueueBackfeed }).registerWorker(runner);
     const a = await publishArticle(t.services, { title: 'Nobody home' });
     await runner.drainDue();
     const row = await announcementOf(db(), a.id);

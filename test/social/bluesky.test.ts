@@ -2,6 +2,7 @@
 // session for the site (createSession counted), the fixed record key, facets' UTF-8
 // byte offsets, the link card, and every failure of the table with one post.
 import { ContentEvents } from '../../src/events/content-events.ts';
+import { enqueueBackfeed } from '../../src/social/backfeed/backfeed.ts';
 import { pino } from 'pino';
 import { sql } from 'drizzle-orm';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -182,7 +183,7 @@ describe('Bluesky', () => {
     const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
     const log = pino({ level: 'silent' });
     const runner = new JobRunner({ db: db(), log });
-    const service = new AnnouncementService(t.config, db(), log, [blueskyAnnouncer({ image: async () => ({ bytes: png, mimeType: 'image/png' }) })], { events: new ContentEvents() });
+    const service = new AnnouncementService(t.config, db(), log, [blueskyAnnouncer({ image: async () => ({ bytes: png, mimeType: 'image/png' }) })], { events: new ContentEvents(), posted: enqueueBackfeed });
     service.registerWorker(runner);
     const a = await publishArticle(t.services, { title: 'With a picture' });
     await runner.drainDue();

@@ -2,7 +2,7 @@
 // error (and retry), webhooks with their deliveries.
 import { html } from '../../frontend/html.ts';
 import type { Announcement } from '../../social/announcements/announcements.repository.ts';
-import type { OutgoingPing } from '../../linkbacks/outgoing/outgoing.repository.ts';
+import type { OutgoingPingRow } from '../desk.services.ts';
 import type { DeliveryView, WebhookView } from '../../webhooks/webhooks.service.ts';
 import { safeUrl } from '../../frontend/html.ts';
 import { showTime } from '../time.ts';
@@ -11,7 +11,7 @@ import { csrfField, DESK, page, type Viewer } from './layout.ts';
 const retry = (v: Viewer, action: string, label: string) =>
   html`<form method="post" action="${action}">${csrfField(v)}<button type="submit" class="small secondary" aria-label="${label}">Retry</button></form>`;
 
-export function outboxPage(v: Viewer, opts: { announcements: Announcement[]; sending: Record<string, { configured: boolean; pausedReason: string | null }>; pings: OutgoingPing[]; webhooks: WebhookView[]; notice?: string | null }): string {
+export function outboxPage(v: Viewer, opts: { announcements: Announcement[]; sending: Record<string, { configured: boolean; pausedReason: string | null }>; pings: OutgoingPingRow[]; webhooks: WebhookView[]; notice?: string | null }): string {
   const networks = Object.entries(opts.sending);
   const announcementRows = opts.announcements.map((a) => {
     const url = safeUrl(a.url);

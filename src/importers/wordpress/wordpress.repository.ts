@@ -1,6 +1,6 @@
 // SQL for the WordPress import's own table: what each WordPress id became here.
-import { eq, inArray, sql } from 'drizzle-orm';
-import { queryRows, type Db } from '../../db/client.ts';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
 import { media } from '../../media/media.table.ts';
 import { wordpressImports, wordpressMedia, type ImportKind } from './wordpress.table.ts';
 
@@ -18,16 +18,17 @@ export interface Mapping {
  */
 export async function findMappings(db: Db, site: string, kind: ImportKind, wpIds: number[]): Promise<Map<number, Mapping>> {
   if (!wpIds.length) return new Map();
+  const m = wordpressImports;
+  // the outer row named in full: Drizzle writes a one-table select's columns unqualified
   const current =
     kind === 'post'
-      ? sql`(select a.version::text from articles a where a.id = m.local_id)`
-      : sql`(select (extract(epoch from r.updated_at) * 1000)::bigint::text from responses r where r.id = m.local_id)`;
-  const rows = await queryRows<{ wp_id: string | number; local_id: number; digest: string; stamp: string; current: string | null }>(
-    db,
-    sql`select m.wp_id, m.local_id, m.digest, m.stamp, ${current} as current from wordpress_imports m
-        where m.site = ${site} and m.kind = ${kind} and m.wp_id in (${sql.join(wpIds.map((id) => sql`${id}`), sql`, `)})`,
-  );
-  return new Map(rows.map((r) => [Number(r.wp_id), { localId: Number(r.local_id), digest: r.digest, stamp: r.stamp, current: r.current }]));
+      ? sql<string | null>`(select a.version::text from articles a where a.id = wordpress_imports.local_id)`
+      : sql<string | null>`(select (extract(epoch from r.updated_at) * 1000)::bigint::text from responses r where r.id = wordpress_imports.local_id)`;
+  const rows = await db
+    .select({ wpId: m.wpId, localId: m.localId, digest: m.digest, stamp: m.stamp, current })
+    .from(m)
+    .where(and(eq(m.site, site), eq(m.kind, kind), inArray(m.wpId, wpIds)));
+  return new Map(rows.map(({ wpId, ...mapping }) => [wpId, mapping]));
 }
 
 export async function saveMappings(db: Db, site: string, kind: ImportKind, rows: { wpId: number; localId: number; digest: string; stamp: string }[]): Promise<void> {

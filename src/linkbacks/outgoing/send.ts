@@ -2,7 +2,7 @@
 // to chooses the endpoint, so the endpoint is as untrusted as any URL).
 import { OutboundError, type Outbound } from '../../lib/outbound.ts';
 import type { Endpoint } from '../verify/discovery.ts';
-import { clean } from '../verify/source.ts';
+import { cleanLine } from '../../lib/html.ts';
 import { FAULT, methodCallXml, parseMethodResponse, XmlRpcFault } from '../xmlrpc/xmlrpc.codec.ts';
 
 export const SEND_TIMEOUT_MS = 10_000;
@@ -61,7 +61,7 @@ async function sendWebmention(outbound: Outbound, endpoint: string, source: stri
     const location = res.headers.location?.[0];
     return { result: `${res.status}${location ? ` (status: ${location})` : ''}` };
   }
-  const said = clean(res.body, 200);
+  const said = cleanLine(res.body, 200);
   throw new SendError(`the Webmention endpoint answered ${res.status}${said ? `: ${said}` : ''}`, transientStatus(res.status));
 }
 
@@ -84,11 +84,11 @@ async function sendPingback(outbound: Outbound, endpoint: string, source: string
   if (res.status !== 200) throw new SendError(`the pingback endpoint answered HTTP ${res.status}`, transientStatus(res.status));
   try {
     const value = await parseMethodResponse(res.body);
-    return { result: clean(typeof value === 'string' ? value : JSON.stringify(value) ?? '', 300) || 'ok' };
+    return { result: cleanLine(typeof value === 'string' ? value : JSON.stringify(value) ?? '', 300) || 'ok' };
   } catch (e) {
     if (!(e instanceof XmlRpcFault)) throw e;
-    if (e.faultCode === FAULT.alreadyRegistered) return { result: `already registered (fault 48)${e.faultString ? `: ${clean(e.faultString, 200)}` : ''}` };
-    throw new SendError(`the pingback was refused: fault ${e.faultCode}${e.faultString ? ` ${clean(e.faultString, 200)}` : ''}`, transientFault(e.faultCode));
+    if (e.faultCode === FAULT.alreadyRegistered) return { result: `already registered (fault 48)${e.faultString ? `: ${cleanLine(e.faultString, 200)}` : ''}` };
+    throw new SendError(`the pingback was refused: fault ${e.faultCode}${e.faultString ? ` ${cleanLine(e.faultString, 200)}` : ''}`, transientFault(e.faultCode));
   }
 }
 

@@ -6,9 +6,8 @@
 // Everything here comes from a stranger's page: every string is bounded, every URL must be
 // http(s), and nothing is kept as HTML (the text is re-rendered as a comment's is).
 import { mf2 } from 'microformats-parser';
-import { htmlToText } from '../../lib/html.ts';
+import { cleanLine, htmlToText } from '../../lib/html.ts';
 import type { SocialKind, SocialNetwork } from '../../comments/responses.table.ts';
-import { clean } from './source.ts';
 
 
 export interface SocialAuthor {
@@ -80,11 +79,11 @@ function authorOf(item: Item, base: string): SocialAuthor | null {
   if (!isItem(raw)) {
     const text = valueOf(raw) ?? '';
     const url = httpUrl(text, base);
-    return url ? { name: clean(new URL(url).host, NAME_MAX), url, photo: null } : text ? { name: clean(text, NAME_MAX), url: null, photo: null } : null;
+    return url ? { name: cleanLine(new URL(url).host, NAME_MAX), url, photo: null } : text ? { name: cleanLine(text, NAME_MAX), url: null, photo: null } : null;
   }
   const url = firstUrl(raw.properties, ['url', 'uid'], base);
   const nameRaw = valueOf(raw.properties.name?.[0]) ?? (typeof raw.value === 'string' ? raw.value : '');
-  const name = clean(nameRaw, NAME_MAX) || (url ? new URL(url).host : '');
+  const name = cleanLine(nameRaw, NAME_MAX) || (url ? new URL(url).host : '');
   if (!name) return null;
   return { name, url, photo: firstUrl(raw.properties, ['photo'], base) };
 }
@@ -144,7 +143,7 @@ export function readEntry(html: string, pageUrl: string, targetUrl: string): Soc
   const content = props.content?.[0] ?? props.summary?.[0] ?? (kind === 'mention' ? props.name?.[0] : undefined);
   // e-content's own text runs paragraphs together; its HTML read as text keeps them apart
   const raw = content !== undefined && typeof content === 'object' && 'html' in content ? htmlToText(content.html) : valueOf(content);
-  const text = clean(raw ?? '', SOCIAL_TEXT_MAX);
+  const text = cleanLine(raw ?? '', SOCIAL_TEXT_MAX);
   const publishedRaw = valueOf(props.published?.[0]);
   const published = publishedRaw ? new Date(publishedRaw.slice(0, 64)) : null;
   return {

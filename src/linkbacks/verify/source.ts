@@ -4,7 +4,7 @@
 import { OutboundError, type Outbound } from '../../lib/outbound.ts';
 import { documentBase, parseHtml, resolveUrl, type AnyNode, type CheerioAPI, type Element } from '../../lib/html-links.ts';
 import { readEntry, type SocialEntry } from './microformats.ts';
-import { escapeHtml, stripControls } from '../../lib/html.ts';
+import { cleanLine, escapeHtml } from '../../lib/html.ts';
 
 export type SourceFailure =
   /** no answer: DNS, refused, timeout, forbidden address… (one reason, deliberately: no port-scan oracle) */
@@ -68,7 +68,7 @@ export async function checkSource(outbound: Outbound, source: string, target: st
   const host = new URL(res.url).host;
   const entry = opts.microformats && res.contentType !== 'text/plain' ? readEntry(res.body, res.url, targetUrl.href) : undefined;
   // a page without a title is named after its host, so the mention still has an author
-  return { ok: true, title: clean(found.title, TITLE_MAX) || host, excerpt: found.excerpt, finalUrl: res.url, entry };
+  return { ok: true, title: cleanLine(found.title, TITLE_MAX) || host, excerpt: found.excerpt, finalUrl: res.url, entry };
 }
 
 /** Same resource: equal URLs once the fragment is dropped. */
@@ -153,9 +153,9 @@ function excerptAround($: CheerioAPI, hit: Element): string {
 }
 
 function joinExcerpt(beforeRaw: string, linkRaw: string, afterRaw: string): string {
-  let before = clean(beforeRaw, Infinity);
-  let after = clean(afterRaw, Infinity);
-  let link = clean(linkRaw, Infinity);
+  let before = cleanLine(beforeRaw, Infinity);
+  let after = cleanLine(afterRaw, Infinity);
+  let link = cleanLine(linkRaw, Infinity);
   if (link.length > EXCERPT_SIDE) link = link.slice(0, EXCERPT_SIDE).trimEnd() + '…';
   if (before.length > EXCERPT_SIDE) {
     before = before.slice(-EXCERPT_SIDE);
@@ -172,12 +172,6 @@ function joinExcerpt(beforeRaw: string, linkRaw: string, afterRaw: string): stri
   if (link) out += (out && !/[([“‘"']$/.test(out) ? ' ' : '') + link;
   if (after) out += (out && !/^[.,;:!?)\]”’"'…]/.test(after) ? ' ' : '') + after;
   return out;
-}
-
-/** Collapsed whitespace, no control characters, at most `max` characters. */
-export function clean(s: string, max: number): string {
-  const t = stripControls(s).replace(/\s+/g, ' ').trim();
-  return t.length > max ? t.slice(0, max - 1).trimEnd() + '…' : t;
 }
 
 /** The stored body of a mention: the excerpt as escaped text, framed the way WordPress frames it. */

@@ -22,17 +22,13 @@ import {
   claimForSending,
   claimWithinMonthlyLimit,
   findWork,
-  holdNetwork,
-  liftPause,
-  networkState,
   pausedIds,
-  pauseNetwork,
   recordAttempt,
   settle,
   type Outcome,
 } from './announcements.repository.ts';
+import { holdNetwork, liftPause, networkState, pauseNetwork } from './network-state.repository.ts';
 import type { Announcer, Failure } from './network.ts';
-import { enqueueBackfeed } from '../backfeed/backfeed.ts';
 
 export interface AnnounceTuning {
   /** idle timeout of one request to a network */
@@ -67,7 +63,11 @@ export interface AnnounceDeps {
   wake(ids: number[]): Promise<void>;
   /** an announcement's public status changing is announced here (article responses show it: caches must forget) */
   events: ContentEvents;
+  posted: PostedListener;
 }
+
+/** Hears that an announcement was posted on a network polled for reactions (the backfeed queues its polls). */
+export type PostedListener = (db: Db, announcementId: number, postedAt: Date) => Promise<void>;
 
 const MAYBE_POSTED = ' An earlier attempt went unanswered, so it may have been posted.';
 
@@ -176,7 +176,7 @@ export function announceHandler(deps: AnnounceDeps): (job: Job) => Promise<void>
       if (await recordAttempt(db, id, claim.attempt, outcome)) {
         await changed('posted');
         // from now on, reactions to the post are polled (§13); on X only with X_BACKFEED=on
-        if (announcer.polled !== false) await enqueueBackfeed(db, id, new Date());
+        if (announcer.polled !== false) await deps.posted(db, id, new Date());
       } else log.warn({ announcementId: id, network, postId: sent.postId }, 'announcements: posted, but the row had moved on');
       log.info({ announcementId: id, network, articleId: row.articleId, postId: sent.postId, attempt: claim.attempt }, 'announcement posted');
       if (sent.holdUntil && sent.holdUntil.until.getTime() > Date.now()) await holdNetwork(db, network, sent.holdUntil.until, sent.holdUntil.reason);

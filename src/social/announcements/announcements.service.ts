@@ -15,15 +15,14 @@ import {
   findWork,
   findAnnouncement,
   insertAnnouncement,
-  liftPause,
   listAnnouncements,
   markQueued,
-  networkState,
   requeueCancelled,
   requeueForRetry,
   type Announcement,
 } from './announcements.repository.ts';
-import { announceHandler, DEFAULT_TUNING, type AnnounceTuning } from './announce.worker.ts';
+import { liftPause, networkState } from './network-state.repository.ts';
+import { announceHandler, DEFAULT_TUNING, type AnnounceTuning, type PostedListener } from './announce.worker.ts';
 import type { Announcer } from './network.ts';
 
 /** Job attempts only count unexpected errors (a database outage): every planned wait is a reschedule. */
@@ -44,6 +43,8 @@ export interface AnnouncementOptions {
   tuning?: Partial<AnnounceTuning>;
   /** an announcement's public status changing outside a publish is announced here (articles show it: caches must forget) */
   events: ContentEvents;
+  /** called when a post went out on a network that is polled for reactions: compose.ts hands the backfeed's `enqueueBackfeed` */
+  posted: PostedListener;
 }
 
 /** Builds a network's announcer from the configuration and the worker's tuning. */
@@ -52,6 +53,7 @@ export type AnnouncerFactory = (deps: { config: Config; db: Db; log: Logger; tun
 export class AnnouncementService implements PublishingListener {
   private readonly tuning: AnnounceTuning;
   private readonly events: ContentEvents;
+  private readonly posted: PostedListener;
   private readonly announcers = new Map<Network, Announcer>();
 
   constructor(
@@ -63,6 +65,7 @@ export class AnnouncementService implements PublishingListener {
   ) {
     this.tuning = { ...DEFAULT_TUNING, ...opts.tuning };
     this.events = opts.events;
+    this.posted = opts.posted;
     for (const make of factories) {
       const a = make({ config, db, log, tuning: this.tuning });
       this.announcers.set(a.network, a);
@@ -85,6 +88,7 @@ export class AnnouncementService implements PublishingListener {
           announcer,
           wake: (ids) => this.wake(ids),
           events: this.events,
+          posted: this.posted,
         }),
       });
     }

@@ -5,16 +5,16 @@
 // reschedules itself on the schedule of schedule.ts until the post is a month old.
 // A network answering garbage or an error: what is stored stays, the next poll comes
 // at its usual time; a 429 waits for the network's reset.
-import { sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { Config } from '../../config.ts';
-import { queryRows, type Db } from '../../db/client.ts';
+import type { Db } from '../../db/client.ts';
 import { enqueue, RescheduleJob, type Job, type JobRunner, type Logger } from '../../jobs/kernel.ts';
 import { permalinkFor } from '../../articles/permalink.ts';
 import type { ResponsesService } from '../../comments/responses.service.ts';
 import { socialKeyOf } from '../../comments/responses.service.ts';
 import type { SocialKind, SocialNetwork } from '../../comments/responses.table.ts';
 import { findWork } from '../announcements/announcements.repository.ts';
-import type { Network } from '../announcements/announcements.table.ts';
+import { announcements, type Network } from '../announcements/announcements.table.ts';
 import type { Failure } from '../announcements/network.ts';
 import { nextPollAt } from './schedule.ts';
 
@@ -78,7 +78,7 @@ export async function enqueueBackfeed(db: Db, announcementId: number, postedAt: 
 
 export function backfeedHandler(deps: BackfeedDeps): (job: Job) => Promise<void> {
   const { db, config, log, responses } = deps;
-  const pollers = new Map(deps.pollers.map((p) => [p.network as Network, p]));
+  const pollers = new Map(deps.pollers.map((p) => [p.network, p]));
   return async function poll(job: Job): Promise<void> {
     const id = Number(job.payload.announcementId);
     const a = await findWork(db, id);
@@ -136,17 +136,21 @@ export function registerBackfeed(jobs: JobRunner, deps: BackfeedDeps): void {
 
 /** Announcements posted on these networks in the last 30 days that never had a poll job (posted before the backfeed existed, or the job was lost) get one; returns how many. */
 export async function queueRecentPolls(db: Db, networks: Network[]): Promise<number> {
-  const rows = await queryRows<{ id: number; posted_at: Date | string }>(
-    db,
-    sql`select an.id, coalesce(an.posted_at, an.created_at) as posted_at from announcements an
-        where an.status = 'posted' and an.post_id is not null
-          and an.network in (${sql.join(
-            networks.map((n) => sql`${n}`),
-            sql`, `,
-          )})
-          and coalesce(an.posted_at, an.created_at) > now() - interval '30 days'
-          and not exists (select 1 from jobs j where j.kind = ${BACKFEED_JOB} and j.key = 'announcement:' || an.id)`,
-  );
-  for (const r of rows) await enqueueBackfeed(db, Number(r.id), new Date(r.posted_at));
+  const an = announcements;
+  const postedAt = sql`coalesce(${an.postedAt}, ${an.createdAt})`.mapWith(an.createdAt);
+  const rows = await db
+    .select({ id: an.id, postedAt })
+    .from(an)
+    .where(
+      and(
+        eq(an.status, 'posted'),
+        isNotNull(an.postId),
+        inArray(an.network, networks),
+        gt(postedAt, sql`now() - interval '30 days'`),
+        // the outer row named in full: Drizzle writes a one-table select's columns unqualified
+        sql`not exists (select 1 from jobs j where j.kind = ${BACKFEED_JOB} and j.key = 'announcement:' || announcements.id)`,
+      ),
+    );
+  for (const r of rows) await enqueueBackfeed(db, r.id, r.postedAt);
   return rows.length;
 }

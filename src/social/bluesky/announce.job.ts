@@ -5,7 +5,7 @@
 import { Agent, XRPCError } from '@atproto/api';
 import { TID } from '@atproto/common-web';
 import type { AnnouncerFactory } from '../announcements/announcements.service.ts';
-import { loadSession, storeSession } from '../announcements/announcements.repository.ts';
+import { loadSession, storeSession } from '../announcements/network-state.repository.ts';
 import { withDeadline, type Announcer, type Outgoing, type Sent } from '../announcements/network.ts';
 import { AUTH_ERRORS, classifyBlueskyFailure, createPost, findPost, postRecord, postUrl, type Card } from './bluesky-client.ts';
 import { BlueskySession, blueskyFingerprint } from './bluesky-session.ts';

@@ -6,7 +6,7 @@
 import { Agent, AppBskyFeedDefs, AppBskyFeedPost, type AppBskyActorDefs } from '@atproto/api';
 import type { Config } from '../../config.ts';
 import type { Db } from '../../db/client.ts';
-import { loadSession, storeSession } from '../announcements/announcements.repository.ts';
+import { loadSession, storeSession } from '../announcements/network-state.repository.ts';
 import type { Collected, Poller, Reaction } from '../backfeed/backfeed.ts';
 import type { SocialKind } from '../../comments/responses.table.ts';
 import { classifyBlueskyFailure, postUrl } from './bluesky-client.ts';

@@ -12,7 +12,7 @@ import type { TwitterApi, TweetV2, UserV2 } from 'twitter-api-v2';
 import type { Config } from '../../config.ts';
 import type { Db } from '../../db/client.ts';
 import type { SocialKind } from '../../comments/responses.table.ts';
-import { spendBackfeedReads } from '../announcements/announcements.repository.ts';
+import { spendBackfeedReads } from '../announcements/network-state.repository.ts';
 import { nextMonthStart } from '../announcements/announce.worker.ts';
 import { MalformedAnswerError, type Failure } from '../announcements/network.ts';
 import type { Collected, PolledPost, Poller, Reaction } from '../backfeed/backfeed.ts';
