@@ -9,7 +9,7 @@ import type { Db } from '../db/client.ts';
 import { PaginationMeta } from '../http/schemas.ts';
 import { encodeCursor, pageMeta, type PageMeta } from '../lib/pagination.ts';
 import { parseFields, parsePublicListQuery, type PublicListQuery } from './articles.query.ts';
-import type { ArticleReadCache } from './articles.read-cache.ts';
+import type { ArticleOrder, ArticleReadCache } from './articles.read-cache.ts';
 import * as repo from './articles.repository.ts';
 import { Article, type ArticleView, type ListArticlesParams } from './articles.schemas.ts';
 import type { ArticleViews } from './articles.views.ts';
@@ -42,6 +42,9 @@ export class ArticleReads {
     private readonly cache: ArticleReadCache,
   ) {}
 
+  /** page orders being listed: one query per filter however many requests wait for it */
+  private readonly listing = new Map<string, Promise<ArticleOrder>>();
+
   /** A page as objects: sparse reads (`fields=`) and the feeds. */
   async list(params: ListArticlesParams): Promise<ArticleList> {
     const q = parsePublicListQuery(params);
@@ -58,13 +61,7 @@ export class ArticleReads {
   async listJson(params: ListArticlesParams): Promise<SerializedList> {
     const q = parsePublicListQuery(params);
     const generation = this.cache.currentGeneration;
-    // a total not counted yet comes with the page, from the same scan (one round trip); not
-    // with a keyset cursor, whose condition narrows the scan to the articles after it
-    const kept = this.cache.count(countKey(q));
-    const page = await repo.listArticleStamps(this.db, this.page(q), kept === undefined && !q.after);
-    const total = kept ?? page.total ?? (await this.count(q, generation));
-    if (kept === undefined && page.total !== null) this.cache.keepCount(generation, countKey(q), page.total);
-    const { stamps } = page;
+    const { stamps, total } = q.page !== null && !q.filter.q ? await this.fromOrder(q, generation) : await this.fromQuery(q, generation);
     const shown = stamps.slice(0, q.limit);
     const pagination = this.pagination(q, total, shown.at(-1), stamps.length > q.limit);
     const items = await this.articlesJson(shown, generation);
@@ -73,6 +70,40 @@ export class ArticleReads {
     items.forEach((item, i) => parts.push(...(i ? [COMMA, item] : [item])));
     parts.push(Buffer.from(`],"meta":${metaJson({ pagination })}}`));
     return { json: Buffer.concat(parts), pagination };
+  }
+
+  /** A page by number of a date-ordered list: a slice of the filter's order, listed once between two changes. */
+  private async fromOrder(q: PublicListQuery, generation: number): Promise<{ stamps: repo.ArticleStamp[]; total: number }> {
+    const key = JSON.stringify([q.filter, q.order]);
+    let order = this.cache.order(key);
+    if (!order) {
+      // concurrent misses of one filter in one generation wait for the same listing
+      const flight = `${generation} ${key}`;
+      let pending = this.listing.get(flight);
+      if (!pending) {
+        pending = repo.listArticleOrder(this.db, q.filter, q.order).finally(() => this.listing.delete(flight));
+        this.listing.set(flight, pending);
+      }
+      order = await pending;
+      this.cache.keepOrder(generation, key, order);
+    }
+    const start = ((q.page ?? 1) - 1) * q.limit;
+    const stamps: repo.ArticleStamp[] = [];
+    for (let i = start; i < Math.min(order.ids.length, start + q.limit + 1); i++) {
+      const at = order.publishedAt[i];
+      stamps.push({ id: order.ids[i], version: order.versions[i], publishedAt: Number.isNaN(at) ? null : new Date(at) });
+    }
+    return { stamps, total: order.ids.length };
+  }
+
+  /** A search, or a page after a keyset cursor: the page's stamps from PostgreSQL, with the total when not counted yet. */
+  private async fromQuery(q: PublicListQuery, generation: number): Promise<{ stamps: repo.ArticleStamp[]; total: number }> {
+    // a total not counted yet comes with the page, from the same scan (one round trip); not
+    // with a keyset cursor, whose condition narrows the scan to the articles after it
+    const kept = this.cache.count(countKey(q));
+    const page = await repo.listArticleStamps(this.db, this.page(q), kept === undefined && !q.after);
+    if (kept === undefined && page.total !== null) this.cache.keepCount(generation, countKey(q), page.total);
+    return { stamps: page.stamps, total: kept ?? page.total ?? (await this.count(q, generation)) };
   }
 
   /** A published article (as JSON in the default shape, else as the fields asked for), or `{ redirect }` to its current slug, or null. */

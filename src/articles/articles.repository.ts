@@ -4,6 +4,7 @@ import { eq, sql, type SQL } from 'drizzle-orm';
 import { intArray, prepared, queryRows, readRows, type Db } from '../db/client.ts';
 import { articles, articleTags, slugRedirects, type ArticleStatus } from './articles.table.ts';
 import type { MediaRef } from '../media/media.service.ts';
+import type { ArticleOrder } from './articles.read-cache.ts';
 
 export interface ArticleRecord {
   id: number;
@@ -312,6 +313,20 @@ export async function listArticleStamps(db: Db, p: ListPage, withTotal: boolean)
   }
   const rows = await readRows<StampRow>(db, query);
   return { stamps: rows.map(toStamp), total: withTotal && rows[0] ? Number(rows[0].total) : null };
+}
+
+/** Every article a filter matches, in the list's order (the read cache's page order). */
+export async function listArticleOrder(db: Db, filter: ListFilter, order: ListOrder): Promise<ArticleOrder> {
+  const { from, where, order: by } = pageQuery({ filter, order, limit: 0 });
+  const rows = await readRows<StampRow>(db, sql`select a.id, a.version, a.published_at ${from} ${where} order by ${by}`);
+  const out: ArticleOrder = { ids: new Int32Array(rows.length), versions: new Int32Array(rows.length), publishedAt: new Float64Array(rows.length) };
+  rows.forEach((r, i) => {
+    const s = toStamp(r);
+    out.ids[i] = s.id;
+    out.versions[i] = s.version;
+    out.publishedAt[i] = s.publishedAt?.getTime() ?? NaN;
+  });
+  return out;
 }
 
 /** A published article's stamp by slug. */

@@ -68,6 +68,25 @@ describe('pages from the read cache', () => {
     expect((await json('/v1/articles/read-cache-three')).counts.comments).toBe(1);
   });
 
+  it('a page by number is the slice the database gives, at every depth and past the end, and moves when an article is published', async () => {
+    const pages = async () => {
+      for (let page = 1; page <= 4; page++) {
+        const fromOrder = await json(`/v1/articles?limit=2&page=${page}`);
+        const fromSql = await json(`/v1/articles?limit=2&page=${page}&fields=id,publishedAt`); // OFFSET in SQL
+        expect(fromOrder.data.map((a: { id: number }) => a.id), `page ${page}`).toEqual(fromSql.data.map((a: { id: number }) => a.id));
+        expect(fromOrder.meta, `page ${page}`).toEqual(fromSql.meta);
+      }
+    };
+    await pages();
+    const secondBefore = (await json('/v1/articles?limit=2&page=2')).data[0].id;
+    const created = await createArticle(t, { title: 'Read cache shifts the pages' });
+    await pages();
+    expect((await json('/v1/articles?limit=2&page=1')).data[0].id).toBe(created.id);
+    expect((await json('/v1/articles?limit=2&page=2')).data[1].id).toBe(secondBefore);
+    expect((await json('/v1/articles?limit=2&page=99')).data).toEqual([]);
+    expect(t.services.articles.readCacheSnapshot().orders).toBeGreaterThan(0);
+  });
+
   it('count again after a publish or an unpublish (X-Total-Count, per filter)', async () => {
     const total = async (url: string) => Number((await get(url)).headers['x-total-count']);
     const all = await total('/v1/articles');
