@@ -307,8 +307,8 @@ async function explainAll(total: number): Promise<Plan[]> {
 function roleOf(query: string): string | undefined {
   if (/count\(\*\) over \(\)/.test(query)) return 'page and total';
   if (/count\(\*\)::int as n/.test(query)) return 'count';
-  if (/^select a\.id, a\.version, a\.published_at/.test(query)) return 'page';
-  if (/from announcements/.test(query)) return 'announcements';
+  if (/^select a\.id, a\.version, a\.published_at/.test(query)) return /\blimit\b/.test(query) ? 'page' : 'page order (every match, listed once per change)';
+  if (/from "?announcements"?/.test(query)) return 'announcements';
   if (/= any\(/.test(query)) return 'articles';
   return undefined;
 }
