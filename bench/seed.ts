@@ -307,7 +307,10 @@ async function explainAll(total: number): Promise<Plan[]> {
 function roleOf(query: string): string | undefined {
   if (/count\(\*\) over \(\)/.test(query)) return 'page and total';
   if (/count\(\*\)::int as n/.test(query)) return 'count';
-  if (/^select a\.id, a\.version, a\.published_at/.test(query)) return /\blimit\b/.test(query) ? 'page' : 'page order (every match, listed once per change)';
+  if (/^select a\.id, a\.version, a\.published_at/.test(query)) {
+    if (/\bwhere a\.slug = /.test(query)) return 'id and version by slug';
+    return /\blimit\b/.test(query) ? 'page' : 'page order (every match, listed once per change)';
+  }
   if (/from "?announcements"?/.test(query)) return 'announcements';
   if (/= any\(/.test(query)) return 'articles';
   return undefined;
