@@ -1,7 +1,8 @@
 // Public reads of articles: lists, search, a single article. The default shape is
-// assembled from the article JSON cache (articles.read-cache.ts): a page is one query
-// for its ids and versions (prepared, an index walk), the total comes from the count
-// cache, and only the articles not kept yet are read whole and serialised, each once
+// assembled from the article read cache (articles.read-cache.ts): a page's ids and
+// versions come from the filter's page order (pages by number) or from one prepared
+// index query (searches, keyset pages), its total from the count cache or the same
+// query, and only the articles not kept yet are read whole and serialised, each once
 // per version, through the Article response schema. Sparse reads (`fields=`) and the
 // feeds take the object path: the columns the fields need, then views.
 import fastJsonStringify from 'fast-json-stringify';
