@@ -320,11 +320,11 @@ export async function listArticleOrder(db: Db, filter: ListFilter, order: ListOr
   const { from, where, order: by } = pageQuery({ filter, order, limit: 0 });
   const rows = await readRows<StampRow>(db, sql`select a.id, a.version, a.published_at ${from} ${where} order by ${by}`);
   const out: ArticleOrder = { ids: new Int32Array(rows.length), versions: new Int32Array(rows.length), publishedAt: new Float64Array(rows.length) };
+  // straight into the arrays: a 100k-article list makes no object per row
   rows.forEach((r, i) => {
-    const s = toStamp(r);
-    out.ids[i] = s.id;
-    out.versions[i] = s.version;
-    out.publishedAt[i] = s.publishedAt?.getTime() ?? NaN;
+    out.ids[i] = Number(r.id);
+    out.versions[i] = Number(r.version);
+    out.publishedAt[i] = date(r.published_at)?.getTime() ?? NaN;
   });
   return out;
 }

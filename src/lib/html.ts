@@ -108,13 +108,13 @@ export function readingTimeMinutes(text: string): number {
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
-/** Escapes text for an HTML text node or a quoted attribute. */
 /** One line of text from a foreign page or answer: collapsed whitespace, no control characters, at most `max` characters. */
 export function cleanLine(s: string, max: number): string {
   const t = stripControls(s).replace(/\s+/g, ' ').trim();
   return t.length > max ? t.slice(0, max - 1).trimEnd() + '…' : t;
 }
 
+/** Escapes text for an HTML text node or a quoted attribute. */
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
 }
