@@ -88,7 +88,7 @@ export interface Config {
   corsOrigins: '*' | string[];
   /** RESPONSE_CACHE_MB: the bodies the public read cache keeps (0: every read is computed, as a miss) */
   responseCacheMB: number;
-  /** ARTICLE_CACHE_MB: the serialised articles (in millions of characters) and list counts public reads keep between changes (0: none) */
+  /** ARTICLE_CACHE_MB: the serialised articles (their JSON and gzip pieces, in MiB) and list counts public reads keep between changes (0: none) */
   articleCacheMB: number;
   /** DESK_IDLE: an editor's desk session ends after this long without a request (ms) */
   deskIdleMs: number;

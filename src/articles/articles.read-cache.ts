@@ -2,8 +2,9 @@
 // asked before (a crawler's ?page=N, a new search, the first read after a publish)
 // is not computed from scratch:
 //  - each public article as its response schema serialises it, under its id and
-//    version. A list or search page is then one small query for the page's ids and
-//    versions, and the page's JSON is those strings joined;
+//    version, with that JSON deflated (http/cache/stitched-gzip.ts). A list or search
+//    page is then one small query for the page's ids and versions, and the page's JSON
+//    is those bytes joined, its gzip those pieces stitched;
 //  - the number of articles each list filter matches (X-Total-Count, the pagination's
 //    `total`), which PostgreSQL can only count row by row.
 // Both are exact by the response cache's rules (http/cache/response-cache.ts): every
@@ -14,13 +15,16 @@
 // an article edited by another process is never served in its old form even before the
 // notification arrives.
 import { SAFETY_TTL_MS } from '../http/cache/response-cache.ts';
+import type { Piece } from '../http/cache/stitched-gzip.ts';
 
 interface ArticleEntry {
   version: number;
-  /** UTF-8, as sent: a page is these bytes copied side by side, never a string to encode again */
-  json: Buffer;
+  /** UTF-8 as sent, and deflated: a page is these bytes copied side by side, never a string to encode again */
+  piece: Piece;
   at: number;
 }
+
+const sizeOf = (p: Piece) => p.json.length + p.deflated.length;
 
 /** filters counted at most (a search is a filter: each new query adds one) */
 const MAX_COUNTS = 10_000;
@@ -47,7 +51,7 @@ export class ArticleReadCache {
   private ordered = 0;
   private bytes = 0;
 
-  /** `maxBytes`: the serialised articles kept (least recently used out first); 0 keeps nothing, counts neither */
+  /** `maxBytes`: the serialised articles and their deflated pieces kept (least recently used out first); 0 keeps nothing, counts neither */
   constructor(
     private readonly maxBytes: number,
     private readonly ttlMs = SAFETY_TTL_MS,
@@ -69,29 +73,29 @@ export class ArticleReadCache {
     this.bytes = 0;
   }
 
-  /** An article's JSON, if kept for this version. */
-  article(id: number, version: number): Buffer | undefined {
+  /** An article's JSON and its deflated piece, if kept for this version. */
+  article(id: number, version: number): Piece | undefined {
     const e = this.articles.get(id);
     if (!e || e.version !== version || this.now() - e.at > this.ttlMs) return undefined;
     // least recently used order: Map iteration order is insertion order
     this.articles.delete(id);
     this.articles.set(id, e);
-    return e.json;
+    return e.piece;
   }
 
-  keepArticle(generation: number, id: number, version: number, json: Buffer): void {
-    if (generation !== this.generation || json.length > this.maxBytes) return;
+  keepArticle(generation: number, id: number, version: number, piece: Piece): void {
+    if (generation !== this.generation || sizeOf(piece) > this.maxBytes) return;
     const old = this.articles.get(id);
     if (old) {
       this.articles.delete(id);
-      this.bytes -= old.json.length;
+      this.bytes -= sizeOf(old.piece);
     }
-    this.articles.set(id, { version, json, at: this.now() });
-    this.bytes += json.length;
+    this.articles.set(id, { version, piece, at: this.now() });
+    this.bytes += sizeOf(piece);
     for (const [k, e] of this.articles) {
       if (this.bytes <= this.maxBytes) break;
       this.articles.delete(k);
-      this.bytes -= e.json.length;
+      this.bytes -= sizeOf(e.piece);
     }
   }
 

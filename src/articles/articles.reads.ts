@@ -3,11 +3,14 @@
 // versions come from the filter's page order (pages by number) or from one prepared
 // index query (searches, keyset pages), its total from the count cache or the same
 // query, and only the articles not kept yet are read whole and serialised, each once
-// per version, through the Article response schema. Sparse reads (`fields=`) and the
+// per version, through the Article response schema, and deflated once (its gzip piece:
+// a page's gzip is stitched from them, http/cache/stitched-gzip.ts). Sparse reads (`fields=`) and the
 // feeds take the object path: the columns the fields need, then views.
 import fastJsonStringify from 'fast-json-stringify';
 import type { Db } from '../db/client.ts';
+import { piece, stitch, type Piece } from '../http/cache/stitched-gzip.ts';
 import { PaginationMeta } from '../http/schemas.ts';
+import type { Serialized } from '../http/serialized.ts';
 import { encodeCursor, pageMeta, type PageMeta } from '../lib/pagination.ts';
 import { parseFields, parsePublicListQuery, type PublicListQuery } from './articles.query.ts';
 import type { ArticleOrder, ArticleReadCache } from './articles.read-cache.ts';
@@ -20,9 +23,8 @@ export interface ArticleList {
   meta: { pagination: PageMeta };
 }
 
-/** A list as its JSON (UTF-8), ready to send, and its pagination (for the Link and X-Total-Count headers). */
-export interface SerializedList {
-  json: Buffer;
+/** A list as its JSON (UTF-8) and gzip, ready to send, and its pagination (for the Link and X-Total-Count headers). */
+export interface SerializedList extends Serialized {
   pagination: PageMeta;
 }
 
@@ -30,8 +32,9 @@ export interface SerializedList {
 const plain = (schema: object) => JSON.parse(JSON.stringify(schema)) as object;
 const articleJson = fastJsonStringify(plain(Article)) as (a: ArticleView) => string;
 const metaJson = fastJsonStringify(plain(PaginationMeta)) as (m: ArticleList['meta']) => string;
-const DATA_OPEN = Buffer.from('{"data":[');
-const COMMA = Buffer.from(',');
+const DATA_OPEN = piece(Buffer.from('{"data":['));
+const COMMA = piece(Buffer.from(','));
+const NOTHING = Buffer.alloc(0);
 
 /** The count cache's key: the filter (not the order, the page or the keyset position). */
 const countKey = (q: PublicListQuery) => JSON.stringify(q.filter);
@@ -66,11 +69,10 @@ export class ArticleReads {
     const shown = stamps.slice(0, q.limit);
     const pagination = this.pagination(q, total, shown.at(-1), stamps.length > q.limit);
     const items = await this.articlesJson(shown, generation);
-    // the page's bytes: each article's, copied side by side
-    const parts: Buffer[] = [DATA_OPEN];
+    // the page's bytes: each article's, copied side by side (and their gzip pieces alike)
+    const parts: Piece[] = [DATA_OPEN];
     items.forEach((item, i) => parts.push(...(i ? [COMMA, item] : [item])));
-    parts.push(Buffer.from(`],"meta":${metaJson({ pagination })}}`));
-    return { json: Buffer.concat(parts), pagination };
+    return { ...stitch(parts, Buffer.from(`],"meta":${metaJson({ pagination })}}`)), pagination };
   }
 
   /** A page by number of a date-ordered list: a slice of the filter's order, listed once between two changes. */
@@ -108,7 +110,7 @@ export class ArticleReads {
   }
 
   /** A published article (as JSON in the default shape, else as the fields asked for), or `{ redirect }` to its current slug, or null. */
-  async get(slug: string, q: { fields?: string } = {}): Promise<{ json: Buffer } | { article: ArticleView } | { redirect: string } | null> {
+  async get(slug: string, q: { fields?: string } = {}): Promise<Serialized | { article: ArticleView } | { redirect: string } | null> {
     const fields = parseFields(q.fields);
     if (fields) {
       const record = await repo.findPublicArticleBySlug(this.db, slug, fields);
@@ -116,8 +118,8 @@ export class ArticleReads {
     } else {
       const generation = this.cache.currentGeneration;
       const stamp = await repo.findPublicArticleStamp(this.db, slug);
-      const [json] = stamp ? await this.articlesJson([stamp], generation) : [];
-      if (json) return { json };
+      const [kept] = stamp ? await this.articlesJson([stamp], generation) : [];
+      if (kept) return stitch([kept], NOTHING);
     }
     const redirect = await repo.findRedirect(this.db, slug);
     return redirect ? { redirect } : null;
@@ -144,12 +146,13 @@ export class ArticleReads {
   }
 
   /**
-   * The JSON of these articles, in their order: kept ones as they are, the others read
-   * in one query (their announcements in a second, alongside) and serialised once. An
-   * article that stopped being public between the two queries is left out.
+   * The JSON of these articles and its deflated pieces, in their order: kept ones as they
+   * are, the others read in one query (their announcements in a second, alongside),
+   * serialised and deflated once. An article that stopped being public between the two
+   * queries is left out.
    */
-  private async articlesJson(stamps: repo.ArticleStamp[], generation: number): Promise<Buffer[]> {
-    const json = new Map<number, Buffer>();
+  private async articlesJson(stamps: repo.ArticleStamp[], generation: number): Promise<Piece[]> {
+    const json = new Map<number, Piece>();
     const missing: number[] = [];
     for (const s of stamps) {
       const kept = this.cache.article(s.id, s.version);
@@ -160,9 +163,9 @@ export class ArticleReads {
       const [records, announcements] = await Promise.all([repo.findPublicArticlesByIds(this.db, missing), this.views.announcements(this.db, missing)]);
       const views = await this.views.public(this.db, records, undefined, announcements);
       records.forEach((r, i) => {
-        const s = Buffer.from(articleJson(views[i]));
-        this.cache.keepArticle(generation, r.id, r.version, s);
-        json.set(r.id, s);
+        const p = piece(Buffer.from(articleJson(views[i])));
+        this.cache.keepArticle(generation, r.id, r.version, p);
+        json.set(r.id, p);
       });
     }
     return stamps.flatMap((s) => json.get(s.id) ?? []);

@@ -44,7 +44,7 @@ export const articlePublicRoutes: FastifyPluginAsyncTypebox<ArticleRoutesOptions
         reply.header('x-total-count', String(pagination.total)).header('link', linkHeader(config.apiUrl, '/v1/articles', req.query, pagination));
       if (req.query.fields === undefined) {
         const list = await articles.listPublicJson(req.query);
-        return sendSerialized(paged(list.pagination), list.json);
+        return sendSerialized(paged(list.pagination), list);
       }
       const list = await articles.listPublic(req.query);
       // a sparse answer lacks fields the Article schema requires: plain JSON, not the schema's serialiser
@@ -81,7 +81,7 @@ export const articlePublicRoutes: FastifyPluginAsyncTypebox<ArticleRoutesOptions
         const keep = req.query.fields !== undefined ? `?fields=${encodeURIComponent(req.query.fields)}` : '';
         return reply.redirect(`/v1/articles/${encodeURIComponent(found.redirect)}${keep}`, 301);
       }
-      if ('json' in found) return sendSerialized(reply, found.json);
+      if ('json' in found) return sendSerialized(reply, found);
       reply.serializer(JSON.stringify);
       return found.article;
     },

@@ -9,6 +9,7 @@ import { adminRequest, createArticle } from '../helpers/factories.ts';
 import { testDatabaseKind } from '../helpers/db.ts';
 import { openDatabase } from '../../src/db/client.ts';
 import { ArticleReadCache } from '../../src/articles/articles.read-cache.ts';
+import { piece } from '../../src/http/cache/stitched-gzip.ts';
 import { ARTICLE_FIELDS } from '../../src/articles/articles.query.ts';
 
 let t: TestApp;
@@ -105,7 +106,10 @@ describe('pages from the read cache', () => {
 });
 
 describe('ArticleReadCache', () => {
-  const bytes = (s: string) => Buffer.from(s);
+  const bytes = (s: string) => piece(Buffer.from(s));
+  /** what an article takes of the budget: its JSON and its gzip piece */
+  const ten = bytes('1234567890');
+  const size = ten.json.length + ten.deflated.length;
 
   it('keeps nothing a read computed before a change, and nothing of another version', () => {
     const c = new ArticleReadCache(1000);
@@ -117,19 +121,19 @@ describe('ArticleReadCache', () => {
     expect(c.count('all')).toBeUndefined();
     c.keepArticle(c.currentGeneration, 1, 2, bytes('{"v":2}'));
     expect(c.article(1, 1)).toBeUndefined();
-    expect(c.article(1, 2)?.toString()).toBe('{"v":2}');
+    expect(c.article(1, 2)?.json.toString()).toBe('{"v":2}');
   });
 
   it('holds its byte budget, least recently used out first, and serves nothing past the TTL', () => {
     let now = 0;
-    const c = new ArticleReadCache(20, 1000, () => now);
+    const c = new ArticleReadCache(2 * size, 1000, () => now);
     const g = c.currentGeneration;
-    c.keepArticle(g, 1, 1, bytes('1234567890'));
-    c.keepArticle(g, 2, 1, bytes('1234567890'));
+    c.keepArticle(g, 1, 1, ten);
+    c.keepArticle(g, 2, 1, ten);
     expect(c.article(1, 1)).toBeDefined(); // 1 is now the most recently used
-    c.keepArticle(g, 3, 1, bytes('1234567890'));
+    c.keepArticle(g, 3, 1, ten);
     expect(c.article(2, 1)).toBeUndefined();
-    expect(c.snapshot()).toMatchObject({ articles: 2, bytes: 20 });
+    expect(c.snapshot()).toMatchObject({ articles: 2, bytes: 2 * size });
     c.keepCount(g, 'all', 3);
     now = 1001;
     expect(c.article(1, 1)).toBeUndefined();

@@ -5,6 +5,7 @@
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { Negotiator } from '@fastify/accept-negotiator';
+import type { FastifyReply } from 'fastify';
 
 export type Coding = 'br' | 'gzip';
 
@@ -12,6 +13,8 @@ export type Coding = 'br' | 'gzip';
 const MIN_COMPRESS = 1024;
 const COMPRESSIBLE = /^(text\/|application\/(json|[\w.+-]+\+json|xml|[\w.+-]+\+xml|javascript))/i;
 const negotiator = new Negotiator<Coding>({ supportedValues: ['br', 'gzip'] });
+/** when gzip is ready-made (stitched-gzip.ts): gzip where the client likes both as much */
+const gzipFirst = new Negotiator<Coding>({ supportedValues: ['gzip', 'br'] });
 const brotli = promisify(zlib.brotliCompress);
 const gzip = promisify(zlib.gzip);
 
@@ -43,9 +46,32 @@ export function isCompressible(body: Buffer, headers: Record<string, unknown>): 
   return body.length >= MIN_COMPRESS && COMPRESSIBLE.test(String(headers['content-type'] ?? '')) && !headers['content-encoding'];
 }
 
-/** The encoding a client accepting `acceptEncoding` prefers among ours, if any. */
-export function negotiate(acceptEncoding: string | undefined): Coding | undefined {
-  return (acceptEncoding && negotiator.negotiate(acceptEncoding)) || undefined;
+/**
+ * The encoding a client accepting `acceptEncoding` prefers among ours, if any: Brotli where it
+ * likes both as much (RFC 9110 leaves ties to the server), or the coding `ready` names, whose
+ * bytes cost nothing more to send.
+ */
+export function negotiate(acceptEncoding: string | undefined, ready?: Coding): Coding | undefined {
+  return (acceptEncoding && (ready === 'gzip' ? gzipFirst : negotiator).negotiate(acceptEncoding)) || undefined;
+}
+
+/** An encoding of an answer's body made along with it. */
+export interface Encoded {
+  coding: Coding;
+  bytes: Buffer;
+}
+
+const offers = new WeakMap<FastifyReply, { body: Buffer; encoded: Encoded }>();
+
+/** Offers the response cache (response-cache.ts) `body` already encoded, for a client that accepts that coding. */
+export function offerEncoded(reply: FastifyReply, body: Buffer, encoded: Encoded): void {
+  offers.set(reply, { body, encoded });
+}
+
+/** The encoding offered for this very payload (not for one another hook put in its place). */
+export function offeredFor(reply: FastifyReply, payload: unknown): Encoded | undefined {
+  const offer = offers.get(reply);
+  return offer && offer.body === payload ? offer.encoded : undefined;
 }
 
 /** Adds Accept-Encoding to a Vary header value (once). */

@@ -46,7 +46,10 @@
 // zlib's thread pool) and that encoding is kept with the entry; a hit that asks for an
 // encoding not made yet waits for it, and every request that asks for the same encoding
 // meanwhile waits for the same compression (one per entry and encoding, never N). So no
-// client that accepts br or gzip gets the identity bytes of a compressible answer. The
+// client that accepts br or gzip gets the identity bytes of a compressible answer. A
+// handler may offer the gzip of its answer made along with it (an article list stitched
+// from pieces deflated once per article, stitched-gzip.ts): a miss whose client likes
+// gzip as much as Brotli is sent those bytes, compressed by nobody. The
 // encodings are kept with their entry (their bytes count toward the bound). Every answer
 // of a cached route says `Vary: Accept-Encoding`, and an encoded answer (and the 304 that
 // stands for it) carries the weak form of the ETag (W/"…"), so caches never confuse the
@@ -54,7 +57,7 @@
 import type { ContentEvents } from '../../events/content-events.ts';
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { compress, isCompressible, negotiate, varyAcceptEncoding, type Coding } from './encodings.ts';
+import { compress, isCompressible, negotiate, offeredFor, varyAcceptEncoding, type Coding, type Encoded } from './encodings.ts';
 import { conditional, weak } from './etag.ts';
 import { writeEntry, type FastPath } from './fast-path.ts';
 
@@ -261,7 +264,7 @@ type Tracked = FastifyRequest & {
   [kSettle]?: () => void;
   [kBody]?: Buffer;
   /** the miss's answer as compressed for its client: kept with the entry */
-  [kEncoded]?: { coding: Coding; bytes: Buffer };
+  [kEncoded]?: Encoded & { keep: boolean };
   /** the identity answer's (strong) ETag, when the client was sent its weak form */
   [kStrongEtag]?: string;
 };
@@ -363,8 +366,10 @@ export default fp<ResponseCacheOptions>(
       if (reply.statusCode !== 200 || (typeof payload !== 'string' && !Buffer.isBuffer(payload))) return payload;
       const body = Buffer.from(payload);
       if (req[kGeneration] !== undefined && req.method === 'GET') req[kBody] = body;
+      // made along with the body (a page stitched from gzip pieces): sent where the client likes it as much
+      const ready = offeredFor(reply, payload);
       const sent = conditional(req, reply, payload);
-      const coding = isCompressible(body, reply.getHeaders()) ? negotiate(req.headers['accept-encoding']) : undefined;
+      const coding = isCompressible(body, reply.getHeaders()) ? negotiate(req.headers['accept-encoding'], ready?.coding) : undefined;
       if (!coding) return sent;
       const etag = reply.getHeader('etag');
       if (typeof etag === 'string') {
@@ -373,8 +378,9 @@ export default fp<ResponseCacheOptions>(
         reply.header('etag', weak(etag));
       }
       if ((reply.statusCode as number) === 304) return sent;
-      const bytes = await compress[coding](body);
-      req[kEncoded] = { coding, bytes };
+      // made along with the body: not kept with the entry (a hit's encoding is made whole, once: smaller than pieces side by side)
+      const bytes = ready?.coding === coding ? ready.bytes : await compress[coding](body);
+      req[kEncoded] = { coding, bytes, keep: bytes !== ready?.bytes };
       reply.header('content-encoding', coding);
       reply.removeHeader('content-length');
       return bytes;
@@ -403,7 +409,7 @@ export default fp<ResponseCacheOptions>(
           etag,
           storedAt: Date.now(),
           compressible: isCompressible(body, headers),
-          encoded: encoded && { [encoded.coding]: encoded.bytes },
+          encoded: encoded?.keep ? { [encoded.coding]: encoded.bytes } : undefined,
         });
       }
       req[kSettle]?.();

@@ -138,7 +138,7 @@ describe('compressed answers', () => {
 
   it('the first request that accepts compression gets it: on the miss, and on the first hit of each other encoding', async () => {
     const url = '/v1/articles?limit=2&page=1';
-    const miss = await get(url, { 'accept-encoding': 'gzip, br' });
+    const miss = await get(url, { 'accept-encoding': 'gzip;q=0.5, br' });
     expect(miss.headers['content-encoding']).toBe('br');
     expect(String(miss.headers.vary)).toMatch(/accept-encoding/i);
     const plain = await get(url);
@@ -156,6 +156,31 @@ describe('compressed answers', () => {
     const doc = await get('/openapi.json', { 'accept-encoding': 'gzip' });
     expect(doc.headers['content-encoding']).toBe('gzip');
     expect(JSON.parse(zlib.gunzipSync(doc.rawPayload).toString()).openapi).toBe('3.1.0');
+  });
+
+  it('a list or article miss whose client likes gzip as much as Brotli gets gzip stitched from per-article pieces; its hits are compressed whole', async () => {
+    const words = 'Stitched engines keep their pieces of gzip beside the article. '.repeat(40);
+    await createArticle(t, { title: 'Stitched one', markdown: words, tags: ['Stitched'] });
+    await createArticle(t, { title: 'Stitched two', markdown: words, tags: ['Stitched'] });
+    for (const url of ['/v1/articles?limit=2&page=1&tag=stitched', '/v1/articles?q=stitched+engines', '/v1/articles/stitched-one']) {
+      const miss = await get(url, { 'accept-encoding': 'gzip, deflate, br' });
+      expect(miss.headers['content-encoding'], url).toBe('gzip');
+      const plain = await get(url);
+      expect(plain.headers['content-encoding']).toBeUndefined();
+      expect(zlib.gunzipSync(miss.rawPayload).toString(), url).toBe(plain.body);
+      expect(miss.headers.etag).toBe(`W/${plain.headers.etag}`);
+      expect(Number(miss.headers['content-length'])).toBe(miss.rawPayload.length);
+      // a hit: Brotli, as the client likes it as much, and the hit's gzip is made whole (not the stitched bytes)
+      expect((await get(url, { 'accept-encoding': 'gzip, deflate, br' })).headers['content-encoding']).toBe('br');
+      const gz = await get(url, { 'accept-encoding': 'gzip' });
+      expect(zlib.gunzipSync(gz.rawPayload).toString()).toBe(plain.body);
+      expect(gz.rawPayload.equals(miss.rawPayload)).toBe(false);
+    }
+    // a client that prefers Brotli gets Brotli on the miss too
+    const url = '/v1/articles?limit=1&page=2&tag=stitched';
+    const miss = await get(url, { 'accept-encoding': 'br, gzip;q=0.8' });
+    expect(miss.headers['content-encoding']).toBe('br');
+    expect(zlib.brotliDecompressSync(miss.rawPayload).toString()).toBe((await get(url)).body);
   });
 
   it('a conditional miss answers the 304 of the encoded answer, as a hit does', async () => {
