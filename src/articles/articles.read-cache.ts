@@ -2,7 +2,7 @@
 // asked before (a crawler's ?page=N, a new search, the first read after a publish)
 // is not computed from scratch:
 //  - each public article as its response schema serialises it, under its id and
-//    version, with that JSON deflated (http/cache/stitched-gzip.ts). A list or search
+//    version, and that JSON deflated once read again (http/cache/stitched-gzip.ts). A list or search
 //    page is then one small query for the page's ids and versions, and the page's JSON
 //    is those bytes joined, its gzip those pieces stitched;
 //  - the number of articles each list filter matches (X-Total-Count, the pagination's
@@ -19,12 +19,12 @@ import type { Piece } from '../http/cache/stitched-gzip.ts';
 
 interface ArticleEntry {
   version: number;
-  /** UTF-8 as sent, and deflated: a page is these bytes copied side by side, never a string to encode again */
+  /** UTF-8 as sent, and deflated once read again: a page is these bytes copied side by side, never a string to encode again */
   piece: Piece;
   at: number;
 }
 
-const sizeOf = (p: Piece) => p.json.length + p.deflated.length;
+const sizeOf = (p: Piece) => p.json.length + (p.deflated?.length ?? 0);
 
 /** filters counted at most (a search is a filter: each new query adds one) */
 const MAX_COUNTS = 10_000;

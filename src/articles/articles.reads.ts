@@ -3,8 +3,8 @@
 // versions come from the filter's page order (pages by number) or from one prepared
 // index query (searches, keyset pages), its total from the count cache or the same
 // query, and only the articles not kept yet are read whole and serialised, each once
-// per version, through the Article response schema, and deflated once (its gzip piece:
-// a page's gzip is stitched from them, http/cache/stitched-gzip.ts). Sparse reads (`fields=`) and the
+// per version, through the Article response schema, and deflated once when read again (its
+// gzip piece: a page's gzip is stitched from them, http/cache/stitched-gzip.ts). Sparse reads (`fields=`) and the
 // feeds take the object path: the columns the fields need, then views.
 import fastJsonStringify from 'fast-json-stringify';
 import type { Db } from '../db/client.ts';
@@ -70,9 +70,7 @@ export class ArticleReads {
     const pagination = this.pagination(q, total, shown.at(-1), stamps.length > q.limit);
     const items = await this.articlesJson(shown, generation);
     // the page's bytes: each article's, copied side by side (and their gzip pieces alike)
-    const parts: Piece[] = [DATA_OPEN];
-    items.forEach((item, i) => parts.push(...(i ? [COMMA, item] : [item])));
-    return { ...stitch(parts, Buffer.from(`],"meta":${metaJson({ pagination })}}`)), pagination };
+    return { ...(await stitch(items, { open: DATA_OPEN, separator: COMMA, tail: Buffer.from(`],"meta":${metaJson({ pagination })}}`) })), pagination };
   }
 
   /** A page by number of a date-ordered list: a slice of the filter's order, listed once between two changes. */
@@ -119,7 +117,7 @@ export class ArticleReads {
       const generation = this.cache.currentGeneration;
       const stamp = await repo.findPublicArticleStamp(this.db, slug);
       const [kept] = stamp ? await this.articlesJson([stamp], generation) : [];
-      if (kept) return stitch([kept], NOTHING);
+      if (kept) return stitch([kept], { tail: NOTHING });
     }
     const redirect = await repo.findRedirect(this.db, slug);
     return redirect ? { redirect } : null;
@@ -155,7 +153,12 @@ export class ArticleReads {
     const json = new Map<number, Piece>();
     const missing: number[] = [];
     for (const s of stamps) {
-      const kept = this.cache.article(s.id, s.version);
+      let kept = this.cache.article(s.id, s.version);
+      if (kept && !kept.deflated) {
+        // read again: it earns its gzip piece (stitched-gzip.ts)
+        kept = piece(kept.json);
+        this.cache.keepArticle(generation, s.id, s.version, kept);
+      }
       if (kept !== undefined) json.set(s.id, kept);
       else missing.push(s.id);
     }
@@ -163,7 +166,7 @@ export class ArticleReads {
       const [records, announcements] = await Promise.all([repo.findPublicArticlesByIds(this.db, missing), this.views.announcements(this.db, missing)]);
       const views = await this.views.public(this.db, records, undefined, announcements);
       records.forEach((r, i) => {
-        const p = piece(Buffer.from(articleJson(views[i])));
+        const p: Piece = { json: Buffer.from(articleJson(views[i])) };
         this.cache.keepArticle(generation, r.id, r.version, p);
         json.set(r.id, p);
       });
