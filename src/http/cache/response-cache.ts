@@ -348,7 +348,9 @@ export default fp<ResponseCacheOptions>(
       }
       cache.stats.misses++;
       req[kGeneration] = cache.currentGeneration;
-      if (req.method === 'GET' && !cache.leaderFor(key)) {
+      // a client gone meanwhile (while it waited for a leader of its own) leads nothing: its
+      // 'close' has fired already, and the URL would wait for it for ever
+      if (req.method === 'GET' && !cache.leaderFor(key) && !reply.raw.destroyed) {
         const settle = cache.lead(key);
         req[kSettle] = settle;
         // always release followers, also when the client goes away or the handler fails

@@ -510,6 +510,30 @@ describe('over a real socket: hits are written ahead of Fastify', () => {
     });
   const strip = ({ 'x-request-id': _id, date: _d, connection: _c, 'keep-alive': _k, ...rest }: IncomingHttpHeaders) => rest;
 
+  it('a client that leaves while it waits for another request computing the same URL leaves nothing stuck behind', async () => {
+    await contentChanged();
+    version = 20;
+    calls = 0;
+    closeGate();
+    const leader = exchange('GET', '/test/held');
+    await vi.waitFor(() => expect(calls).toBe(1));
+    const connections = () => new Promise<number>((r) => t.app.server.getConnections((_e, n) => r(n)));
+    const follower = httpRequest(`${base}/test/held`);
+    follower.on('error', () => {});
+    follower.end();
+    await vi.waitFor(async () => expect(await connections()).toBe(2));
+    follower.destroy(); // gone while it waits for the leader's answer
+    await vi.waitFor(async () => expect(await connections()).toBe(1));
+    // a write lands meanwhile: the leader's answer is sent, not kept
+    version = 21;
+    await contentChanged();
+    open();
+    expect(JSON.parse((await leader).body.toString())).toEqual({ v: 20 });
+    // the next reader gets the new answer (the URL is not left waiting for the client that left)
+    const next = await Promise.race([exchange('GET', '/test/held'), new Promise<never>((_r, reject) => setTimeout(() => reject(new Error('the URL hangs')), 5000))]);
+    expect(JSON.parse(next.body.toString())).toEqual({ v: 21 });
+  });
+
   it('answers a repeated read with the same status, headers and bytes as the handler did, with its own request id', async () => {
     await contentChanged();
     const miss = await exchange('GET', '/v1/articles?limit=5');
