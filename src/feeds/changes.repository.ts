@@ -38,21 +38,34 @@ export async function recordImported(db: Db, since: Date): Promise<void> {
 }
 
 /**
+ * The horizon of the log: below it, no transaction that could still add a row is running.
+ * The snapshot's xmin is that for the whole cluster, so a long transaction in another
+ * database (a report, another app, a `pg_dump`) would hold the feed back for as long as it
+ * runs. A transaction writes in one database only: the transactions in progress at this
+ * snapshot that are seen running in another database now are left out. Any other one, this
+ * database's or one that ended meanwhile (whose database is then unknown), still counts,
+ * and none at all leaves the snapshot's xmax. xids compare modulo 2^32: pg_stat_activity
+ * gives them without their epoch. Without the right to see other sessions' xids, nothing is
+ * left out: the horizon is the snapshot's xmin, as before.
+ */
+const HORIZON = sql`(select coalesce(
+    (select min(x.v) from pg_snapshot_xip(s.s) as xip(x), lateral (select (xip.x::text)::bigint as v) x
+     where x.v % 4294967296 not in (
+       select (backend_xid::text)::bigint from pg_stat_activity where backend_xid is not null and datname is distinct from current_database())),
+    (pg_snapshot_xmax(s.s)::text)::bigint)
+  from pg_current_snapshot() as s(s))`;
+
+/**
  * The changes after (xid, seq), in (xid, seq) order, among the rows whose writing
- * transaction is older than every transaction still running: that set never grows
- * below a cursor already handed out (every later writer gets a larger xid).
+ * transaction is older than every transaction of this database still running: that set
+ * never grows below a cursor already handed out (every later writer gets a larger xid).
  */
 export async function changesAfter(db: Db, after: [number, number], limit: number): Promise<ChangeRow[]> {
   const { xid, seq } = contentChanges;
   return db
     .select({ articleId: contentChanges.articleId, slug: contentChanges.slug, change: contentChanges.change, xid, seq, at: contentChanges.at })
     .from(contentChanges)
-    .where(
-      and(
-        sql`(${xid}, ${seq}) > (${after[0]}::bigint, ${after[1]}::bigint)`,
-        lt(xid, sql`(pg_snapshot_xmin(pg_current_snapshot())::text)::bigint`),
-      ),
-    )
+    .where(and(sql`(${xid}, ${seq}) > (${after[0]}::bigint, ${after[1]}::bigint)`, lt(xid, HORIZON)))
     .orderBy(asc(xid), asc(seq))
     .limit(limit);
 }

@@ -5,8 +5,8 @@ import { sql } from 'drizzle-orm';
  * The /v1/changes log: one row per article that is or was public, holding its latest
  * change (an upsert, or a delete tombstone). A change moves the row to the end: its
  * `xid` (the writing transaction's id) and `seq` are renewed in the writing transaction.
- * Readers see only rows whose transaction is older than every transaction still
- * running (see changes.repository.ts), so the (xid, seq) order never grows behind a cursor.
+ * Readers see only rows whose transaction is older than every transaction of this
+ * database still running (see changes.repository.ts), so the (xid, seq) order never grows behind a cursor.
  */
 /** orders the changes of one transaction */
 export const contentChangesSeq = pgSequence('content_changes_seq');

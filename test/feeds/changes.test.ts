@@ -1,6 +1,7 @@
 // /v1/changes: a full walk with tombstones, and a cursor that stays correct while
 // several connections commit concurrently (on PostgreSQL: several processes' worth).
 import { sql } from 'drizzle-orm';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../src/db/client.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
@@ -149,6 +150,33 @@ describe('/v1/changes', () => {
     // cursors only move forward
     const keys = walked.map((c) => c.cursor.split('.').map(Number));
     for (let i = 1; i < keys.length; i++) expect(keys[i][0] > keys[i - 1][0] || (keys[i][0] === keys[i - 1][0] && keys[i][1] > keys[i - 1][1])).toBe(true);
+  });
+
+  it.skipIf(testDatabaseKind !== 'postgres')('is not held back by a transaction running in another database of the same server', async () => {
+    const start = await walk();
+    // another app, a report or a pg_dump on the same server: an open transaction with an xid, older than our writes
+    const url = new URL(t.database.location);
+    url.pathname = '/postgres';
+    const other = postgres(url.toString(), { max: 1, onnotice: () => {} });
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let opened!: () => void;
+    const open = new Promise<void>((r) => (opened = r));
+    const running = other.begin(async (tx) => {
+      await tx`select pg_current_xact_id()`;
+      opened();
+      await held;
+    });
+    try {
+      await open;
+      const a = await createArticle(t, { title: 'Beside another database' });
+      const seen = await walk(start.cursor);
+      expect(seen.seen.map((c) => c.id)).toEqual([a.id]);
+    } finally {
+      release();
+      await running;
+      await other.end();
+    }
   });
 
   it('keeps tombstones 30 days, then the pruning job forgets them', async () => {
