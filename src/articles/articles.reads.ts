@@ -70,7 +70,7 @@ export class ArticleReads {
     const pagination = this.pagination(q, total, shown.at(-1), stamps.length > q.limit);
     const items = await this.articlesJson(shown, generation);
     // the page's bytes: each article's, copied side by side (and their gzip pieces alike)
-    return { ...(await stitch(items, { open: DATA_OPEN, separator: COMMA, tail: Buffer.from(`],"meta":${metaJson({ pagination })}}`) })), pagination };
+    return { ...stitch(items, { open: DATA_OPEN, separator: COMMA, tail: Buffer.from(`],"meta":${metaJson({ pagination })}}`) }), pagination };
   }
 
   /** A page by number of a date-ordered list: a slice of the filter's order, listed once between two changes. */

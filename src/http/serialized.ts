@@ -8,11 +8,11 @@ import { offerEncoded } from './cache/encodings.ts';
 
 export interface Serialized {
   json: Buffer;
-  /** the same bytes gzipped */
-  gzip?: Buffer;
+  /** the same bytes gzipped, made when a client takes them */
+  gzip?: () => Promise<Buffer>;
 }
 
 export function sendSerialized(reply: FastifyReply, body: Serialized): FastifyReply {
-  if (body.gzip) offerEncoded(reply, body.json, { coding: 'gzip', bytes: body.gzip });
+  if (body.gzip) offerEncoded(reply, body.json, { coding: 'gzip', make: body.gzip });
   return reply.type('application/json; charset=utf-8').send(body.json);
 }

@@ -55,21 +55,21 @@ export function negotiate(acceptEncoding: string | undefined, ready?: Coding): C
   return (acceptEncoding && (ready === 'gzip' ? gzipFirst : negotiator).negotiate(acceptEncoding)) || undefined;
 }
 
-/** An encoding of an answer's body made along with it. */
-export interface Encoded {
+/** An encoding of an answer's body its handler can make cheaper than compressing it (stitched-gzip.ts). */
+export interface Ready {
   coding: Coding;
-  bytes: Buffer;
+  make: () => Promise<Buffer>;
 }
 
-const offers = new WeakMap<FastifyReply, { body: Buffer; encoded: Encoded }>();
+const offers = new WeakMap<FastifyReply, { body: Buffer; encoded: Ready }>();
 
-/** Offers the response cache (response-cache.ts) `body` already encoded, for a client that accepts that coding. */
-export function offerEncoded(reply: FastifyReply, body: Buffer, encoded: Encoded): void {
+/** Offers the response cache (response-cache.ts) `body` in an encoding made its own way, for a client that accepts that coding. */
+export function offerEncoded(reply: FastifyReply, body: Buffer, encoded: Ready): void {
   offers.set(reply, { body, encoded });
 }
 
 /** The encoding offered for this very payload (not for one another hook put in its place). */
-export function offeredFor(reply: FastifyReply, payload: unknown): Encoded | undefined {
+export function offeredFor(reply: FastifyReply, payload: unknown): Ready | undefined {
   const offer = offers.get(reply);
   return offer && offer.body === payload ? offer.encoded : undefined;
 }

@@ -57,7 +57,7 @@
 import type { ContentEvents } from '../../events/content-events.ts';
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { compress, isCompressible, negotiate, offeredFor, varyAcceptEncoding, type Coding, type Encoded } from './encodings.ts';
+import { compress, isCompressible, negotiate, offeredFor, varyAcceptEncoding, type Coding } from './encodings.ts';
 import { conditional, weak } from './etag.ts';
 import { writeEntry, type FastPath } from './fast-path.ts';
 
@@ -264,7 +264,7 @@ type Tracked = FastifyRequest & {
   [kSettle]?: () => void;
   [kBody]?: Buffer;
   /** the miss's answer as compressed for its client: kept with the entry */
-  [kEncoded]?: Encoded & { keep: boolean };
+  [kEncoded]?: { coding: Coding; bytes: Buffer; keep: boolean };
   /** the identity answer's (strong) ETag, when the client was sent its weak form */
   [kStrongEtag]?: string;
 };
@@ -368,7 +368,7 @@ export default fp<ResponseCacheOptions>(
       if (reply.statusCode !== 200 || (typeof payload !== 'string' && !Buffer.isBuffer(payload))) return payload;
       const body = Buffer.from(payload);
       if (req[kGeneration] !== undefined && req.method === 'GET') req[kBody] = body;
-      // made along with the body (a page stitched from gzip pieces): sent where the client likes it as much
+      // an encoding the handler makes cheaper (a page stitched from gzip pieces): sent where the client likes it as much
       const ready = offeredFor(reply, payload);
       const sent = conditional(req, reply, payload);
       const coding = isCompressible(body, reply.getHeaders()) ? negotiate(req.headers['accept-encoding'], ready?.coding) : undefined;
@@ -380,9 +380,10 @@ export default fp<ResponseCacheOptions>(
         reply.header('etag', weak(etag));
       }
       if ((reply.statusCode as number) === 304) return sent;
-      // made along with the body: not kept with the entry (a hit's encoding is made whole, once: smaller than pieces side by side)
-      const bytes = ready?.coding === coding ? ready.bytes : await compress[coding](body);
-      req[kEncoded] = { coding, bytes, keep: bytes !== ready?.bytes };
+      // the handler's: not kept with the entry (a hit's encoding is made whole, once: smaller than pieces side by side)
+      const made = ready?.coding === coding;
+      const bytes = made ? await ready.make() : await compress[coding](body);
+      req[kEncoded] = { coding, bytes, keep: !made };
       reply.header('content-encoding', coding);
       reply.removeHeader('content-length');
       return bytes;

@@ -66,11 +66,12 @@ export interface Frame {
 }
 
 /**
- * An answer's body (the items in their frame) and its gzip: the pieces made earlier, and
- * each run of items without one (with the separators between them) deflated here as one
- * piece, in zlib's thread pool.
+ * An answer's body (the items in their frame), and its gzip when asked for (a client that
+ * takes Brotli or nothing costs no deflate): the pieces made earlier, and each run of items
+ * without one (with the separators between them) deflated then as one piece, in zlib's
+ * thread pool.
  */
-export async function stitch(items: readonly Piece[], frame: Frame): Promise<{ json: Buffer; gzip: Buffer }> {
+export function stitch(items: readonly Piece[], frame: Frame): { json: Buffer; gzip: () => Promise<Buffer> } {
   const parts: (Required<Piece> | Buffer[])[] = frame.open ? [frame.open] : [];
   items.forEach((item, i) => {
     const separator = i > 0 ? frame.separator : undefined;
@@ -79,9 +80,12 @@ export async function stitch(items: readonly Piece[], frame: Frame): Promise<{ j
     else parts.push(...(separator ? [separator] : []), item.deflated ? { json: item.json, deflated: item.deflated } : [item.json]);
   });
   const json = Buffer.concat([...parts.flatMap((p) => (Array.isArray(p) ? p : [p.json])), frame.tail]);
-  const deflated = await Promise.all(parts.map((p) => (Array.isArray(p) ? deflateRaw(Buffer.concat(p), RUN) : p.deflated)));
-  const trailer = Buffer.alloc(8);
-  trailer.writeUInt32LE(zlib.crc32(json), 0);
-  trailer.writeUInt32LE(json.length >>> 0, 4);
-  return { json, gzip: Buffer.concat([HEADER, ...deflated, ...stored(frame.tail), trailer]) };
+  const gzip = async () => {
+    const deflated = await Promise.all(parts.map((p) => (Array.isArray(p) ? deflateRaw(Buffer.concat(p), RUN) : p.deflated)));
+    const trailer = Buffer.alloc(8);
+    trailer.writeUInt32LE(zlib.crc32(json), 0);
+    trailer.writeUInt32LE(json.length >>> 0, 4);
+    return Buffer.concat([HEADER, ...deflated, ...stored(frame.tail), trailer]);
+  };
+  return { json, gzip };
 }
