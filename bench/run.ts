@@ -46,11 +46,12 @@ const { values: opt } = parseArgs({
     uploads: { type: 'string', default: '12' },
     'upload-concurrency': { type: 'string', default: '4' },
     'peer-wordpress': { type: 'string' },
+    profile: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (opt.help) {
-  console.log(`npm run bench -- [--articles N] [--duration S] [--rounds R] [--warmup S] [--connections C] [--only id,id] [--data-dir DIR] [--out FILE] [--no-explain] [--identity] [--uploads N] [--upload-concurrency C] [--peer-wordpress URL]
+  console.log(`npm run bench -- [--articles N] [--duration S] [--rounds R] [--warmup S] [--connections C] [--only id,id] [--data-dir DIR] [--out FILE] [--no-explain] [--identity] [--uploads N] [--upload-concurrency C] [--peer-wordpress URL] [--profile DIR]
   DATABASE_URL=postgres://… to benchmark on PostgreSQL (default: PGlite in a temp dir)`);
   process.exit(0);
 }
@@ -140,7 +141,9 @@ function cpuSeconds(pid: number | undefined): number {
 
 /** Starts `dist/server.js` (what `npm start` runs) on `port` and waits until it is ready. */
 async function startInkwell(port: number, extra: Record<string, string>, log: NodeJS.WritableStream): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--enable-source-maps', 'dist/server.js'], {
+  // --profile DIR: each Inkwell process writes a V8 CPU profile there when it stops (open it in Chrome's DevTools)
+  const profile = opt.profile ? ['--cpu-prof', `--cpu-prof-dir=${resolve(opt.profile)}`] : [];
+  const child = spawn(process.execPath, ['--enable-source-maps', ...profile, 'dist/server.js'], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: childEnv({

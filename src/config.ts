@@ -90,6 +90,14 @@ export interface Config {
   responseCacheMB: number;
   /** ARTICLE_CACHE_MB: the serialised articles (their JSON and gzip pieces, in MiB) and list counts public reads keep between changes (0: none) */
   articleCacheMB: number;
+  /**
+   * SEARCH_EXACT_UP_TO: a search the planner expects to match at most this many articles
+   * is ranked whole and counted; a broader one ranks its newest SEARCH_RANK_WINDOW matches
+   * (the older follow newest first) and its total is the planner's estimate
+   */
+  searchExactUpTo: number;
+  /** SEARCH_RANK_WINDOW: the matches a broad search ranks */
+  searchRankWindow: number;
   /** DESK_IDLE: an editor's desk session ends after this long without a request (ms) */
   deskIdleMs: number;
 }
@@ -360,6 +368,8 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigins,
     responseCacheMB: int('RESPONSE_CACHE_MB', 32, 0, 65_536),
     articleCacheMB: int('ARTICLE_CACHE_MB', 32, 0, 65_536),
+    searchExactUpTo: int('SEARCH_EXACT_UP_TO', 2_000, 0, 1_000_000_000),
+    searchRankWindow: int('SEARCH_RANK_WINDOW', 100, 1, 100_000),
     deskIdleMs,
   };
   if (problems.length) throw new ConfigError(problems);

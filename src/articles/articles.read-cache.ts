@@ -6,7 +6,8 @@
 //    page is then one small query for the page's ids and versions, and the page's JSON
 //    is those bytes joined, its gzip those pieces stitched;
 //  - the number of articles each list filter matches (X-Total-Count, the pagination's
-//    `total`), which PostgreSQL can only count row by row.
+//    `total`), which PostgreSQL can only count row by row, or for a broad search the
+//    planner's estimate of it (articles.reads.ts).
 // Both are exact by the response cache's rules (http/cache/response-cache.ts): every
 // committed change public reads can see is a content event, on which everything here is
 // dropped, in this process and, through the same NOTIFY, in the others; a read that began
@@ -22,6 +23,12 @@ interface ArticleEntry {
   /** UTF-8 as sent, and deflated once read again: a page is these bytes copied side by side, never a string to encode again */
   piece: Piece;
   at: number;
+}
+
+/** A filter's total: counted, or the planner's estimate (a broad search, which is not counted) */
+export interface Total {
+  n: number;
+  estimated: boolean;
 }
 
 const sizeOf = (p: Piece) => p.json.length + (p.deflated?.length ?? 0);
@@ -46,7 +53,7 @@ export interface ArticleOrder {
 export class ArticleReadCache {
   private generation = 0;
   private readonly articles = new Map<number, ArticleEntry>();
-  private readonly counts = new Map<string, { n: number; at: number }>();
+  private readonly counts = new Map<string, { total: Total; at: number }>();
   private readonly orders = new Map<string, { order: ArticleOrder; at: number }>();
   private ordered = 0;
   private bytes = 0;
@@ -99,16 +106,16 @@ export class ArticleReadCache {
     }
   }
 
-  /** How many articles a filter matches, if counted since the last change. */
-  count(key: string): number | undefined {
+  /** How many articles a filter matches, if counted (or estimated) since the last change. */
+  count(key: string): Total | undefined {
     const e = this.counts.get(key);
-    return e && this.now() - e.at <= this.ttlMs ? e.n : undefined;
+    return e && this.now() - e.at <= this.ttlMs ? e.total : undefined;
   }
 
-  keepCount(generation: number, key: string, n: number): void {
+  keepCount(generation: number, key: string, total: Total): void {
     if (generation !== this.generation || this.maxBytes === 0) return;
     this.counts.delete(key);
-    this.counts.set(key, { n, at: this.now() });
+    this.counts.set(key, { total, at: this.now() });
     if (this.counts.size <= MAX_COUNTS) return;
     const oldest = this.counts.keys().next();
     if (!oldest.done) this.counts.delete(oldest.value);

@@ -13,7 +13,7 @@ import { PaginationMeta } from '../http/schemas.ts';
 import type { Serialized } from '../http/serialized.ts';
 import { encodeCursor, pageMeta, type PageMeta } from '../lib/pagination.ts';
 import { parseFields, parsePublicListQuery, type PublicListQuery } from './articles.query.ts';
-import type { ArticleOrder, ArticleReadCache } from './articles.read-cache.ts';
+import type { ArticleOrder, ArticleReadCache, Total } from './articles.read-cache.ts';
 import * as repo from './articles.repository.ts';
 import { Article, type ArticleView, type ListArticlesParams } from './articles.schemas.ts';
 import type { ArticleViews } from './articles.views.ts';
@@ -37,13 +37,30 @@ const COMMA = piece(Buffer.from(','));
 const NOTHING = Buffer.alloc(0);
 
 /** The count cache's key: the filter (not the order, the page or the keyset position). */
-const countKey = (q: PublicListQuery) => JSON.stringify(q.filter);
+const countKey = (filter: PublicListQuery['filter']) => JSON.stringify(filter);
+
+/**
+ * How searches are answered (SEARCH_EXACT_UP_TO, SEARCH_RANK_WINDOW). A search the planner
+ * expects to match at most `exactUpTo` articles is ranked whole and counted. A broader one
+ * ranks its newest `window` matches, then lists the older ones newest first, and its total
+ * is the planner's estimate: ranking and counting every match reads each one's row
+ * (33–53 ms of PostgreSQL for a common pair of words among 100k articles), where a
+ * window of 100 is one walk down the date index (1–3 ms; 200 cost twice that under load,
+ * for 10 ranked pages instead of 5). Among thousands of matches ts_rank
+ * saturates anyway (1,394 articles within 2 % of the 20th score for a common pair: the
+ * date tie-break chose the page). bench/results/2026-12-01-search-designs-postgres-100000.md
+ */
+export interface SearchPolicy {
+  exactUpTo: number;
+  window: number;
+}
 
 export class ArticleReads {
   constructor(
     private readonly db: Db,
     private readonly views: ArticleViews,
     private readonly cache: ArticleReadCache,
+    private readonly search: SearchPolicy,
   ) {}
 
   /** page orders being listed: one query per filter however many requests wait for it */
@@ -53,7 +70,18 @@ export class ArticleReads {
   async list(params: ListArticlesParams): Promise<ArticleList> {
     const q = parsePublicListQuery(params);
     const generation = this.cache.currentGeneration;
-    const [records, total] = await Promise.all([repo.listArticles(this.db, { ...this.page(q), fields: q.fields }), this.count(q, generation)]);
+    if (q.filter.q) {
+      // a search: the page's articles as the default shape finds them (a broad search's window)
+      const { stamps, total } = await this.fromQuery(q, generation);
+      const shown = stamps.slice(0, q.limit);
+      const records = shown.length ? await repo.listArticles(this.db, { filter: { status: 'published', ids: shown.map((s) => s.id) }, order: '-publishedAt', limit: shown.length, fields: q.fields }) : [];
+      const byId = new Map(records.map((r) => [r.id, r]));
+      return {
+        data: await this.views.public(this.db, shown.flatMap((s) => byId.get(s.id) ?? []), q.fields),
+        meta: { pagination: this.pagination(q, total, shown.at(-1), stamps.length > q.limit) },
+      };
+    }
+    const [records, total] = await Promise.all([repo.listArticles(this.db, { ...this.page(q), fields: q.fields }), this.count(q.filter, generation)]);
     const shown = records.slice(0, q.limit);
     return {
       data: await this.views.public(this.db, shown, q.fields),
@@ -74,7 +102,7 @@ export class ArticleReads {
   }
 
   /** A page by number of a date-ordered list: a slice of the filter's order, listed once between two changes. */
-  private async fromOrder(q: PublicListQuery, generation: number): Promise<{ stamps: repo.ArticleStamp[]; total: number }> {
+  private async fromOrder(q: PublicListQuery, generation: number): Promise<{ stamps: repo.ArticleStamp[]; total: Total }> {
     const key = JSON.stringify([q.filter, q.order]);
     let order = this.cache.order(key);
     if (!order) {
@@ -94,17 +122,46 @@ export class ArticleReads {
       const at = order.publishedAt[i];
       stamps.push({ id: order.ids[i], version: order.versions[i], publishedAt: Number.isNaN(at) ? null : new Date(at) });
     }
-    return { stamps, total: order.ids.length };
+    return { stamps, total: { n: order.ids.length, estimated: false } };
   }
 
   /** A search, or a page after a keyset cursor: the page's stamps from PostgreSQL, with the total when not counted yet. */
-  private async fromQuery(q: PublicListQuery, generation: number): Promise<{ stamps: repo.ArticleStamp[]; total: number }> {
+  private async fromQuery(q: PublicListQuery, generation: number): Promise<{ stamps: repo.ArticleStamp[]; total: Total }> {
+    const key = countKey(q.filter);
+    let total = this.cache.count(key);
+    if (!total && q.filter.q) {
+      const estimate = await this.broadEstimate(q, generation);
+      if (estimate !== null) total = { n: estimate, estimated: true };
+    }
+    if (total?.estimated) {
+      // a broad search: never counted, and in relevance order its window ranked
+      if (q.order !== 'relevance') return { stamps: (await repo.listArticleStamps(this.db, this.page(q), false)).stamps, total };
+      const page = await repo.listSearchWindow(this.db, this.page(q), this.search.window);
+      // a window not full holds every match: ranked whole and counted after all
+      const seen: Total = page.candidates < this.search.window ? { n: page.candidates, estimated: false } : { n: Math.max(total.n, this.search.window), estimated: true };
+      this.cache.keepCount(generation, key, seen);
+      return { stamps: page.stamps, total: seen };
+    }
     // a total not counted yet comes with the page, from the same scan (one round trip); not
     // with a keyset cursor, whose condition narrows the scan to the articles after it
-    const kept = this.cache.count(countKey(q));
-    const page = await repo.listArticleStamps(this.db, this.page(q), kept === undefined && !q.after);
-    if (kept === undefined && page.total !== null) this.cache.keepCount(generation, countKey(q), page.total);
-    return { stamps: page.stamps, total: kept ?? page.total ?? (await this.count(q, generation)) };
+    const page = await repo.listArticleStamps(this.db, this.page(q), total === undefined && !q.after);
+    if (total === undefined && page.total !== null) {
+      total = { n: page.total, estimated: false };
+      this.cache.keepCount(generation, key, total);
+    }
+    return { stamps: page.stamps, total: total ?? { n: await this.count(q.filter, generation), estimated: false } };
+  }
+
+  /**
+   * A search broader than SEARCH_EXACT_UP_TO: the planner's estimate of its matches, or
+   * null to count them. Without asking when the filter without the words is no broader
+   * (every search of a site that small is counted).
+   */
+  private async broadEstimate(q: PublicListQuery, generation: number): Promise<number | null> {
+    const { q: words, ...rest } = q.filter;
+    if (!words || (await this.count(rest, generation)) <= this.search.exactUpTo) return null;
+    const estimate = await repo.estimateArticles(this.db, q.filter);
+    return estimate > this.search.exactUpTo ? estimate : null;
   }
 
   /** A published article (as JSON in the default shape, else as the fields asked for), or `{ redirect }` to its current slug, or null. */
@@ -128,18 +185,19 @@ export class ArticleReads {
     return { filter: q.filter, order: q.order, limit: q.limit + 1, offset: q.page ? (q.page - 1) * q.limit : 0, after: q.after };
   }
 
-  private pagination(q: PublicListQuery, total: number, last: { id: number; publishedAt: Date | null } | undefined, hasMore: boolean): PageMeta {
+  private pagination(q: PublicListQuery, total: Total | number, last: { id: number; publishedAt: Date | null } | undefined, hasMore: boolean): PageMeta {
     const nextCursor = last && q.order !== 'relevance' && last.publishedAt ? encodeCursor([last.publishedAt.toISOString(), last.id], q.fingerprint) : null;
-    return pageMeta({ page: q.page, limit: q.limit, total, nextCursor, hasMore });
+    const { n, estimated } = typeof total === 'number' ? { n: total, estimated: false } : total;
+    return pageMeta({ page: q.page, limit: q.limit, total: n, nextCursor, hasMore, estimated });
   }
 
-  /** The matching articles in all pages: counted once per filter between two changes. */
-  private async count(q: PublicListQuery, generation: number): Promise<number> {
-    const key = countKey(q);
+  /** The articles a filter matches in all pages: counted once per filter between two changes. */
+  private async count(filter: PublicListQuery['filter'], generation: number): Promise<number> {
+    const key = countKey(filter);
     const kept = this.cache.count(key);
-    if (kept !== undefined) return kept;
-    const n = await repo.countArticles(this.db, q.filter);
-    this.cache.keepCount(generation, key, n);
+    if (kept !== undefined) return kept.n;
+    const n = await repo.countArticles(this.db, filter);
+    this.cache.keepCount(generation, key, { n, estimated: false });
     return n;
   }
 

@@ -19,7 +19,7 @@ const SlugParam = Type.Object({ slug: Type.String({ maxLength: 200, description:
 const IdParam = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647, description: 'The article id' }) });
 const LIST_HEADERS = {
   Link: { type: 'string', description: 'RFC 8288 links: next, prev, first, last' },
-  'X-Total-Count': { type: 'integer', description: 'Matching articles in all pages' },
+  'X-Total-Count': { type: 'integer', description: 'Matching articles in all pages: an estimate for a broad search (then `meta.pagination.estimated` is true)' },
 };
 const ArticleList = Type.Object({ data: Type.Array(ArticleRef), meta: PaginationMetaRef }, { headers: LIST_HEADERS });
 

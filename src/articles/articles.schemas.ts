@@ -133,7 +133,7 @@ export const ListArticlesQuery = Type.Object(
     after: Type.Optional(Type.String({ maxLength: 512, description: 'Keyset cursor: `meta.pagination.nextCursor` of the previous page. Walks every article exactly once even while new ones are published. Not with `page` or `order=relevance`.' })),
     tag: Type.Optional(Type.String({ maxLength: 120, description: 'Only articles with this tag slug' })),
     author: Type.Optional(Type.String({ maxLength: 120, description: 'Only articles by this author slug' })),
-    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Full-text search (web search syntax: `"exact phrase"`, `-exclude`, `or`), accent-insensitive, title weighted above excerpt above body' })),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Full-text search (web search syntax: `"exact phrase"`, `-exclude`, `or`), accent-insensitive, title weighted above excerpt above body. A search matching up to ~2,000 articles (the server\'s `SEARCH_EXACT_UP_TO`) ranks every match and counts them; a broader one ranks its 100 newest matches (`SEARCH_RANK_WINDOW`), lists the older ones after them newest first, and gives an estimated total (`meta.pagination.estimated`)' })),
     since: Type.Optional(Type.String({ description: 'Published at or after (ISO 8601 date or date-time)' })),
     until: Type.Optional(Type.String({ description: 'Published before (ISO 8601 date or date-time; a bare date includes that whole day)' })),
     id: Type.Optional(Type.String({ pattern: '^[0-9]{1,10}(,[0-9]{1,10}){0,99}$', description: 'Only these ids, comma-separated (up to 100): `id=3,7`. Published ones only; unknown ids are ignored.' })),

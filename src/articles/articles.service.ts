@@ -53,7 +53,7 @@ export class ArticlesService {
     const cache = (this.readCache = new ArticleReadCache(deps.config.articleCacheMB * 1024 * 1024));
     // every change public reads can see, here or (through the response cache's NOTIFY) in another process
     deps.events.onAnyChange(() => cache.invalidate());
-    this.reads = new ArticleReads(deps.db, this.views, cache);
+    this.reads = new ArticleReads(deps.db, this.views, cache, { exactUpTo: deps.config.searchExactUpTo, window: deps.config.searchRankWindow });
     this.lifecycle = new ArticleLifecycle({ publishing: deps.publishing, views: this.views, nudgeJobs: deps.nudgeJobs });
   }
 

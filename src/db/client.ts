@@ -123,15 +123,20 @@ interface DrizzleInternals {
  * come in few shapes: values go as parameters, an id list as one array parameter.
  * The same rows as `queryRows` (the same client, with Drizzle's type parsers); on
  * PGlite, which has no statement cache to fill, it is `queryRows`.
+ * `planEachTime`: unnamed, planned for its values on every run. PostgreSQL replaces a
+ * prepared statement's plan by a generic one after five runs when that looks no dearer,
+ * and for a search the generic plan cannot know how common the words are: it read every
+ * match of a common pair (a bitmap scan and a sort, 86 ms) where a walk down the date
+ * index stops after 100 (bench/results/2026-12-01-search-window-postgres-100000.md).
  */
-export async function readRows<T = Record<string, unknown>>(db: Db, query: SQL): Promise<T[]> {
+export async function readRows<T = Record<string, unknown>>(db: Db, query: SQL, opts: { planEachTime?: boolean } = {}): Promise<T[]> {
   const internals = db as unknown as DrizzleInternals;
   const unsafe = internals.$client?.unsafe;
   // PGlite's client has no `unsafe`; a transaction has no `$client` (it runs on its own connection)
   if (!unsafe) return queryRows<T>(db, query);
   const q = internals.dialect.sqlToQuery(query);
   internals.session?.logger?.logQuery(q.sql, q.params);
-  return (await unsafe.call(internals.$client, q.sql, q.params, { prepare: true })) as T[];
+  return (await unsafe.call(internals.$client, q.sql, q.params, { prepare: !opts.planEachTime })) as T[];
 }
 
 /**

@@ -30,6 +30,12 @@ export const PaginationMeta = Type.Object(
       next: Nullable(Type.Integer({ description: 'Next page number, null on the last page' })),
       prev: Nullable(Type.Integer()),
       nextCursor: Nullable(Type.String({ description: 'Pass as `after` for the next page by keyset, stable while new items arrive (lists that take `after`; null elsewhere)' })),
+      estimated: Type.Optional(
+        Type.Literal(true, {
+          description:
+            'Present (true) when `total`, `pages` and `X-Total-Count` are an estimate, not a count: a search that matches more articles than the server counts exactly (`SEARCH_EXACT_UP_TO`, default 2,000). Show it as "about N results"; a page past the real end is empty.',
+        }),
+      ),
     }),
   },
   { $id: 'PaginationMeta', title: 'PaginationMeta' },

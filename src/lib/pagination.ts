@@ -9,6 +9,8 @@ export interface PageMeta {
   next: number | null;
   prev: number | null;
   nextCursor: string | null;
+  /** a broad search's total (and so `pages`) is the planner's estimate, not a count */
+  estimated?: true;
 }
 
 export class CursorError extends Error {}
@@ -46,7 +48,7 @@ export function fingerprint(parts: Record<string, unknown>): string {
 }
 
 /** Pagination metadata; without `hasMore`, a page-numbered list has more when `page * limit < total`. */
-export function pageMeta(opts: { page: number | null; limit: number; total: number; nextCursor?: string | null; hasMore?: boolean }): PageMeta {
+export function pageMeta(opts: { page: number | null; limit: number; total: number; nextCursor?: string | null; hasMore?: boolean; estimated?: boolean }): PageMeta {
   const pages = Math.max(1, Math.ceil(opts.total / opts.limit));
   const { page } = opts;
   return {
@@ -57,6 +59,7 @@ export function pageMeta(opts: { page: number | null; limit: number; total: numb
     next: page !== null && page < pages ? page + 1 : null,
     prev: page !== null && page > 1 ? Math.min(page - 1, pages) : null,
     nextCursor: (opts.hasMore ?? (page !== null && page * opts.limit < opts.total)) ? (opts.nextCursor ?? null) : null,
+    ...(opts.estimated ? { estimated: true as const } : {}),
   };
 }
 

@@ -116,7 +116,7 @@ describe('ArticleReadCache', () => {
     const before = c.currentGeneration;
     c.invalidate();
     c.keepArticle(before, 1, 1, bytes('{"old":true}'));
-    c.keepCount(before, 'all', 5);
+    c.keepCount(before, 'all', { n: 5, estimated: false });
     expect(c.article(1, 1)).toBeUndefined();
     expect(c.count('all')).toBeUndefined();
     c.keepArticle(c.currentGeneration, 1, 2, bytes('{"v":2}'));
@@ -134,7 +134,7 @@ describe('ArticleReadCache', () => {
     c.keepArticle(g, 3, 1, ten);
     expect(c.article(2, 1)).toBeUndefined();
     expect(c.snapshot()).toMatchObject({ articles: 2, bytes: 2 * size });
-    c.keepCount(g, 'all', 3);
+    c.keepCount(g, 'all', { n: 3, estimated: false });
     now = 1001;
     expect(c.article(1, 1)).toBeUndefined();
     expect(c.count('all')).toBeUndefined();
@@ -143,7 +143,7 @@ describe('ArticleReadCache', () => {
   it('with a budget of 0 (ARTICLE_CACHE_MB=0) keeps nothing, counts neither', () => {
     const c = new ArticleReadCache(0);
     c.keepArticle(c.currentGeneration, 1, 1, bytes('{}'));
-    c.keepCount(c.currentGeneration, 'all', 1);
+    c.keepCount(c.currentGeneration, 'all', { n: 1, estimated: false });
     expect(c.snapshot()).toMatchObject({ articles: 0, counts: 0 });
   });
 });
