@@ -82,6 +82,24 @@ describe('a broad search (more matches expected than SEARCH_EXACT_UP_TO)', () =>
   });
 });
 
+describe('a broad search whose window holds every match (the planner guessed high)', () => {
+  it('is ranked whole and its total is the count, with no estimate flag', async () => {
+    const wide = await createTestApp({ searchExactUpTo: 3, searchRankWindow: 50 }, { database: t.database });
+    try {
+      const res = await wide.app.inject({ method: 'GET', url: '/v1/articles?q=river&limit=20', headers: { 'accept-encoding': 'identity' } });
+      const body = res.json() as Page;
+      expect(body.meta.pagination.total).toBe(RIVER.length);
+      expect(body.meta.pagination).not.toHaveProperty('estimated');
+      expect(res.headers['x-total-count']).toBe(String(RIVER.length));
+      // every match ranked: the article with the word in its title and three times in its body leads, old as it is
+      expect(body.data.map((a) => a.title)).toContain('The river');
+      expect(body.data.findIndex((a) => a.title === 'The river')).toBeLessThan(2);
+    } finally {
+      await wide.close();
+    }
+  });
+});
+
 describe('a narrow search', () => {
   it('is ranked whole and counted exactly, with no estimate flag', async () => {
     const res = await get('/v1/articles?q=heron');
