@@ -62,7 +62,7 @@ export type Emit = (event: ContentEvent) => Promise<void>;
 export class ContentEvents {
   private readonly inTx: TransactionalListener[] = [];
   private readonly committed = new Set<CommittedListener>();
-  private readonly anyChange = new Set<() => void>();
+  private readonly anyChange = new Set<(event: ContentEvent | null) => void>();
 
   /** Listen inside the writing transaction: outbox rows that must commit with the change. */
   onTransaction(listener: TransactionalListener): void {
@@ -77,17 +77,18 @@ export class ContentEvents {
 
   /**
    * Listen for any change of public content: committed here, or in another process
-   * (`changedElsewhere`). The caches of public reads drop their copies on it. Returns the
-   * unsubscribe function.
+   * (`changedElsewhere`). The caches of public reads drop their copies on it. The listener
+   * is told the event when it was committed here, null when it came from elsewhere (what
+   * changed is unknown). Returns the unsubscribe function.
    */
-  onAnyChange(listener: () => void): () => void {
+  onAnyChange(listener: (event: ContentEvent | null) => void): () => void {
     this.anyChange.add(listener);
     return () => this.anyChange.delete(listener);
   }
 
   /** Another process changed public content, or its word may have been missed (the bus reconnected). */
   changedElsewhere(): void {
-    for (const l of this.anyChange) l();
+    for (const l of this.anyChange) l(null);
   }
 
   /**
@@ -115,7 +116,7 @@ export class ContentEvents {
   }
 
   private afterCommit(event: ContentEvent): void {
-    for (const l of this.anyChange) l();
+    for (const l of this.anyChange) l(event);
     for (const l of this.committed) l(event);
   }
 }

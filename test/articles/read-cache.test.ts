@@ -69,6 +69,25 @@ describe('pages from the read cache', () => {
     expect((await json('/v1/articles/read-cache-three')).counts.comments).toBe(1);
   });
 
+  it('keep every other article through a comment, a like or an announcement: only that article is read again', async () => {
+    const before = await json('/v1/articles?limit=100');
+    const kept = t.services.articles.readCacheSnapshot();
+    expect(kept.articles).toBe(before.data.length);
+    const target = before.data.find((a: Listed) => a.slug === 'read-cache-one') as Listed;
+    const posted = await t.app.inject({ method: 'POST', url: '/v1/articles/read-cache-one/comments', payload: { authorName: 'Reader', authorEmail: 'r@example.com', body: 'Kept?' } });
+    expect(posted.statusCode).toBe(201);
+    expect((await adminRequest(t, 'PATCH', `/v1/admin/responses/${posted.json().id}`, { status: 'approved' })).statusCode).toBe(200);
+    // the commented article dropped, the others, the page orders and the totals kept
+    expect(t.services.articles.readCacheSnapshot()).toMatchObject({ articles: kept.articles - 1, orders: kept.orders, counts: kept.counts });
+    const after = await json('/v1/articles?limit=100');
+    expect(after.data.find((a: Listed) => a.slug === 'read-cache-one').counts.comments).toBe(target.counts.comments + 1);
+    expect(after.data.filter((a: Listed) => a.slug !== 'read-cache-one')).toEqual(before.data.filter((a: Listed) => a.slug !== 'read-cache-one'));
+    expect((await json('/v1/articles/read-cache-one')).counts.comments).toBe(target.counts.comments + 1);
+    // removed again: the count goes back down at once
+    expect((await adminRequest(t, 'PATCH', `/v1/admin/responses/${posted.json().id}`, { status: 'spam' })).statusCode).toBe(200);
+    expect((await listed('read-cache-one', '/v1/articles?limit=100'))?.counts.comments).toBe(target.counts.comments);
+  });
+
   it('a page by number is the slice the database gives, at every depth and past the end, and moves when an article is published', async () => {
     const pages = async () => {
       for (let page = 1; page <= 4; page++) {
@@ -138,6 +157,22 @@ describe('ArticleReadCache', () => {
     now = 1001;
     expect(c.article(1, 1)).toBeUndefined();
     expect(c.count('all')).toBeUndefined();
+  });
+
+  it('a change in one article drops that article alone, and still refuses what reads under way computed', () => {
+    const c = new ArticleReadCache(1000);
+    const g = c.currentGeneration;
+    c.keepArticle(g, 1, 1, bytes('{"a":1}'));
+    c.keepArticle(g, 2, 1, bytes('{"b":1}'));
+    c.keepCount(g, 'all', { n: 2, estimated: false });
+    c.invalidate(1);
+    expect(c.article(1, 1)).toBeUndefined();
+    expect(c.article(2, 1)?.json.toString()).toBe('{"b":1}');
+    expect(c.count('all')).toEqual({ n: 2, estimated: false });
+    expect(c.snapshot().bytes).toBe(bytes('{"b":1}').json.length + bytes('{"b":1}').deflated.length);
+    // a read that began before the change read article 1 as it was: not kept
+    c.keepArticle(g, 1, 1, bytes('{"a":"old"}'));
+    expect(c.article(1, 1)).toBeUndefined();
   });
 
   it('with a budget of 0 (ARTICLE_CACHE_MB=0) keeps nothing, counts neither', () => {
