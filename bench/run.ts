@@ -236,10 +236,14 @@ interface Scenario {
   ceilingOf?: string;
   /** measured on a process that caches nothing (RESPONSE_CACHE_MB=0): every read a miss */
   uncached?: boolean;
+  /** while it is measured, readers' comments arrive at this rate (published at once), each on a random article */
+  commentsPerSecond?: number;
   skipped?: string;
 }
 
 interface Measured extends LoadResult {
+  /** comments published while it ran (commentsPerSecond) */
+  commentsPublished?: number;
   rssMB: number;
   /** server CPU time per request (µs): what a request costs, whatever else runs on the machine */
   cpuUsPerRequest: number;
@@ -345,6 +349,22 @@ try {
   const pages = randomPages(Math.ceil(total / limit), N);
   const slugs = await sampleSlugs(base, total);
   const randomSlugs = draw(slugs, N);
+  /** readers' comments on random articles, `perSecond`, while a row is measured (published at once: the miss process runs with COMMENT_MODERATION=open) */
+  const comment = (url: string, perSecond: number) => {
+    const pick = draw(slugs, 100_000, seeded(13));
+    // a text of its own on every run: the same comment twice is refused as a duplicate
+    const run = Date.now().toString(36);
+    let sent = 0;
+    let published = 0;
+    const timer = setInterval(() => {
+      const n = sent++;
+      const body = JSON.stringify({ authorName: 'Bench reader', authorEmail: `reader-${run}-${n}@example.com`, body: `Comment ${run}-${n}, posted while pages are read.` });
+      fetch(`${url}/v1/articles/${pick[n % pick.length]}/comments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+        .then(async (r) => (r.status === 201 ? published++ : say(`  comment refused: ${r.status} ${(await r.text()).slice(0, 200)}`)))
+        .catch((err: Error) => say(`  comment failed: ${err.message}`));
+    }, 1000 / perSecond);
+    return { stop: () => clearInterval(timer), published: () => published };
+  };
 
   const scenarios: Scenario[] = [
     { id: 'slug', label: 'article by slug', method: 'GET', path: `/v1/articles/${slug}`, expect: 200 },
@@ -375,6 +395,11 @@ try {
       [
         { id: 'list-miss-20', label: 'list of 20, random page (miss)', paths: pages.map((p) => `/v1/articles?page=${p}`), ceilingOf: 'list' },
         { id: 'list-miss-fields', label: 'the same, fields=title,slug,excerpt,url,publishedAt (miss)', paths: pages.map((p) => `/v1/articles?page=${p}&fields=${MISS_FIELDS}`), ceilingOf: 'list' },
+        // the same while readers comment: each published comment changes one article (its counts)
+        {
+          id: 'list-miss-comments', label: 'list of 20, random page, 10 comments/s (miss)', paths: pages.map((p) => `/v1/articles?page=${p}`), ceilingOf: 'list',
+          commentsPerSecond: 10,
+        },
         { id: 'search-miss', label: 'search, two new words (miss)', paths: searchPaths, ceilingOf: 'search' },
         { id: 'article-miss', label: 'article, random (miss)', paths: randomSlugs.map((x) => `/v1/articles/${x}`), ceilingOf: 'slug' },
         {
@@ -454,13 +479,16 @@ try {
           duration: WARMUP,
         };
         if (round === 0 && WARMUP > 0 && (!s.paths || s.uncached)) await load(spec, proc.pid, `${s.label} · ${name} · warm-up`);
-        const m = await load({ ...spec, duration: DURATION }, proc.pid, `${s.label} · ${name} · round ${round + 1}/${ROUNDS}`);
+        const commenting = s.commentsPerSecond ? comment(url, s.commentsPerSecond) : undefined;
+        const m = await load({ ...spec, duration: DURATION }, proc.pid, `${s.label} · ${name} · round ${round + 1}/${ROUNDS}`).finally(() => commenting?.stop());
+        if (commenting) m.commentsPublished = commenting.published();
         m.unexpected = Object.entries(m.statusCodes).reduce((n, [code, c]) => n + (Number(code) === s.expect || code === '429' ? 0 : c), 0) + m.mismatches;
         runs[name].push(m);
       }
       if (runs.inkwell[round] && runs.bare[round]) row.rounds!.push(runs.inkwell[round].rps / runs.bare[round].rps);
     }
     if (runs.inkwell.length) row.inkwell = combine(runs.inkwell);
+    if (row.inkwell && s.commentsPerSecond) row.inkwell.commentsPublished = runs.inkwell.reduce((n, m) => n + (m.commentsPublished ?? 0), 0);
     if (runs.bare.length) row.bare = combine(runs.bare);
     results.push(row);
     const ceiling = s.ceilingOf ? results.find((r) => r.scenario.id === s.ceilingOf)?.bare : undefined;
@@ -468,7 +496,7 @@ try {
     else if (row.inkwell && ceiling) row.ratio = row.inkwell.rps / ceiling.rps;
     const ink1 = row.inkwell!;
     say(
-      `  ✓ ${s.label.padEnd(40)} ${fmt(ink1.rps).padStart(7)} req/s  ${row.bare ? `bare ${fmt(row.bare.rps).padStart(7)}` : '             '}  ${row.ratio !== undefined ? `${row.ratio.toFixed(2)}×` : ''}  p99 ${ink1.p99} ms`,
+      `  ✓ ${s.label.padEnd(40)} ${fmt(ink1.rps).padStart(7)} req/s  ${row.bare ? `bare ${fmt(row.bare.rps).padStart(7)}` : '             '}  ${row.ratio !== undefined ? `${row.ratio.toFixed(2)}×` : ''}  p99 ${ink1.p99} ms${ink1.commentsPublished !== undefined ? `  (${ink1.commentsPublished} comments published meanwhile)` : ''}`,
     );
   };
   for (const [i, s] of cached.entries()) await measure(i, s, base, inkwell);
@@ -539,7 +567,7 @@ try {
     await stop(inkwell);
     const port3 = await freePort();
     const base3 = `http://127.0.0.1:${port3}`;
-    inkwell = await startInkwell(port3, { RESPONSE_CACHE_MB: '0' }, log);
+    inkwell = await startInkwell(port3, { RESPONSE_CACHE_MB: '0', COMMENT_MODERATION: 'open' }, log);
     say(`\n6. cache misses: Inkwell restarted with RESPONSE_CACHE_MB=0 (pid ${inkwell.pid}): every read is computed, tagged, compressed and stored as a first read is, then dropped; ratio to the bare row named`);
     for (const [i, s] of uncached.entries()) await measure(i, s, base3, inkwell);
 
