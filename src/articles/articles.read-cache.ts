@@ -11,12 +11,12 @@
 // Both are exact by the response cache's rules (http/cache/response-cache.ts): every
 // committed change public reads can see is a content event, on which everything here is
 // dropped, in this process and, through the same NOTIFY, in the others (a response or an
-// announcement here drops only its article: a site's comments do not empty it); a read that began
+// announcement drops only its article, `onlyArticle` in events/content-events.ts: a
+// site's comments do not empty it); a read that began
 // before a change stores nothing it computed (the generation check); and nothing is
 // served older than SAFETY_TTL_MS. The article version is checked on every hit too, so
 // an article edited by another process is never served in its old form even before the
 // notification arrives.
-import type { ContentEvent } from '../events/content-events.ts';
 import { SAFETY_TTL_MS } from '../http/cache/response-cache.ts';
 import type { Piece } from '../http/cache/stitched-gzip.ts';
 
@@ -25,18 +25,6 @@ interface ArticleEntry {
   /** UTF-8 as sent, and deflated once read again: a page is these bytes copied side by side, never a string to encode again */
   piece: Piece;
   at: number;
-}
-
-/**
- * The article a change shows in alone, if it does: a response changes its article's
- * counts, an announcement its `announcement` and `syndication`; neither changes which
- * articles a filter lists, in what order, nor how many. Undefined: anything may have
- * changed (every other event, and a change in another process, whose kind is not told).
- */
-export function onlyArticle(event: ContentEvent | null): number | undefined {
-  if (event?.type === 'response.published' || event?.type === 'response.removed') return event.data.articleId;
-  if (event?.type === 'announcement.changed') return event.data.articleId ?? undefined;
-  return undefined;
 }
 
 /** A filter's total: counted, or the planner's estimate (a broad search, which is not counted) */

@@ -22,7 +22,7 @@ import type { ArticleRecord, ListFilter } from './articles.repository.ts';
 import type { AdminArticleView, ArticleView, CreateArticleInput, ListArticlesParams, UpdateArticleInput } from './articles.schemas.ts';
 import type { ArticleStatus } from './articles.table.ts';
 import { ArticleViews, type AnnouncementLookup } from './articles.views.ts';
-import { ArticleReadCache, onlyArticle } from './articles.read-cache.ts';
+import { ArticleReadCache } from './articles.read-cache.ts';
 import { ArticleReads, type ArticleList, type SerializedList } from './articles.reads.ts';
 import type { PublishingEvents } from './publishing.ts';
 
@@ -52,7 +52,7 @@ export class ArticlesService {
     this.views = new ArticleViews(deps);
     const cache = (this.readCache = new ArticleReadCache(deps.config.articleCacheMB * 1024 * 1024));
     // every change public reads can see, here or (through the response cache's NOTIFY) in another process
-    deps.events.onAnyChange((event) => cache.invalidate(onlyArticle(event)));
+    deps.events.onAnyChange((only) => cache.invalidate(only));
     this.reads = new ArticleReads(deps.db, this.views, cache, { exactUpTo: deps.config.searchExactUpTo, window: deps.config.searchRankWindow });
     this.lifecycle = new ArticleLifecycle({ publishing: deps.publishing, views: this.views, nudgeJobs: deps.nudgeJobs });
   }

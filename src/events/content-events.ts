@@ -52,6 +52,21 @@ export type ContentEvent =
   | { type: 'media.changed'; data: { id: number } };
 
 
+/**
+ * The one article whose public JSON a change shows in, when it shows in no other and
+ * changes nothing about which articles a list holds, in what order, or how many: a
+ * response changes its article's counts, an announcement its `announcement` and
+ * `syndication`. Undefined: anything may have changed.
+ */
+export function onlyArticle(event: ContentEvent): number | undefined {
+  if (event.type === 'response.published' || event.type === 'response.removed') return event.data.articleId;
+  if (event.type === 'announcement.changed') return event.data.articleId ?? undefined;
+  return undefined;
+}
+
+/** Told of any change of public content: `onlyArticle` when it shows in that article alone (`onlyArticle()`), else undefined. */
+export type ChangeListener = (onlyArticle: number | undefined) => void;
+
 /** Called inside the writing transaction; throwing rolls the change back. */
 export type TransactionalListener = (tx: Db, event: ContentEvent) => Promise<void>;
 /** Called once the change committed; must not throw. */
@@ -62,7 +77,7 @@ export type Emit = (event: ContentEvent) => Promise<void>;
 export class ContentEvents {
   private readonly inTx: TransactionalListener[] = [];
   private readonly committed = new Set<CommittedListener>();
-  private readonly anyChange = new Set<(event: ContentEvent | null) => void>();
+  private readonly anyChange = new Set<ChangeListener>();
 
   /** Listen inside the writing transaction: outbox rows that must commit with the change. */
   onTransaction(listener: TransactionalListener): void {
@@ -77,18 +92,17 @@ export class ContentEvents {
 
   /**
    * Listen for any change of public content: committed here, or in another process
-   * (`changedElsewhere`). The caches of public reads drop their copies on it. The listener
-   * is told the event when it was committed here, null when it came from elsewhere (what
-   * changed is unknown). Returns the unsubscribe function.
+   * (`changedElsewhere`). The caches of public reads drop their copies on it, or only an
+   * article's when that is all that changed. Returns the unsubscribe function.
    */
-  onAnyChange(listener: (event: ContentEvent | null) => void): () => void {
+  onAnyChange(listener: ChangeListener): () => void {
     this.anyChange.add(listener);
     return () => this.anyChange.delete(listener);
   }
 
-  /** Another process changed public content, or its word may have been missed (the bus reconnected). */
-  changedElsewhere(): void {
-    for (const l of this.anyChange) l(null);
+  /** Another process changed public content (that article's alone, if told), or its word may have been missed (the bus reconnected). */
+  changedElsewhere(only?: number): void {
+    for (const l of this.anyChange) l(only);
   }
 
   /**
@@ -116,7 +130,8 @@ export class ContentEvents {
   }
 
   private afterCommit(event: ContentEvent): void {
-    for (const l of this.anyChange) l(event);
+    const only = onlyArticle(event);
+    for (const l of this.anyChange) l(only);
     for (const l of this.committed) l(event);
   }
 }

@@ -192,10 +192,18 @@ describe.skipIf(testDatabaseKind !== 'postgres')('several processes on one Postg
       const countB = async () => ((await readB('/v1/articles')).data as Listed[]).find((a) => a.slug === 'read-cache-one')?.counts.comments;
       const before = await countB();
       expect((await readB('/v1/articles/read-cache-one')).counts.comments).toBe(before);
+      const kept = b.services.articles.readCacheSnapshot();
       const posted = await t.app.inject({ method: 'POST', url: '/v1/articles/read-cache-one/comments', payload: { authorName: 'Reader', authorEmail: 'r@example.com', body: 'From A.' } });
       await adminRequest(t, 'PATCH', `/v1/admin/responses/${posted.json().id}`, { status: 'approved' });
-      await vi.waitFor(async () => expect(await countB()).toBe((before ?? 0) + 1), { timeout: 5000, interval: 20 });
+      // the NOTIFY names the article: B drops it alone, and keeps its other articles, page orders and totals
+      await vi.waitFor(() => expect(b.services.articles.readCacheSnapshot().generation).toBeGreaterThan(kept.generation), { timeout: 5000, interval: 20 });
+      expect(b.services.articles.readCacheSnapshot()).toMatchObject({ articles: kept.articles - 1, orders: kept.orders, counts: kept.counts });
+      expect(await countB()).toBe((before ?? 0) + 1);
       expect((await readB('/v1/articles/read-cache-one')).counts.comments).toBe((before ?? 0) + 1);
+      // a change of another kind (an edit) still drops everything there
+      const { id } = await json('/v1/articles/read-cache-two');
+      expect((await adminRequest(t, 'PATCH', `/v1/admin/articles/${id}`, { title: 'Read cache two, from A' })).statusCode).toBe(200);
+      await vi.waitFor(async () => expect(((await readB('/v1/articles')).data as Listed[]).find((a) => a.slug === 'read-cache-two')?.title).toBe('Read cache two, from A'), { timeout: 5000, interval: 20 });
     } finally {
       await b.close();
       await other.close();

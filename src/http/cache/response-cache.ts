@@ -54,7 +54,7 @@
 // of a cached route says `Vary: Accept-Encoding`, and an encoded answer (and the 304 that
 // stands for it) carries the weak form of the ETag (W/"…"), so caches never confuse the
 // two and If-None-Match matches either.
-import type { ContentEvents } from '../../events/content-events.ts';
+import { onlyArticle, type ContentEvents } from '../../events/content-events.ts';
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { compress, isCompressible, negotiate, offeredFor, varyAcceptEncoding, type Coding } from './encodings.ts';
@@ -310,14 +310,17 @@ export default fp<ResponseCacheOptions>(
 
     const bus = opts.bus?.shared ? opts.bus : undefined;
     const stopInvalidating = opts.events.onAnyChange(() => cache.invalidate());
-    const stopPublishing = opts.events.onCommit(() => {
-      bus?.publish(CONTENT_CHANNEL).catch((err) => app.log.warn({ err }, 'response cache: NOTIFY failed'));
+    const stopPublishing = opts.events.onCommit((event) => {
+      // the payload names the one article a change shows in, when it shows in no other (the article read cache keeps the rest)
+      const only = onlyArticle(event);
+      bus?.publish(CONTENT_CHANNEL, only === undefined ? '' : `article ${only}`).catch((err) => app.log.warn({ err }, 'response cache: NOTIFY failed'));
     });
     // the other processes' changes reach every cache of public reads through the event stream
     // (the article read cache too); our own notifications come back as well: we cleared before sending them
     const unlisten = await bus?.subscribe(CONTENT_CHANNEL, {
       onMessage: (m) => {
-        if (!m.own) opts.events.changedElsewhere();
+        const only = /^article (\d{1,15})$/.exec(m.payload)?.[1];
+        if (!m.own) opts.events.changedElsewhere(only === undefined ? undefined : Number(only));
       },
       onReset: () => opts.events.changedElsewhere(),
     });
