@@ -134,8 +134,11 @@ export class ArticleReads {
       if (estimate !== null) total = { n: estimate, estimated: true };
     }
     if (total?.estimated) {
-      // a broad search: never counted, and in relevance order its window ranked
-      if (q.order !== 'relevance') return { stamps: (await repo.listArticleStamps(this.db, this.page(q), false)).stamps, total };
+      // a broad search: never counted (its estimate kept for its next pages), and in relevance order its window ranked
+      if (q.order !== 'relevance') {
+        this.cache.keepCount(generation, key, total);
+        return { stamps: (await repo.listArticleStamps(this.db, this.page(q), false)).stamps, total };
+      }
       const page = await repo.listSearchWindow(this.db, this.page(q), this.search.window);
       // a window not full holds every match: ranked whole and counted after all
       const seen: Total = page.candidates < this.search.window ? { n: page.candidates, estimated: false } : { n: Math.max(total.n, this.search.window), estimated: true };

@@ -43,6 +43,8 @@ async function walk(query: string): Promise<{ pages: Page[]; items: Page['data']
     pages.push(body);
     if (!body.data.length) break;
   }
+  // one total for the whole walk, estimated or not
+  expect(new Set(pages.map((p) => p.meta.pagination.total)).size).toBe(1);
   return { pages, items: pages.flatMap((p) => p.data) };
 }
 
