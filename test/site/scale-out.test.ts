@@ -151,9 +151,14 @@ describe.skipIf(testDatabaseKind !== 'postgres')('three processes, one site, one
         // every other live process serves the new title within a second, and never the old one after it
         for (const other of [0, 1, 2].filter((o) => o !== via && o !== killed)) {
           let fresh = false;
+          let down = false;
           for (let k = 0; k < 100; k++) {
             const got = await call(other, '/v1/articles/watched-v0');
-            if (!got) break;
+            // killed while it was being checked (a lost request on a live one is counted by call)
+            if (!got) {
+              down = true;
+              break;
+            }
             const t = got.status === 200 ? ((await got.json()) as { title: string }).title : (await got.arrayBuffer(), null);
             if (t === title) {
               if (!fresh) slowestPropagationMs = Math.max(slowestPropagationMs, Date.now() - written);
@@ -162,7 +167,7 @@ describe.skipIf(testDatabaseKind !== 'postgres')('three processes, one site, one
             if (fresh && k > 3) break;
             await sleep(10);
           }
-          expect(fresh, `process ${other} serves "${title}" within a second`).toBe(true);
+          if (!down) expect(fresh, `process ${other} serves "${title}" within a second`).toBe(true);
         }
         await sleep(150);
       }
