@@ -81,11 +81,11 @@ export class ArticleReads {
         meta: { pagination: this.pagination(q, total, shown.at(-1), stamps.length > q.limit) },
       };
     }
-    const [records, total] = await Promise.all([repo.listArticles(this.db, { ...this.page(q), fields: q.fields }), this.count(q.filter, generation)]);
+    const [records, n] = await Promise.all([repo.listArticles(this.db, { ...this.page(q), fields: q.fields }), this.count(q.filter, generation)]);
     const shown = records.slice(0, q.limit);
     return {
       data: await this.views.public(this.db, shown, q.fields),
-      meta: { pagination: this.pagination(q, total, shown.at(-1), records.length > q.limit) },
+      meta: { pagination: this.pagination(q, { n, estimated: false }, shown.at(-1), records.length > q.limit) },
     };
   }
 
@@ -188,10 +188,9 @@ export class ArticleReads {
     return { filter: q.filter, order: q.order, limit: q.limit + 1, offset: q.page ? (q.page - 1) * q.limit : 0, after: q.after };
   }
 
-  private pagination(q: PublicListQuery, total: Total | number, last: { id: number; publishedAt: Date | null } | undefined, hasMore: boolean): PageMeta {
+  private pagination(q: PublicListQuery, total: Total, last: { id: number; publishedAt: Date | null } | undefined, hasMore: boolean): PageMeta {
     const nextCursor = last && q.order !== 'relevance' && last.publishedAt ? encodeCursor([last.publishedAt.toISOString(), last.id], q.fingerprint) : null;
-    const { n, estimated } = typeof total === 'number' ? { n: total, estimated: false } : total;
-    return pageMeta({ page: q.page, limit: q.limit, total: n, nextCursor, hasMore, estimated });
+    return pageMeta({ page: q.page, limit: q.limit, total: total.n, nextCursor, hasMore, estimated: total.estimated });
   }
 
   /** The articles a filter matches in all pages: counted once per filter between two changes. */

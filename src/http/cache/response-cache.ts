@@ -302,6 +302,13 @@ function decodeURIComponentSafe(s: string): string {
   }
 }
 
+/** A change's NOTIFY payload: the one article it shows in, when it shows in no other (the article read cache keeps the rest), else empty. */
+const payloadOf = (onlyArticle: number | undefined) => (onlyArticle === undefined ? '' : `article ${onlyArticle}`);
+const articleOf = (payload: string): number | undefined => {
+  const id = /^article (\d{1,15})$/.exec(payload)?.[1];
+  return id === undefined ? undefined : Number(id);
+};
+
 export default fp<ResponseCacheOptions>(
   async function responseCachePlugin(app: FastifyInstance, opts: ResponseCacheOptions) {
     const cache = new ResponseCache(opts.ttlMs ?? SAFETY_TTL_MS, opts.maxBytes ?? 32 * 1024 * 1024, opts.maxEntryBytes ?? 2 * 1024 * 1024, opts.corsHeaders);
@@ -311,16 +318,13 @@ export default fp<ResponseCacheOptions>(
     const bus = opts.bus?.shared ? opts.bus : undefined;
     const stopInvalidating = opts.events.onAnyChange(() => cache.invalidate());
     const stopPublishing = opts.events.onCommit((event) => {
-      // the payload names the one article a change shows in, when it shows in no other (the article read cache keeps the rest)
-      const only = onlyArticle(event);
-      bus?.publish(CONTENT_CHANNEL, only === undefined ? '' : `article ${only}`).catch((err) => app.log.warn({ err }, 'response cache: NOTIFY failed'));
+      bus?.publish(CONTENT_CHANNEL, payloadOf(onlyArticle(event))).catch((err) => app.log.warn({ err }, 'response cache: NOTIFY failed'));
     });
     // the other processes' changes reach every cache of public reads through the event stream
     // (the article read cache too); our own notifications come back as well: we cleared before sending them
     const unlisten = await bus?.subscribe(CONTENT_CHANNEL, {
       onMessage: (m) => {
-        const only = /^article (\d{1,15})$/.exec(m.payload)?.[1];
-        if (!m.own) opts.events.changedElsewhere(only === undefined ? undefined : Number(only));
+        if (!m.own) opts.events.changedElsewhere(articleOf(m.payload));
       },
       onReset: () => opts.events.changedElsewhere(),
     });
