@@ -26,6 +26,14 @@ const PIECE = { level: 4, windowBits: 12, memLevel: 6, finishFlush: zlib.constan
 const RUN = { level: 4, finishFlush: zlib.constants.Z_SYNC_FLUSH } as const;
 const deflateRaw = promisify(zlib.deflateRaw);
 
+/**
+ * A run deflated in the thread pool, its output in one chunk: with zlib's 16 kB default a
+ * run of 20 articles (~70 kB, ~20 kB deflated) went to the pool and back twice, which cost
+ * the event loop 0.33 ms a run and the process 1.3 ms of CPU in all, against 0.16 ms and
+ * 1.0 ms in one trip (deflating it on the event loop: 0.68 ms there).
+ */
+const deflateRun = (bytes: Buffer) => deflateRaw(bytes, { ...RUN, chunkSize: Math.max(zlib.constants.Z_DEFAULT_CHUNK, bytes.length + 1024) });
+
 /** bytes, and their deflated piece once made */
 export interface Piece {
   /** UTF-8, as sent */
@@ -81,7 +89,7 @@ export function stitch(items: readonly Piece[], frame: Frame): { json: Buffer; g
   });
   const json = Buffer.concat([...parts.flatMap((p) => (Array.isArray(p) ? p : [p.json])), frame.tail]);
   const gzip = async () => {
-    const deflated = await Promise.all(parts.map((p) => (Array.isArray(p) ? deflateRaw(Buffer.concat(p), RUN) : p.deflated)));
+    const deflated = await Promise.all(parts.map((p) => (Array.isArray(p) ? deflateRun(Buffer.concat(p)) : p.deflated)));
     const trailer = Buffer.alloc(8);
     trailer.writeUInt32LE(zlib.crc32(json), 0);
     trailer.writeUInt32LE(json.length >>> 0, 4);

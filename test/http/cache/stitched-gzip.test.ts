@@ -44,6 +44,9 @@ describe('stitched gzip', () => {
     const noise = piece(randomBytes(50_000));
     await expectDecodes([noise], { tail: Buffer.alloc(0) });
     await expectDecodes([noise, { json: randomBytes(1000) }, noise], { ...frame, tail: Buffer.from('x'.repeat(70_000) + 'end') });
+    // a run with no piece, larger than zlib's output chunk both ways: deflated in one trip, incompressible or a page of 100 articles
+    await expectDecodes([{ json: randomBytes(40_000) }, { json: randomBytes(40_000) }]);
+    await expectDecodes(Array.from({ length: 100 }, (_, i) => ({ json: json(90 + i) })));
     await expectDecodes([], { tail: Buffer.from('{}') });
     await expectDecodes([], { tail: Buffer.alloc(0) });
   });
