@@ -74,9 +74,8 @@ const status = (s: string) => (process.stdout.isTTY ? process.stdout.write(`\r\x
 const clearStatus = () => (process.stdout.isTTY ? process.stdout.write('\r\x1b[2K') : undefined);
 
 async function cleanup() {
-  for (const c of children) if (c.exitCode === null && c.pid) process.kill(c.pid, 'SIGTERM');
-  await new Promise((r) => setTimeout(r, 300));
-  for (const c of children) if (c.exitCode === null && c.pid) process.kill(c.pid, 'SIGKILL');
+  // stopped as `stop` does (a profiled process writes its profile as it exits)
+  await Promise.all(children.map(stop));
   sourceServer?.close();
   rmSync(work, { recursive: true, force: true });
 }
@@ -172,6 +171,18 @@ async function startInkwell(port: number, extra: Record<string, string>, log: No
   }
 }
 
+/** A bare server's port, once it prints `listening <port>`. */
+function listening(child: ChildProcess): Promise<number> {
+  children.push(child);
+  return new Promise<number>((res, rej) => {
+    child.stdout!.on('data', (d) => {
+      const m = /listening (\d+)/.exec(String(d));
+      if (m) res(Number(m[1]));
+    });
+    child.on('exit', (c) => rej(new Error(`bare server exited ${c}`)));
+  });
+}
+
 /** Stops a child and waits for it to exit (PGlite: the next process opens the same data directory). */
 async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
@@ -236,6 +247,8 @@ interface Scenario {
   ceilingOf?: string;
   /** measured on a process that caches nothing (RESPONSE_CACHE_MB=0): every read a miss */
   uncached?: boolean;
+  /** on PostgreSQL, compared round by round with bench/bare-miss.ts (a cold page's least work) instead of `ceilingOf` */
+  coldCeiling?: boolean;
   /** while it is measured, readers' comments arrive at this rate (published at once), each on a random article */
   commentsPerSecond?: number;
   skipped?: string;
@@ -282,6 +295,8 @@ say(`machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(total
 let manifest: Record<string, unknown>;
 let inkwell: ChildProcess;
 let bare: ChildProcess;
+/** the cold-page ceiling (section 6, PostgreSQL) */
+let cold: { base: string; proc: ChildProcess } | undefined;
 /** per round: Inkwell's req/s over the bare server's in the run right next to it */
 const results: { scenario: Scenario; inkwell?: Measured; bare?: Measured; ratio?: number; rounds?: number[]; wordpress?: Measured; vsWordpress?: number }[] = [];
 try {
@@ -393,7 +408,7 @@ try {
     { id: 'list-miss', label: 'list, every URL new (cache miss)', method: 'GET', path: listPaths[0], paths: shuffle(listPaths).slice(0, 20_000), ceilingOf: 'list', expect: 200 },
     ...(
       [
-        { id: 'list-miss-20', label: 'list of 20, random page (miss)', paths: pages.map((p) => `/v1/articles?page=${p}`), ceilingOf: 'list' },
+        { id: 'list-miss-20', label: 'list of 20, random page (miss)', paths: pages.map((p) => `/v1/articles?page=${p}`), ceilingOf: 'list', coldCeiling: true },
         { id: 'list-miss-fields', label: 'the same, fields=title,slug,excerpt,url,publishedAt (miss)', paths: pages.map((p) => `/v1/articles?page=${p}&fields=${MISS_FIELDS}`), ceilingOf: 'list' },
         // the same while readers comment: each published comment changes one article (its counts)
         {
@@ -435,15 +450,7 @@ try {
   const answersFile = join(work, 'answers.json');
   writeFileSync(answersFile, JSON.stringify(answers));
   bare = spawn(process.execPath, ['--import', 'tsx', 'bench/bare.ts', answersFile], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(bare);
-  const barePort = await new Promise<number>((res, rej) => {
-    bare.stdout!.on('data', (d) => {
-      const m = /listening (\d+)/.exec(String(d));
-      if (m) res(Number(m[1]));
-    });
-    bare.on('exit', (c) => rej(new Error(`bare server exited ${c}`)));
-  });
-  const bareBase = `http://127.0.0.1:${barePort}`;
+  const bareBase = `http://127.0.0.1:${await listening(bare)}`;
 
   const cached = scenarios.filter((s) => !s.uncached);
   say(`\n3. load: ${cached.length} scenarios, Inkwell (pid ${inkwell.pid}) vs bare Fastify (pid ${bare.pid}), alternating`);
@@ -463,8 +470,10 @@ try {
     for (let round = 0; round < ROUNDS; round++) {
       // A B, B A, A B…: neither server always runs first, and each round's pair runs back to back
       const order = (i + round) % 2 === 1 ? [...targets].reverse() : targets;
-      for (const [name, url, proc] of order) {
-        if ((s.paths || s.uncached) && name === 'bare') continue;
+      for (const [name, target, targetProc] of order) {
+        const coldHere = s.coldCeiling ? cold : undefined;
+        if ((s.paths || s.uncached) && name === 'bare' && !coldHere) continue;
+        const [url, proc] = coldHere && name === 'bare' ? [coldHere.base, coldHere.proc] : [target, targetProc];
         const spec: LoadSpec = {
           url: url + s.path,
           method: s.method,
@@ -568,7 +577,11 @@ try {
     const port3 = await freePort();
     const base3 = `http://127.0.0.1:${port3}`;
     inkwell = await startInkwell(port3, { RESPONSE_CACHE_MB: '0', COMMENT_MODERATION: 'open' }, log);
-    say(`\n6. cache misses: Inkwell restarted with RESPONSE_CACHE_MB=0 (pid ${inkwell.pid}): every read is computed, tagged, compressed and stored as a first read is, then dropped; ratio to the bare row named`);
+    if (PG_URL && uncached.some((s) => s.coldCeiling)) {
+      const proc = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-miss.ts'], { cwd: ROOT, env: childEnv({}), stdio: ['ignore', 'pipe', 'inherit'] });
+      cold = { proc, base: `http://127.0.0.1:${await listening(proc)}` };
+    }
+    say(`\n6. cache misses: Inkwell restarted with RESPONSE_CACHE_MB=0 (pid ${inkwell.pid}): every read is computed, tagged, compressed and stored as a first read is, then dropped; ratio to the bare row named${cold ? `, or (list of 20) round by round to a bare server reading the cold page from PostgreSQL (pid ${cold.proc.pid}, bench/bare-miss.ts)` : ''}`);
     for (const [i, s] of uncached.entries()) await measure(i, s, base3, inkwell);
 
     // 7. the same reads asked of a WordPress site
@@ -686,6 +699,7 @@ writeFileSync(
         ratio,
         roundRatios: rounds,
         uncached: s.uncached,
+        ceiling: b && s.uncached ? 'bench/bare-miss.ts' : undefined,
         inkwell: i,
         bare: b,
         wordpress,
