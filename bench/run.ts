@@ -415,7 +415,7 @@ try {
           id: 'list-miss-comments', label: 'list of 20, random page, 10 comments/s (miss)', paths: pages.map((p) => `/v1/articles?page=${p}`), ceilingOf: 'list',
           commentsPerSecond: 10,
         },
-        { id: 'search-miss', label: 'search, two new words (miss)', paths: searchPaths, ceilingOf: 'search' },
+        { id: 'search-miss', label: 'search, two new words (miss)', paths: searchPaths, ceilingOf: 'search', coldCeiling: true },
         { id: 'article-miss', label: 'article, random (miss)', paths: randomSlugs.map((x) => `/v1/articles/${x}`), ceilingOf: 'slug' },
         {
           id: 'responses-miss', label: 'responses, random article (miss)', paths: randomSlugs.map((x) => `/v1/articles/${x}/responses`), ceilingOf: 'responses',
