@@ -9,16 +9,18 @@
 //    `total`), which PostgreSQL can only count row by row, or for a broad search the
 //    planner's estimate of it (articles.reads.ts).
 // Both are exact by the response cache's rules (http/cache/response-cache.ts): every
-// committed change public reads can see is a content event, on which everything here is
-// dropped, in this process and, through the same NOTIFY, in the others (a response or an
-// announcement drops only its article, `onlyArticle` in events/content-events.ts: a
-// site's comments do not empty it); a read that began
+// committed change public reads can see is a content event, on which what it shows in is
+// dropped, in this process and, through the same NOTIFY, in the others (`changeOf` in
+// events/content-events.ts: a response or an announcement drops its article alone, so a
+// site's comments do not empty the cache; a publish or an edit drops its article, the page
+// orders and the totals, and keeps every other article; anything else drops everything); a read that began
 // before a change stores nothing it computed (the generation check); and nothing is
 // served older than SAFETY_TTL_MS. The article version is checked on every hit too, so
 // an article edited by another process is never served in its old form even before the
 // notification arrives.
 import { SAFETY_TTL_MS } from '../http/cache/response-cache.ts';
 import type { Piece } from '../http/cache/stitched-gzip.ts';
+import { EVERYTHING, type Change } from '../events/content-events.ts';
 
 interface ArticleEntry {
   version: number;
@@ -73,24 +75,24 @@ export class ArticleReadCache {
   }
 
   /**
-   * Public content changed: drop everything, and refuse what reads started before now
-   * computed. `onlyArticle`: the change shows in that article's JSON alone (its response
-   * counts, its announcements), not in which articles a filter lists nor how many: only
-   * that article is dropped (reads under way still keep nothing).
+   * Public content changed: drop what it shows in (`change`: an article's JSON, the page
+   * orders and totals, or everything), and refuse whatever reads started before now computed.
    */
-  invalidate(onlyArticle?: number): void {
+  invalidate(change: Change = EVERYTHING): void {
     this.generation++;
-    if (onlyArticle !== undefined) {
-      const e = this.articles.get(onlyArticle);
+    if (change.article === 'all') {
+      this.articles.clear();
+      this.bytes = 0;
+    } else if (change.article !== null) {
+      const e = this.articles.get(change.article);
       if (e) this.bytes -= sizeOf(e.piece);
-      this.articles.delete(onlyArticle);
-      return;
+      this.articles.delete(change.article);
     }
-    this.articles.clear();
-    this.counts.clear();
-    this.orders.clear();
-    this.ordered = 0;
-    this.bytes = 0;
+    if (change.lists) {
+      this.counts.clear();
+      this.orders.clear();
+      this.ordered = 0;
+    }
   }
 
   /** An article's JSON and its deflated piece, if kept for this version. */

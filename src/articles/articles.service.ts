@@ -52,7 +52,7 @@ export class ArticlesService {
     this.views = new ArticleViews(deps);
     const cache = (this.readCache = new ArticleReadCache(deps.config.articleCacheMB * 1024 * 1024));
     // every change public reads can see, here or (through the response cache's NOTIFY) in another process
-    deps.events.onAnyChange((only) => cache.invalidate(only));
+    deps.events.onAnyChange((change) => cache.invalidate(change));
     this.reads = new ArticleReads(deps.db, this.views, cache, { exactUpTo: deps.config.searchExactUpTo, window: deps.config.searchRankWindow });
     this.lifecycle = new ArticleLifecycle({ publishing: deps.publishing, views: this.views, nudgeJobs: deps.nudgeJobs });
   }
@@ -298,7 +298,7 @@ export class ArticlesService {
   /** new tags are created on the way: tag lists show them */
   private async setTags(tx: Db, emit: Emit, id: number, names: string[]): Promise<void> {
     await repo.setArticleTags(tx, id, await ensureTags(tx, names));
-    await emit({ type: 'taxonomy.changed', data: { kind: 'tag', slugs: names } });
+    await emit({ type: 'taxonomy.changed', data: { kind: 'tag', slugs: names, created: true } });
   }
 
   /** Library images in the body get srcset, sizes, width, height and lazy loading (see MediaService.decorateHtml). */

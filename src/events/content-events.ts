@@ -42,8 +42,8 @@ export type ContentEvent =
   | { type: 'response.published'; data: ResponseEventData }
   /** a public response stopped being public (deleted, held, marked spam) */
   | { type: 'response.removed'; data: ResponseEventData }
-  /** tags or authors were created, changed or deleted (names or slugs as given) */
-  | { type: 'taxonomy.changed'; data: { kind: 'tag' | 'author'; slugs: string[] } }
+  /** tags or authors were created, changed or deleted (names or slugs as given); `created`: only created or assigned by an article's write, none renamed or removed */
+  | { type: 'taxonomy.changed'; data: { kind: 'tag' | 'author'; slugs: string[]; created?: boolean } }
   /** an announcement's public status changed (articles show it) */
   | { type: 'announcement.changed'; data: { articleId: number | null } }
   /** articles came in through an import since then (quiet: no webhook; /v1/changes lists them) */
@@ -53,19 +53,45 @@ export type ContentEvent =
 
 
 /**
- * The one article whose public JSON a change shows in, when it shows in no other and
- * changes nothing about which articles a list holds, in what order, or how many: a
- * response changes its article's counts, an announcement its `announcement` and
- * `syndication`. Undefined: anything may have changed.
+ * What a change shows in, for the caches of public reads. `article`: whose public JSON it
+ * changes: that one article's (its id), no article's (null), or any's ('all'). `lists`:
+ * whether it may change which articles a list holds, in what order, or how many.
+ * A response changes its article's counts, an announcement its `announcement` and
+ * `syndication`: that article alone. Publishing, editing, unpublishing or deleting an
+ * article changes that article and the lists, not the JSON of any other article. Tags
+ * created or assigned on the way of an article's write rename nothing (what the article
+ * shows comes with its own event). A renamed or removed tag or author, an edited image, an
+ * import: anything.
  */
-export function onlyArticle(event: ContentEvent): number | undefined {
-  if (event.type === 'response.published' || event.type === 'response.removed') return event.data.articleId;
-  if (event.type === 'announcement.changed') return event.data.articleId ?? undefined;
-  return undefined;
+export interface Change {
+  article: number | null | 'all';
+  lists: boolean;
 }
 
-/** Told of any change of public content: `onlyArticle` when it shows in that article alone (`onlyArticle()`), else undefined. */
-export type ChangeListener = (onlyArticle: number | undefined) => void;
+/** Anything may have changed (a renamed tag or author, an edited image, an import, a missed notification). */
+export const EVERYTHING: Change = { article: 'all', lists: true };
+
+export function changeOf(event: ContentEvent): Change {
+  switch (event.type) {
+    case 'response.published':
+    case 'response.removed':
+      return { article: event.data.articleId, lists: false };
+    case 'announcement.changed':
+      return event.data.articleId === null ? EVERYTHING : { article: event.data.articleId, lists: false };
+    case 'article.published':
+    case 'article.updated':
+    case 'article.unpublished':
+    case 'article.deleted':
+      return { article: event.data.id, lists: true };
+    case 'taxonomy.changed':
+      return event.data.created ? { article: null, lists: false } : EVERYTHING;
+    default:
+      return EVERYTHING;
+  }
+}
+
+/** Told of any change of public content, and what it shows in. */
+export type ChangeListener = (change: Change) => void;
 
 /** Called inside the writing transaction; throwing rolls the change back. */
 export type TransactionalListener = (tx: Db, event: ContentEvent) => Promise<void>;
@@ -92,17 +118,17 @@ export class ContentEvents {
 
   /**
    * Listen for any change of public content: committed here, or in another process
-   * (`changedElsewhere`). The caches of public reads drop their copies on it, or only an
-   * article's when that is all that changed. Returns the unsubscribe function.
+   * (`changedElsewhere`). The caches of public reads drop their copies on it, or only what
+   * it shows in (`changeOf`). Returns the unsubscribe function.
    */
   onAnyChange(listener: ChangeListener): () => void {
     this.anyChange.add(listener);
     return () => this.anyChange.delete(listener);
   }
 
-  /** Another process changed public content (that article's alone, if told), or its word may have been missed (the bus reconnected). */
-  changedElsewhere(only?: number): void {
-    for (const l of this.anyChange) l(only);
+  /** Another process changed public content (what it told, else anything), or its word may have been missed (the bus reconnected). */
+  changedElsewhere(change: Change = EVERYTHING): void {
+    for (const l of this.anyChange) l(change);
   }
 
   /**
@@ -130,8 +156,8 @@ export class ContentEvents {
   }
 
   private afterCommit(event: ContentEvent): void {
-    const only = onlyArticle(event);
-    for (const l of this.anyChange) l(only);
+    const change = changeOf(event);
+    for (const l of this.anyChange) l(change);
     for (const l of this.committed) l(event);
   }
 }

@@ -88,6 +88,35 @@ describe('pages from the read cache', () => {
     expect((await listed('read-cache-one', '/v1/articles?limit=100'))?.counts.comments).toBe(target.counts.comments);
   });
 
+  it('keep every other article through a publish, an edit and an unpublish: lists and totals show it at once', async () => {
+    const before = await json('/v1/articles?limit=100');
+    const kept = t.services.articles.readCacheSnapshot();
+    expect(kept.articles).toBe(before.data.length);
+    const created = await createArticle(t, { title: 'Read cache keeps the others', tags: ['Helix'] });
+    // nothing of the new article was kept; the page orders and totals went, every article stayed
+    expect(t.services.articles.readCacheSnapshot()).toMatchObject({ articles: kept.articles, orders: 0, counts: 0 });
+    const published = await json('/v1/articles?limit=100');
+    expect(published.data[0].slug).toBe('read-cache-keeps-the-others');
+    expect(published.meta.pagination.total).toBe(before.meta.pagination.total + 1);
+    expect(published.data.slice(1)).toEqual(before.data);
+
+    const target = before.data[0] as Listed & { id: number };
+    expect((await adminRequest(t, 'PATCH', `/v1/admin/articles/${target.id}`, { title: `${target.title}, edited` })).statusCode).toBe(200);
+    // the edited article dropped too
+    expect(t.services.articles.readCacheSnapshot()).toMatchObject({ articles: kept.articles, orders: 0, counts: 0 });
+    const edited = await json('/v1/articles?limit=100');
+    expect(edited.data.find((a: Listed) => a.slug === target.slug).title).toBe(`${target.title}, edited`);
+    expect(edited.data.filter((a: Listed) => a.slug !== target.slug)).toEqual(published.data.filter((a: Listed) => a.slug !== target.slug));
+    expect((await json(`/v1/articles/${target.slug}`)).title).toBe(`${target.title}, edited`);
+
+    expect((await adminRequest(t, 'POST', `/v1/admin/articles/${created.id}/unpublish`)).statusCode).toBe(200);
+    const unpublished = await json('/v1/articles?limit=100');
+    expect(unpublished.data.map((a: Listed) => a.slug)).not.toContain('read-cache-keeps-the-others');
+    expect(unpublished.meta.pagination.total).toBe(before.meta.pagination.total);
+    expect((await get('/v1/articles/read-cache-keeps-the-others')).statusCode).toBe(404);
+    expect((await adminRequest(t, 'PATCH', `/v1/admin/articles/${target.id}`, { title: target.title })).statusCode).toBe(200);
+  });
+
   it('a page by number is the slice the database gives, at every depth and past the end, and moves when an article is published', async () => {
     const pages = async () => {
       for (let page = 1; page <= 4; page++) {
@@ -165,7 +194,7 @@ describe('ArticleReadCache', () => {
     c.keepArticle(g, 1, 1, bytes('{"a":1}'));
     c.keepArticle(g, 2, 1, bytes('{"b":1}'));
     c.keepCount(g, 'all', { n: 2, estimated: false });
-    c.invalidate(1);
+    c.invalidate({ article: 1, lists: false });
     expect(c.article(1, 1)).toBeUndefined();
     expect(c.article(2, 1)?.json.toString()).toBe('{"b":1}');
     expect(c.count('all')).toEqual({ n: 2, estimated: false });
@@ -173,6 +202,24 @@ describe('ArticleReadCache', () => {
     // a read that began before the change read article 1 as it was: not kept
     c.keepArticle(g, 1, 1, bytes('{"a":"old"}'));
     expect(c.article(1, 1)).toBeUndefined();
+  });
+
+  it('a publish or an edit drops its article, every page order and total, and keeps the other articles', () => {
+    const c = new ArticleReadCache(1000);
+    const g = c.currentGeneration;
+    c.keepArticle(g, 1, 1, bytes('{"a":1}'));
+    c.keepArticle(g, 2, 1, bytes('{"b":1}'));
+    c.keepCount(g, 'all', { n: 2, estimated: false });
+    c.keepOrder(g, 'all', { ids: Int32Array.of(2, 1), versions: Int32Array.of(1, 1), publishedAt: Float64Array.of(2, 1) });
+    c.invalidate({ article: 1, lists: true });
+    expect(c.article(1, 1)).toBeUndefined();
+    expect(c.article(2, 1)?.json.toString()).toBe('{"b":1}');
+    expect(c.count('all')).toBeUndefined();
+    expect(c.order('all')).toBeUndefined();
+    expect(c.snapshot()).toMatchObject({ articles: 1, counts: 0, orders: 0, bytes: bytes('{"b":1}').json.length + bytes('{"b":1}').deflated.length });
+    // anything else: everything
+    c.invalidate();
+    expect(c.snapshot()).toMatchObject({ articles: 0, bytes: 0 });
   });
 
   it('with a budget of 0 (ARTICLE_CACHE_MB=0) keeps nothing, counts neither', () => {
@@ -200,10 +247,17 @@ describe.skipIf(testDatabaseKind !== 'postgres')('several processes on one Postg
       expect(b.services.articles.readCacheSnapshot()).toMatchObject({ articles: kept.articles - 1, orders: kept.orders, counts: kept.counts });
       expect(await countB()).toBe((before ?? 0) + 1);
       expect((await readB('/v1/articles/read-cache-one')).counts.comments).toBe((before ?? 0) + 1);
-      // a change of another kind (an edit) still drops everything there
+      // an edit: B drops that article, its page orders and totals, and keeps its other articles
+      await readB('/v1/articles?limit=100');
+      const keptB = b.services.articles.readCacheSnapshot();
       const { id } = await json('/v1/articles/read-cache-two');
       expect((await adminRequest(t, 'PATCH', `/v1/admin/articles/${id}`, { title: 'Read cache two, from A' })).statusCode).toBe(200);
-      await vi.waitFor(async () => expect(((await readB('/v1/articles')).data as Listed[]).find((a) => a.slug === 'read-cache-two')?.title).toBe('Read cache two, from A'), { timeout: 5000, interval: 20 });
+      await vi.waitFor(() => expect(b.services.articles.readCacheSnapshot().generation).toBeGreaterThan(keptB.generation), { timeout: 5000, interval: 20 });
+      expect(b.services.articles.readCacheSnapshot()).toMatchObject({ articles: keptB.articles - 1, orders: 0, counts: 0 });
+      expect(((await readB('/v1/articles')).data as Listed[]).find((a) => a.slug === 'read-cache-two')?.title).toBe('Read cache two, from A');
+      // a renamed tag shows in articles whose versions did not change: everything dropped there
+      expect((await adminRequest(t, 'PATCH', '/v1/admin/tags/crystals', { name: 'Crystal structures' })).statusCode).toBe(200);
+      await vi.waitFor(async () => expect((await readB('/v1/articles/read-cache-one')).tags.map((x: { name: string }) => x.name)).toContain('Crystal structures'), { timeout: 5000, interval: 20 });
     } finally {
       await b.close();
       await other.close();

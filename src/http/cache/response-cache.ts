@@ -54,7 +54,7 @@
 // of a cached route says `Vary: Accept-Encoding`, and an encoded answer (and the 304 that
 // stands for it) carries the weak form of the ETag (W/"…"), so caches never confuse the
 // two and If-None-Match matches either.
-import { onlyArticle, type ContentEvents } from '../../events/content-events.ts';
+import { changeOf, EVERYTHING, type Change, type ContentEvents } from '../../events/content-events.ts';
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { compress, isCompressible, negotiate, offeredFor, varyAcceptEncoding, type Coding } from './encodings.ts';
@@ -302,11 +302,16 @@ function decodeURIComponentSafe(s: string): string {
   }
 }
 
-/** A change's NOTIFY payload: the one article it shows in, when it shows in no other (the article read cache keeps the rest), else empty. */
-const payloadOf = (onlyArticle: number | undefined) => (onlyArticle === undefined ? '' : `article ${onlyArticle}`);
-const articleOf = (payload: string): number | undefined => {
-  const id = /^article (\d{1,15})$/.exec(payload)?.[1];
-  return id === undefined ? undefined : Number(id);
+/**
+ * A change's NOTIFY payload: what it shows in (`changeOf`), so that the other processes'
+ * article read caches keep the rest: `article 12` (that article's JSON alone), `article 12
+ * lists` (it and every list), `article none` (no article), empty (anything). A payload
+ * this process cannot read means anything.
+ */
+const payloadOf = (change: Change) => (change.article === 'all' ? '' : `article ${change.article ?? 'none'}${change.lists ? ' lists' : ''}`);
+const changeIn = (payload: string): Change => {
+  const m = /^article (\d{1,15}|none)( lists)?$/.exec(payload);
+  return m ? { article: m[1] === 'none' ? null : Number(m[1]), lists: m[2] !== undefined } : EVERYTHING;
 };
 
 export default fp<ResponseCacheOptions>(
@@ -318,13 +323,13 @@ export default fp<ResponseCacheOptions>(
     const bus = opts.bus?.shared ? opts.bus : undefined;
     const stopInvalidating = opts.events.onAnyChange(() => cache.invalidate());
     const stopPublishing = opts.events.onCommit((event) => {
-      bus?.publish(CONTENT_CHANNEL, payloadOf(onlyArticle(event))).catch((err) => app.log.warn({ err }, 'response cache: NOTIFY failed'));
+      bus?.publish(CONTENT_CHANNEL, payloadOf(changeOf(event))).catch((err) => app.log.warn({ err }, 'response cache: NOTIFY failed'));
     });
     // the other processes' changes reach every cache of public reads through the event stream
     // (the article read cache too); our own notifications come back as well: we cleared before sending them
     const unlisten = await bus?.subscribe(CONTENT_CHANNEL, {
       onMessage: (m) => {
-        if (!m.own) opts.events.changedElsewhere(articleOf(m.payload));
+        if (!m.own) opts.events.changedElsewhere(changeIn(m.payload));
       },
       onReset: () => opts.events.changedElsewhere(),
     });
