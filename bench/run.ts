@@ -251,12 +251,16 @@ interface Scenario {
   coldCeiling?: boolean;
   /** while it is measured, readers' comments arrive at this rate (published at once), each on a random article */
   commentsPerSecond?: number;
+  /** while it is measured, an editor edits a published article's title at this rate (restored after) */
+  editsPerSecond?: number;
   skipped?: string;
 }
 
 interface Measured extends LoadResult {
   /** comments published while it ran (commentsPerSecond) */
   commentsPublished?: number;
+  /** edits published while it ran (editsPerSecond) */
+  editsPublished?: number;
   rssMB: number;
   /** server CPU time per request (µs): what a request costs, whatever else runs on the machine */
   cpuUsPerRequest: number;
@@ -380,6 +384,26 @@ try {
     }, 1000 / perSecond);
     return { stop: () => clearInterval(timer), published: () => published };
   };
+  /** An editor at work: `perSecond` edits of one published article's title, each a publish of a new version; its title restored on stop. */
+  const edit = async (url: string, perSecond: number) => {
+    const admin = { authorization: `Bearer ${String(manifest.adminToken)}`, 'content-type': 'application/json' };
+    const article = (await (await fetch(`${url}/v1/articles/${slugs[Math.floor(slugs.length / 2)]}`)).json()) as { id: number; title: string };
+    const patch = (title: string) => fetch(`${url}/v1/admin/articles/${article.id}`, { method: 'PATCH', headers: admin, body: JSON.stringify({ title }) });
+    let sent = 0;
+    let published = 0;
+    const timer = setInterval(() => {
+      patch(`${article.title} (edit ${++sent})`)
+        .then(async (r) => (r.status === 200 ? published++ : say(`  edit refused: ${r.status} ${(await r.text()).slice(0, 200)}`)))
+        .catch((err: Error) => say(`  edit failed: ${err.message}`));
+    }, 1000 / perSecond);
+    return {
+      stop: async () => {
+        clearInterval(timer);
+        await patch(article.title);
+      },
+      published: () => published,
+    };
+  };
 
   const scenarios: Scenario[] = [
     { id: 'slug', label: 'article by slug', method: 'GET', path: `/v1/articles/${slug}`, expect: 200 },
@@ -415,6 +439,8 @@ try {
           id: 'list-miss-comments', label: 'list of 20, random page, 10 comments/s (miss)', paths: pages.map((p) => `/v1/articles?page=${p}`), ceilingOf: 'list',
           commentsPerSecond: 10,
         },
+        // the same while an editor publishes: each edit is a new version of one article
+        { id: 'list-miss-edits', label: 'list of 20, random page, 2 edits/s (miss)', paths: pages.map((p) => `/v1/articles?page=${p}`), ceilingOf: 'list', editsPerSecond: 2 },
         { id: 'search-miss', label: 'search, two new words (miss)', paths: searchPaths, ceilingOf: 'search', coldCeiling: true },
         { id: 'article-miss', label: 'article, random (miss)', paths: randomSlugs.map((x) => `/v1/articles/${x}`), ceilingOf: 'slug' },
         {
@@ -489,8 +515,13 @@ try {
         };
         if (round === 0 && WARMUP > 0 && (!s.paths || s.uncached)) await load(spec, proc.pid, `${s.label} · ${name} · warm-up`);
         const commenting = s.commentsPerSecond ? comment(url, s.commentsPerSecond) : undefined;
-        const m = await load({ ...spec, duration: DURATION }, proc.pid, `${s.label} · ${name} · round ${round + 1}/${ROUNDS}`).finally(() => commenting?.stop());
+        const editing = s.editsPerSecond ? await edit(url, s.editsPerSecond) : undefined;
+        const m = await load({ ...spec, duration: DURATION }, proc.pid, `${s.label} · ${name} · round ${round + 1}/${ROUNDS}`).finally(async () => {
+          commenting?.stop();
+          await editing?.stop();
+        });
         if (commenting) m.commentsPublished = commenting.published();
+        if (editing) m.editsPublished = editing.published();
         m.unexpected = Object.entries(m.statusCodes).reduce((n, [code, c]) => n + (Number(code) === s.expect || code === '429' ? 0 : c), 0) + m.mismatches;
         runs[name].push(m);
       }
@@ -498,6 +529,7 @@ try {
     }
     if (runs.inkwell.length) row.inkwell = combine(runs.inkwell);
     if (row.inkwell && s.commentsPerSecond) row.inkwell.commentsPublished = runs.inkwell.reduce((n, m) => n + (m.commentsPublished ?? 0), 0);
+    if (row.inkwell && s.editsPerSecond) row.inkwell.editsPublished = runs.inkwell.reduce((n, m) => n + (m.editsPublished ?? 0), 0);
     if (runs.bare.length) row.bare = combine(runs.bare);
     results.push(row);
     const ceiling = s.ceilingOf ? results.find((r) => r.scenario.id === s.ceilingOf)?.bare : undefined;
@@ -505,7 +537,7 @@ try {
     else if (row.inkwell && ceiling) row.ratio = row.inkwell.rps / ceiling.rps;
     const ink1 = row.inkwell!;
     say(
-      `  ✓ ${s.label.padEnd(40)} ${fmt(ink1.rps).padStart(7)} req/s  ${row.bare ? `bare ${fmt(row.bare.rps).padStart(7)}` : '             '}  ${row.ratio !== undefined ? `${row.ratio.toFixed(2)}×` : ''}  p99 ${ink1.p99} ms${ink1.commentsPublished !== undefined ? `  (${ink1.commentsPublished} comments published meanwhile)` : ''}`,
+      `  ✓ ${s.label.padEnd(40)} ${fmt(ink1.rps).padStart(7)} req/s  ${row.bare ? `bare ${fmt(row.bare.rps).padStart(7)}` : '             '}  ${row.ratio !== undefined ? `${row.ratio.toFixed(2)}×` : ''}  p99 ${ink1.p99} ms${ink1.commentsPublished !== undefined ? `  (${ink1.commentsPublished} comments published meanwhile)` : ''}${ink1.editsPublished !== undefined ? `  (${ink1.editsPublished} edits published meanwhile)` : ''}`,
     );
   };
   for (const [i, s] of cached.entries()) await measure(i, s, base, inkwell);
