@@ -171,7 +171,7 @@ async function startInkwell(port: number, extra: Record<string, string>, log: No
   }
 }
 
-/** A bare server's port, once it prints `listening <port>`. */
+/** A bare server's port, once it prints `listening <port>` (it is stopped with the other children). */
 function listening(child: ChildProcess): Promise<number> {
   children.push(child);
   return new Promise<number>((res, rej) => {
@@ -487,19 +487,19 @@ try {
       results.push({ scenario: s });
       return;
     }
+    // a miss row is compared with the cold-page ceiling when it has one running, else with no bare run (its ratio: to `ceilingOf`)
+    const coldCeiling = s.coldCeiling ? cold : undefined;
     const targets: ['inkwell' | 'bare', string, ChildProcess][] = [
       ['inkwell', inkBase, ink],
-      ['bare', bareBase, bare],
+      coldCeiling ? ['bare', coldCeiling.base, coldCeiling.proc] : ['bare', bareBase, bare],
     ];
     const row: (typeof results)[number] = { scenario: s, rounds: [] };
     const runs: Record<'inkwell' | 'bare', Measured[]> = { inkwell: [], bare: [] };
     for (let round = 0; round < ROUNDS; round++) {
       // A B, B A, A B…: neither server always runs first, and each round's pair runs back to back
       const order = (i + round) % 2 === 1 ? [...targets].reverse() : targets;
-      for (const [name, target, targetProc] of order) {
-        const coldHere = s.coldCeiling ? cold : undefined;
-        if ((s.paths || s.uncached) && name === 'bare' && !coldHere) continue;
-        const [url, proc] = coldHere && name === 'bare' ? [coldHere.base, coldHere.proc] : [target, targetProc];
+      for (const [name, url, proc] of order) {
+        if ((s.paths || s.uncached) && name === 'bare' && !coldCeiling) continue;
         const spec: LoadSpec = {
           url: url + s.path,
           method: s.method,

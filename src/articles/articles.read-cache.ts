@@ -12,15 +12,15 @@
 // committed change public reads can see is a content event, on which what it shows in is
 // dropped, in this process and, through the same NOTIFY, in the others (`changeOf` in
 // events/content-events.ts: a response or an announcement drops its article alone, so a
-// site's comments do not empty the cache; a publish or an edit drops its article, the page
-// orders and the totals, and keeps every other article; anything else drops everything); a read that began
-// before a change stores nothing it computed (the generation check); and nothing is
-// served older than SAFETY_TTL_MS. The article version is checked on every hit too, so
-// an article edited by another process is never served in its old form even before the
-// notification arrives.
+// site's comments do not empty the cache; a publish or an edit drops its article, the
+// page orders and the totals, and keeps every other article; anything else drops
+// everything); a read that began before a change stores nothing it computed (the
+// generation check); and nothing is served older than SAFETY_TTL_MS. The article version
+// is checked on every hit too, so an article edited by another process is never served in
+// its old form even before the notification arrives.
+import { EVERYTHING, type Change } from '../events/content-events.ts';
 import { SAFETY_TTL_MS } from '../http/cache/response-cache.ts';
 import type { Piece } from '../http/cache/stitched-gzip.ts';
-import { EVERYTHING, type Change } from '../events/content-events.ts';
 
 interface ArticleEntry {
   version: number;
