@@ -3,8 +3,8 @@
 // versions come from the filter's page order (pages by number) or from one prepared
 // index query (searches, keyset pages), its total from the count cache or the same
 // query, and only the articles not kept yet are read whole and serialised, each once
-// per version, through the Article response schema, and deflated once when read again (its
-// gzip piece: a page's gzip is stitched from them, http/cache/stitched-gzip.ts). Sparse reads (`fields=`) and the
+// per version, through the Article response schema, and deflated then (its gzip piece: a
+// page's gzip is stitched from them, http/cache/stitched-gzip.ts). Sparse reads (`fields=`) and the
 // feeds take the object path: the columns the fields need, then views.
 import fastJsonStringify from 'fast-json-stringify';
 import type { Db } from '../db/client.ts';
@@ -213,12 +213,7 @@ export class ArticleReads {
     const json = new Map<number, Piece>();
     const missing: number[] = [];
     for (const s of stamps) {
-      let kept = this.cache.article(s.id, s.version);
-      if (kept && !kept.deflated) {
-        // read again: it earns its gzip piece (stitched-gzip.ts)
-        kept = piece(kept.json);
-        this.cache.keepArticle(generation, s.id, s.version, kept);
-      }
+      const kept = this.cache.article(s.id, s.version);
       if (kept !== undefined) json.set(s.id, kept);
       else missing.push(s.id);
     }
@@ -226,7 +221,7 @@ export class ArticleReads {
       const [records, announcements] = await Promise.all([repo.findPublicArticlesByIds(this.db, missing), this.views.announcements(this.db, missing)]);
       const views = await this.views.public(this.db, records, undefined, announcements);
       records.forEach((r, i) => {
-        const p: Piece = { json: Buffer.from(articleJson(views[i])) };
+        const p: Piece = piece(Buffer.from(articleJson(views[i])));
         this.cache.keepArticle(generation, r.id, r.version, p);
         json.set(r.id, p);
       });

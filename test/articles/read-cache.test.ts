@@ -172,9 +172,9 @@ describe('ArticleReadCache', () => {
     expect(c.article(1, 2)?.json.toString()).toBe('{"v":2}');
   });
 
-  it('holds its byte budget, least recently used out first, and serves nothing past the TTL', () => {
+  it('holds its byte budget, least recently used out first, and serves no total past its TTL and no article past the longer one', () => {
     let now = 0;
-    const c = new ArticleReadCache(2 * size, 1000, () => now);
+    const c = new ArticleReadCache(2 * size, 1000, () => now, 5000);
     const g = c.currentGeneration;
     c.keepArticle(g, 1, 1, ten);
     c.keepArticle(g, 2, 1, ten);
@@ -184,8 +184,21 @@ describe('ArticleReadCache', () => {
     expect(c.snapshot()).toMatchObject({ articles: 2, bytes: 2 * size });
     c.keepCount(g, 'all', { n: 3, estimated: false });
     now = 1001;
-    expect(c.article(1, 1)).toBeUndefined();
     expect(c.count('all')).toBeUndefined();
+    expect(c.article(1, 1)).toBeDefined();
+    now = 5001;
+    expect(c.article(1, 1)).toBeUndefined();
+  });
+
+  it('holds in memory what it counts: a piece cut from a larger buffer is kept in bytes of its own', () => {
+    const c = new ArticleReadCache(1000);
+    const slab = Buffer.alloc(16_384, 'x');
+    const deflated = piece(Buffer.from('{"a":1}')).deflated;
+    c.keepArticle(c.currentGeneration, 1, 1, { json: slab.subarray(100, 107), deflated });
+    const kept = c.article(1, 1)!;
+    expect(kept.json.toString()).toBe('xxxxxxx');
+    expect([kept.json.buffer.byteLength, kept.deflated.buffer.byteLength]).toEqual([7, deflated.length]);
+    expect(c.snapshot().bytes).toBe(7 + deflated.length);
   });
 
   it('a change in one article drops that article alone, and still refuses what reads under way computed', () => {
