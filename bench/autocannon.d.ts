@@ -27,6 +27,7 @@ declare module 'autocannon' {
     idReplacement?: boolean;
     connections?: number;
     duration?: number;
+    amount?: number;
     pipelining?: number;
     verifyBody?: (body: string) => boolean;
     requests?: { setupRequest?: (req: Record<string, unknown>) => Record<string, unknown> }[];

@@ -17,6 +17,8 @@ export interface LoadSpec {
   pathOffset?: number;
   connections: number;
   duration: number;
+  /** this many requests, then stop (`duration` ignored) */
+  amount?: number;
   /** a response whose body contains this counts as a mismatch (XML-RPC faults travel as HTTP 200) */
   failIfBodyContains?: string;
 }
@@ -44,6 +46,7 @@ const result = await autocannon({
   idReplacement: spec.idReplacement,
   connections: spec.connections,
   duration: spec.duration,
+  ...(spec.amount ? { amount: spec.amount } : {}),
   pipelining: 1,
   ...(spec.failIfBodyContains ? { verifyBody: (body: string) => !body.includes(spec.failIfBodyContains!) } : {}),
   ...(spec.paths?.length

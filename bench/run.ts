@@ -249,6 +249,8 @@ interface Scenario {
   uncached?: boolean;
   /** on PostgreSQL, compared round by round with bench/bare-miss.ts (a cold page's least work) instead of `ceilingOf` */
   coldCeiling?: boolean;
+  /** `paths` walked once, in order, by each target (Inkwell first): a crawler's first walk; it runs before the other miss rows whenever one of them does */
+  crawl?: boolean;
   /** while it is measured, readers' comments arrive at this rate (published at once), each on a random article */
   commentsPerSecond?: number;
   /** while it is measured, an editor edits a published article's title at this rate (restored after) */
@@ -269,6 +271,8 @@ interface Measured extends LoadResult {
 }
 
 let loads = 0;
+/** what the cache-miss process (section 6) ran with besides the others' environment */
+let missServerEnv: Record<string, string> | undefined;
 async function load(spec: LoadSpec, pid: number | undefined, label: string): Promise<Measured> {
   let peak = rssMB(pid);
   const cpu0 = cpuSeconds(pid);
@@ -432,6 +436,11 @@ try {
     { id: 'list-miss', label: 'list, every URL new (cache miss)', method: 'GET', path: listPaths[0], paths: shuffle(listPaths).slice(0, 20_000), ceilingOf: 'list', expect: 200 },
     ...(
       [
+        // every page once, in order, before the rows below: what they measure is a running site, whose articles have been read
+        {
+          id: 'list-crawl', label: 'every page of 20 once, in order (first reads)', paths: Array.from({ length: Math.ceil(total / limit) }, (_, i) => `/v1/articles?page=${i + 1}`),
+          ceilingOf: 'list', coldCeiling: true, crawl: true,
+        },
         { id: 'list-miss-20', label: 'list of 20, random page (miss)', paths: pages.map((p) => `/v1/articles?page=${p}`), ceilingOf: 'list', coldCeiling: true },
         { id: 'list-miss-fields', label: 'the same, fields=title,slug,excerpt,url,publishedAt (miss)', paths: pages.map((p) => `/v1/articles?page=${p}&fields=${MISS_FIELDS}`), ceilingOf: 'list' },
         // the same while readers comment: each published comment changes one article (its counts)
@@ -452,7 +461,7 @@ try {
       ] as Partial<Scenario>[]
     ).map((x) => ({ method: 'GET', path: x.paths?.[0], expect: 200, uncached: true, ...x }) as Scenario),
   ]
-    .filter((s) => !ONLY || ONLY.has(s.id))
+    .filter((s, _, all) => !ONLY || ONLY.has(s.id) || ((s as Scenario).crawl && (all as Scenario[]).some((x) => x.uncached && ONLY.has(x.id))))
     // reads ask for compression as browsers and fetch() do (--identity: as curl does)
     .map((s) => (s.method === 'GET' && !opt.identity ? { ...s, headers: { 'accept-encoding': ACCEPT_ENCODING, ...s.headers } } : s)) as Scenario[];
 
@@ -495,9 +504,9 @@ try {
     ];
     const row: (typeof results)[number] = { scenario: s, rounds: [] };
     const runs: Record<'inkwell' | 'bare', Measured[]> = { inkwell: [], bare: [] };
-    for (let round = 0; round < ROUNDS; round++) {
-      // A B, B A, A B…: neither server always runs first, and each round's pair runs back to back
-      const order = (i + round) % 2 === 1 ? [...targets].reverse() : targets;
+    for (let round = 0; round < (s.crawl ? 1 : ROUNDS); round++) {
+      // A B, B A, A B…: neither server always runs first, and each round's pair runs back to back (a crawl: Inkwell first, on what nobody read)
+      const order = (i + round) % 2 === 1 && !s.crawl ? [...targets].reverse() : targets;
       for (const [name, url, proc] of order) {
         if ((s.paths || s.uncached) && name === 'bare' && !coldCeiling) continue;
         const spec: LoadSpec = {
@@ -509,11 +518,12 @@ try {
           paths: s.paths,
           // each round starts further along the rotation: its URLs are new to the cache too
           pathOffset: s.paths ? Math.floor((round * s.paths.length) / ROUNDS) : undefined,
+          amount: s.crawl ? s.paths?.length : undefined,
           failIfBodyContains: s.failIfBodyContains,
           connections: CONNECTIONS,
           duration: WARMUP,
         };
-        if (round === 0 && WARMUP > 0 && (!s.paths || s.uncached)) await load(spec, proc.pid, `${s.label} · ${name} · warm-up`);
+        if (round === 0 && WARMUP > 0 && (!s.paths || s.uncached) && !s.crawl) await load(spec, proc.pid, `${s.label} · ${name} · warm-up`);
         const commenting = s.commentsPerSecond ? comment(url, s.commentsPerSecond) : undefined;
         const editing = s.editsPerSecond ? await edit(url, s.editsPerSecond) : undefined;
         const m = await load({ ...spec, duration: DURATION }, proc.pid, `${s.label} · ${name} · round ${round + 1}/${ROUNDS}`).finally(async () => {
@@ -608,12 +618,15 @@ try {
     await stop(inkwell);
     const port3 = await freePort();
     const base3 = `http://127.0.0.1:${port3}`;
-    inkwell = await startInkwell(port3, { RESPONSE_CACHE_MB: '0', COMMENT_MODERATION: 'open' }, log);
+    // the article read cache sized to hold the site, as the README advises a site crawlers walk (~5.2 kB an article)
+    const articleCacheMB = process.env.ARTICLE_CACHE_MB ?? String(Math.max(32, Math.ceil((total * 6) / 1024)));
+    missServerEnv = { RESPONSE_CACHE_MB: '0', ARTICLE_CACHE_MB: articleCacheMB, COMMENT_MODERATION: 'open' };
+    inkwell = await startInkwell(port3, missServerEnv, log);
     if (PG_URL && uncached.some((s) => s.coldCeiling)) {
       const proc = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-miss.ts'], { cwd: ROOT, env: childEnv({}), stdio: ['ignore', 'pipe', 'inherit'] });
       cold = { proc, base: `http://127.0.0.1:${await listening(proc)}` };
     }
-    say(`\n6. cache misses: Inkwell restarted with RESPONSE_CACHE_MB=0 (pid ${inkwell.pid}): every read is computed, tagged, compressed and stored as a first read is, then dropped; ratio to the bare row named${cold ? `, or (list of 20) round by round to a bare server reading the cold page from PostgreSQL (pid ${cold.proc.pid}, bench/bare-miss.ts)` : ''}`);
+    say(`\n6. cache misses: Inkwell restarted with RESPONSE_CACHE_MB=0 (pid ${inkwell.pid}): every read is computed, tagged, compressed and stored as a first read is, then dropped; its article read cache ${articleCacheMB} MB; ratio to the bare row named${cold ? `, or (list of 20) round by round to a bare server reading the cold page from PostgreSQL (pid ${cold.proc.pid}, bench/bare-miss.ts)` : ''}`);
     for (const [i, s] of uncached.entries()) await measure(i, s, base3, inkwell);
 
     // 7. the same reads asked of a WordPress site
@@ -719,6 +732,7 @@ writeFileSync(
       loadAverage: { start: loadAtStart, end: loadavg() },
       options: { articles: ARTICLES, duration: DURATION, rounds: ROUNDS, warmup: WARMUP, connections: CONNECTIONS, database: DB_KIND, acceptEncoding: opt.identity ? 'identity' : ACCEPT_ENCODING },
       serverEnv: { LOG_LEVEL: 'warn', RATE_LIMIT_WRITES: '1000000/second', COMMENT_MIN_INTERVAL: '0', OUTBOUND_ALLOW_PRIVATE: 'true' },
+      missServerEnv,
       seed: manifest!,
       peerWordpress: opt['peer-wordpress'],
       scenarios: results.map(({ scenario: s, inkwell: i, bare: b, ratio, rounds, wordpress, vsWordpress }) => ({
