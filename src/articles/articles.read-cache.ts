@@ -5,6 +5,8 @@
 //    version, and that JSON deflated (http/cache/stitched-gzip.ts). A list or search
 //    page is then one small query for the page's ids and versions, and the page's JSON
 //    is those bytes joined, its gzip those pieces stitched;
+//  - each public article's id and version under its slug (its stamp), so that reading
+//    an article kept is no query at all;
 //  - the number of articles each list filter matches (X-Total-Count, the pagination's
 //    `total`), which PostgreSQL can only count row by row, or for a broad search the
 //    planner's estimate of it (articles.reads.ts).
@@ -23,6 +25,7 @@
 import { EVERYTHING, type Change } from '../events/content-events.ts';
 import { SAFETY_TTL_MS } from '../http/cache/response-cache.ts';
 import type { Piece } from '../http/cache/stitched-gzip.ts';
+import type { ArticleStamp } from './articles.repository.ts';
 
 interface ArticleEntry {
   version: number;
@@ -67,6 +70,8 @@ export const ARTICLE_TTL_MS = 10 * 60_000;
 const MAX_COUNTS = 10_000;
 /** articles held in page orders at most, all filters together (16 bytes each) */
 const MAX_ORDERED = 2_000_000;
+/** slugs whose stamp is kept at most (~150 bytes each) */
+const MAX_STAMPS = 200_000;
 
 /**
  * Every article a list filter matches, in the list's order: a page by number is then a
@@ -83,8 +88,9 @@ export interface ArticleOrder {
 export class ArticleReadCache {
   private generation = 0;
   private readonly articles = new Map<number, ArticleEntry>();
-  private readonly counts = new Map<string, { total: Total; at: number }>();
+  private readonly counts = new Map<string, { value: Total; at: number }>();
   private readonly orders = new Map<string, { order: ArticleOrder; at: number }>();
+  private readonly stamps = new Map<string, { value: ArticleStamp; at: number }>();
   private ordered = 0;
   private bytes = 0;
 
@@ -119,10 +125,12 @@ export class ArticleReadCache {
       if (e) this.bytes -= sizeOf(e.piece);
       this.articles.delete(change.article);
     }
-    if (change.lists) {
+    if (change.lists || change.article === 'all') {
+      // a publish, an edit (a new version, maybe a new slug), an unpublish or a delete: what slugs name too
       this.counts.clear();
       this.orders.clear();
       this.ordered = 0;
+      this.stamps.clear();
     }
   }
 
@@ -155,17 +163,11 @@ export class ArticleReadCache {
 
   /** How many articles a filter matches, if counted (or estimated) since the last change. */
   count(key: string): Total | undefined {
-    const e = this.counts.get(key);
-    return e && this.now() - e.at <= this.ttlMs ? e.total : undefined;
+    return this.fresh(this.counts, key);
   }
 
   keepCount(generation: number, key: string, total: Total): void {
-    if (generation !== this.generation || this.maxBytes === 0) return;
-    this.counts.delete(key);
-    this.counts.set(key, { total, at: this.now() });
-    if (this.counts.size <= MAX_COUNTS) return;
-    const oldest = this.counts.keys().next();
-    if (!oldest.done) this.counts.delete(oldest.value);
+    this.keepSmall(generation, this.counts, key, total, MAX_COUNTS);
   }
 
   /** A list filter's articles in order, if listed since the last change. */
@@ -192,8 +194,32 @@ export class ArticleReadCache {
     }
   }
 
+  /** The id and version of the published article at this slug, if read since the last change. */
+  stamp(slug: string): ArticleStamp | undefined {
+    return this.fresh(this.stamps, slug);
+  }
+
+  keepStamp(generation: number, slug: string, stamp: ArticleStamp): void {
+    this.keepSmall(generation, this.stamps, slug, stamp, MAX_STAMPS);
+  }
+
+  private fresh<T>(map: Map<string, { value: T; at: number }>, key: string): T | undefined {
+    const e = map.get(key);
+    return e && this.now() - e.at <= this.ttlMs ? e.value : undefined;
+  }
+
+  /** a small entry (a total, a stamp), the oldest kept out past `max` */
+  private keepSmall<T>(generation: number, map: Map<string, { value: T; at: number }>, key: string, value: T, max: number): void {
+    if (generation !== this.generation || this.maxBytes === 0) return;
+    map.delete(key);
+    map.set(key, { value, at: this.now() });
+    if (map.size <= max) return;
+    const oldest = map.keys().next();
+    if (!oldest.done) map.delete(oldest.value);
+  }
+
   /** For diagnostics and tests. */
-  snapshot(): { articles: number; bytes: number; counts: number; orders: number; generation: number } {
-    return { articles: this.articles.size, bytes: this.bytes, counts: this.counts.size, orders: this.orders.size, generation: this.generation };
+  snapshot(): { articles: number; bytes: number; counts: number; orders: number; stamps: number; generation: number } {
+    return { articles: this.articles.size, bytes: this.bytes, counts: this.counts.size, orders: this.orders.size, stamps: this.stamps.size, generation: this.generation };
   }
 }

@@ -175,7 +175,11 @@ export class ArticleReads {
       if (record) return { article: (await this.views.public(this.db, [record], fields))[0] };
     } else {
       const generation = this.cache.currentGeneration;
-      const stamp = await repo.findPublicArticleStamp(this.db, slug);
+      let stamp = this.cache.stamp(slug);
+      if (!stamp) {
+        stamp = (await repo.findPublicArticleStamp(this.db, slug)) ?? undefined;
+        if (stamp) this.cache.keepStamp(generation, slug, stamp);
+      }
       const [kept] = stamp ? await this.articlesJson([stamp], generation) : [];
       if (kept) return stitch([kept], { tail: NOTHING });
     }

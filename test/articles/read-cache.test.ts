@@ -235,6 +235,22 @@ describe('ArticleReadCache', () => {
     expect(c.snapshot()).toMatchObject({ articles: 0, bytes: 0 });
   });
 
+  it('keeps what a slug names through a response, and drops it with every publish, edit or unpublish, or after the TTL', () => {
+    let now = 0;
+    const c = new ArticleReadCache(1000, 1000, () => now);
+    const stamp = { id: 1, version: 3, publishedAt: new Date(0) };
+    c.keepStamp(c.currentGeneration - 1, 'stale', stamp);
+    expect(c.stamp('stale')).toBeUndefined();
+    c.keepStamp(c.currentGeneration, 'one', stamp);
+    c.invalidate({ article: 1, lists: false });
+    expect(c.stamp('one')).toEqual(stamp);
+    c.invalidate({ article: 2, lists: true });
+    expect(c.stamp('one')).toBeUndefined();
+    c.keepStamp(c.currentGeneration, 'one', stamp);
+    now = 1001;
+    expect(c.stamp('one')).toBeUndefined();
+  });
+
   it('with a budget of 0 (ARTICLE_CACHE_MB=0) keeps nothing, counts neither', () => {
     const c = new ArticleReadCache(0);
     c.keepArticle(c.currentGeneration, 1, 1, bytes('{}'));
@@ -260,14 +276,17 @@ describe.skipIf(testDatabaseKind !== 'postgres')('several processes on one Postg
       expect(b.services.articles.readCacheSnapshot()).toMatchObject({ articles: kept.articles - 1, orders: kept.orders, counts: kept.counts });
       expect(await countB()).toBe((before ?? 0) + 1);
       expect((await readB('/v1/articles/read-cache-one')).counts.comments).toBe((before ?? 0) + 1);
-      // an edit: B drops that article, its page orders and totals, and keeps its other articles
+      // an edit: B drops that article, its page orders, totals and slugs, and keeps its other articles
       await readB('/v1/articles?limit=100');
+      expect((await readB('/v1/articles/read-cache-two')).title).toBe((await json('/v1/articles/read-cache-two')).title);
       const keptB = b.services.articles.readCacheSnapshot();
+      expect(keptB.stamps).toBeGreaterThan(0);
       const { id } = await json('/v1/articles/read-cache-two');
       expect((await adminRequest(t, 'PATCH', `/v1/admin/articles/${id}`, { title: 'Read cache two, from A' })).statusCode).toBe(200);
       await vi.waitFor(() => expect(b.services.articles.readCacheSnapshot().generation).toBeGreaterThan(keptB.generation), { timeout: 5000, interval: 20 });
-      expect(b.services.articles.readCacheSnapshot()).toMatchObject({ articles: keptB.articles - 1, orders: 0, counts: 0 });
+      expect(b.services.articles.readCacheSnapshot()).toMatchObject({ articles: keptB.articles - 1, orders: 0, counts: 0, stamps: 0 });
       expect(((await readB('/v1/articles')).data as Listed[]).find((a) => a.slug === 'read-cache-two')?.title).toBe('Read cache two, from A');
+      expect((await readB('/v1/articles/read-cache-two')).title).toBe('Read cache two, from A');
       // a renamed tag shows in articles whose versions did not change: everything dropped there
       expect((await adminRequest(t, 'PATCH', '/v1/admin/tags/crystals', { name: 'Crystal structures' })).statusCode).toBe(200);
       await vi.waitFor(async () => expect((await readB('/v1/articles/read-cache-one')).tags.map((x: { name: string }) => x.name)).toContain('Crystal structures'), { timeout: 5000, interval: 20 });
