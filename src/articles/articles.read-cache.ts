@@ -17,11 +17,14 @@
 // site's comments do not empty the cache; a publish or an edit drops its article, the
 // page orders and the totals, and keeps every other article; anything else drops
 // everything); a read that began before a change stores nothing it computed (the
-// generation check); and no page order or total is served older than SAFETY_TTL_MS. The
-// article version is checked on every hit too (against the page order or a stamp read with
-// the page), so an article edited by another process is never served in its old form even
-// before the notification arrives, and an article's JSON is kept up to ARTICLE_TTL_MS: long
-// enough for a crawler's walk of every page to find the site it walked before.
+// generation check); and no page order, total or slug's stamp is served older than
+// SAFETY_TTL_MS. The article version is checked on every hit too, against the stamp the
+// page or the slug gave: read with the page for a search or a keyset page (an article
+// edited by another process is then never served in its old form, even before the
+// notification arrives), kept like the page orders for a page by number or an article
+// (dropped by the notification, ~1 ms after the edit). An article's JSON is kept up to
+// ARTICLE_TTL_MS: long enough for a crawler's walk of every page to find the site it
+// walked before.
 import { EVERYTHING, type Change } from '../events/content-events.ts';
 import { SAFETY_TTL_MS } from '../http/cache/response-cache.ts';
 import type { Piece } from '../http/cache/stitched-gzip.ts';
