@@ -128,7 +128,7 @@ export class ArticleReadCache {
       if (e) this.bytes -= sizeOf(e.piece);
       this.articles.delete(change.article);
     }
-    if (change.lists || change.article === 'all') {
+    if (change.lists) {
       // a publish, an edit (a new version, maybe a new slug), an unpublish or a delete: what slugs name too
       this.counts.clear();
       this.orders.clear();

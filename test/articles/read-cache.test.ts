@@ -201,35 +201,39 @@ describe('ArticleReadCache', () => {
     expect(c.snapshot().bytes).toBe(7 + deflated.length);
   });
 
-  it('a change in one article drops that article alone, and still refuses what reads under way computed', () => {
+  /** articles 1 and 2 kept, and the total of 'all' */
+  const twoArticlesCounted = () => {
     const c = new ArticleReadCache(1000);
     const g = c.currentGeneration;
     c.keepArticle(g, 1, 1, bytes('{"a":1}'));
     c.keepArticle(g, 2, 1, bytes('{"b":1}'));
     c.keepCount(g, 'all', { n: 2, estimated: false });
+    return { c, g };
+  };
+  /** what article 2 counts for in the budget */
+  const secondSize = bytes('{"b":1}').json.length + bytes('{"b":1}').deflated.length;
+
+  it('a change in one article drops that article alone, and still refuses what reads under way computed', () => {
+    const { c, g } = twoArticlesCounted();
     c.invalidate({ article: 1, lists: false });
     expect(c.article(1, 1)).toBeUndefined();
     expect(c.article(2, 1)?.json.toString()).toBe('{"b":1}');
     expect(c.count('all')).toEqual({ n: 2, estimated: false });
-    expect(c.snapshot().bytes).toBe(bytes('{"b":1}').json.length + bytes('{"b":1}').deflated.length);
+    expect(c.snapshot().bytes).toBe(secondSize);
     // a read that began before the change read article 1 as it was: not kept
     c.keepArticle(g, 1, 1, bytes('{"a":"old"}'));
     expect(c.article(1, 1)).toBeUndefined();
   });
 
   it('a publish or an edit drops its article, every page order and total, and keeps the other articles', () => {
-    const c = new ArticleReadCache(1000);
-    const g = c.currentGeneration;
-    c.keepArticle(g, 1, 1, bytes('{"a":1}'));
-    c.keepArticle(g, 2, 1, bytes('{"b":1}'));
-    c.keepCount(g, 'all', { n: 2, estimated: false });
+    const { c, g } = twoArticlesCounted();
     c.keepOrder(g, 'all', { ids: Int32Array.of(2, 1), versions: Int32Array.of(1, 1), publishedAt: Float64Array.of(2, 1) });
     c.invalidate({ article: 1, lists: true });
     expect(c.article(1, 1)).toBeUndefined();
     expect(c.article(2, 1)?.json.toString()).toBe('{"b":1}');
     expect(c.count('all')).toBeUndefined();
     expect(c.order('all')).toBeUndefined();
-    expect(c.snapshot()).toMatchObject({ articles: 1, counts: 0, orders: 0, bytes: bytes('{"b":1}').json.length + bytes('{"b":1}').deflated.length });
+    expect(c.snapshot()).toMatchObject({ articles: 1, counts: 0, orders: 0, bytes: secondSize });
     // anything else: everything
     c.invalidate();
     expect(c.snapshot()).toMatchObject({ articles: 0, bytes: 0 });
