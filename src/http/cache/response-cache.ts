@@ -378,7 +378,8 @@ export default fp<ResponseCacheOptions>(
       // hits of this URL may be encoded: say so on every answer (the identity one too)
       if (req[kGeneration] !== undefined) reply.header('vary', varyAcceptEncoding(reply.getHeader('vary')));
       if (reply.statusCode !== 200 || (typeof payload !== 'string' && !Buffer.isBuffer(payload))) return payload;
-      const body = Buffer.from(payload);
+      // a Buffer as it is (a page stitched from pieces is made for this answer alone): copying it cost each miss of a page its size again
+      const body = Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
       if (req[kGeneration] !== undefined && req.method === 'GET') req[kBody] = body;
       // an encoding the handler makes cheaper (a page stitched from gzip pieces): sent where the client likes it as much
       const ready = offeredFor(reply, payload);
