@@ -190,14 +190,16 @@ describe('ArticleReadCache', () => {
     expect(c.article(1, 1)).toBeUndefined();
   });
 
-  it('holds in memory what it counts: a piece cut from a larger buffer is kept in bytes of its own', () => {
+  it('holds in memory what it counts: a piece cut from a larger buffer is kept in bytes of its own, its two parts in one', () => {
     const c = new ArticleReadCache(1000);
     const slab = Buffer.alloc(16_384, 'x');
     const deflated = piece(Buffer.from('{"a":1}')).deflated;
     c.keepArticle(c.currentGeneration, 1, 1, { json: slab.subarray(100, 107), deflated });
     const kept = c.article(1, 1)!;
     expect(kept.json.toString()).toBe('xxxxxxx');
-    expect([kept.json.buffer.byteLength, kept.deflated.buffer.byteLength]).toEqual([7, deflated.length]);
+    expect(kept.deflated.equals(deflated)).toBe(true);
+    expect(kept.deflated.buffer).toBe(kept.json.buffer);
+    expect(kept.json.buffer.byteLength).toBe(7 + deflated.length);
     expect(c.snapshot().bytes).toBe(7 + deflated.length);
   });
 
