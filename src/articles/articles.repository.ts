@@ -255,16 +255,15 @@ function pageQuery(p: ListPage): { from: SQL; where: SQL; order: SQL } {
   const cmp = p.order === 'publishedAt' ? sql`>` : sql`<`;
   // one where clause for the filter and the keyset, however many conditions each brings
   const where = whereOf(p.filter, ...(p.after ? [sql`(a.published_at, a.id) ${cmp} (${p.after[0]}::timestamptz, ${p.after[1]})`] : []));
-  const order =
-    p.order === 'relevance' && p.filter.q
-      ? sql`${rankOf(p.filter.q)} desc, a.published_at desc, a.id desc`
-      : p.order === 'publishedAt'
-        ? sql`a.published_at asc, a.id asc`
-        : p.order === '-updatedAt'
-          ? sql`a.updated_at desc, a.id desc`
-          : sql`a.published_at desc nulls first, a.id desc`;
   const from = p.filter.author ? sql`from articles a left join authors au on au.id = a.author_id` : sql`from articles a`;
-  return { from, where, order };
+  return { from, where, order: orderOf(p.order, p.filter.q) };
+}
+
+function orderOf(order: ListOrder, q: string | undefined): SQL {
+  if (order === 'relevance' && q) return sql`${rankOf(q)} desc, a.published_at desc, a.id desc`;
+  if (order === 'publishedAt') return sql`a.published_at asc, a.id asc`;
+  if (order === '-updatedAt') return sql`a.updated_at desc, a.id desc`;
+  return sql`a.published_at desc nulls first, a.id desc`;
 }
 
 /** A page of articles; with `source`, whole records (the admin list), else what public reads show. */
@@ -338,7 +337,7 @@ export async function estimateArticles(db: Db, filter: ListFilter): Promise<numb
  */
 export async function listSearchWindow(db: Db, p: ListPage, window: number): Promise<{ stamps: ArticleStamp[]; candidates: number }> {
   const { from, where, order } = pageQuery(p);
-  const byDate = pageQuery({ ...p, order: '-publishedAt' }).order;
+  const byDate = orderOf('-publishedAt', p.filter.q);
   const offset = p.offset ?? 0;
   let stamps: ArticleStamp[] = [];
   let candidates = window;
